@@ -1,0 +1,72 @@
+//! Command-line definitions (clap) and the one place errors become exit codes.
+use crate::commands;
+use crate::error::CommandError;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// git agentos: run coding agents on a backlog of task files, one git worktree and
+/// branch per task, and turn each verified change into a pull request.
+///
+/// Tasks are Markdown files with TOML front matter in .agentos/todo/. Start with
+/// `git agentos init`, queue work with `git agentos add`, and process it with
+/// `git agentos run`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-agentos",
+    bin_name = "git agentos",
+    version,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Run as if started in DIR (like `git -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
+pub enum Command {
+    Init(commands::init::Args),
+    Add(commands::add::Args),
+    List(commands::list::Args),
+    Show(commands::show::Args),
+    Status(commands::status::Args),
+}
+
+/// Parse the command line, run the command, print any error; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(err) => {
+            report(&err);
+            err.kind.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CommandError> {
+    let dir = match cli.dir {
+        Some(dir) => dir,
+        None => std::env::current_dir()
+            .map_err(|e| CommandError::env(format!("cannot read the current folder: {e}")))?,
+    };
+    match cli.command {
+        Command::Init(args) => commands::init::run(&dir, args),
+        Command::Add(args) => commands::add::run(&dir, args),
+        Command::List(args) => commands::list::run(&dir, args),
+        Command::Show(args) => commands::show::run(&dir, args),
+        Command::Status(args) => commands::status::run(&dir, args),
+    }
+}
+
+/// Print an error and its hints to stderr.
+pub fn report(err: &CommandError) {
+    eprintln!("error: {}", err.message);
+    for hint in &err.hints {
+        eprintln!("hint: {hint}");
+    }
+}

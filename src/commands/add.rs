@@ -1,0 +1,252 @@
+//! `git agentos add`: write a valid task into todo/ and print its id.
+use super::Context;
+use crate::durable;
+use crate::error::{io_error, CmdResult, CommandError};
+use crate::queue;
+use crate::task::{self, Task};
+use crate::timestamp::Timestamp;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Queue a task: write it into .agentos/todo/ and print its id.
+///
+/// The id comes from the title (lower case, every run of other characters one `-`;
+/// "Fix the README" → `fix-the-readme`), with -2, -3… added when taken. The task
+/// starts from HEAD's commit unless --base says otherwise.
+///
+/// Example: git agentos add "Fix the install command" --target README.md
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// What to do, in one line; becomes the pull request's title.
+    pub title: Option<String>,
+
+    /// A path or gitignore-style glob the change may touch (repeatable; at least one).
+    #[arg(long = "target", short = 't', value_name = "GLOB")]
+    pub targets: Vec<String>,
+
+    /// The agent to run it (a folder under .agentos/agents/); default: "default".
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// A command that must pass in the worktree after the change (repeatable).
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+
+    /// The branch or commit to start from; default: the commit HEAD is on now.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+
+    /// The task's description: what to change and why.
+    #[arg(long, value_name = "TEXT", conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Read the description from a file (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+
+    /// Higher runs first; equal priorities run in the order they were queued.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub priority: Option<i64>,
+
+    /// The agent's wall-clock limit, like 90s, 30m or 1h30m (default 30m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Use this id instead of one made from the title.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Queue an existing task file (checked first; flags given too override its fields).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ctx = Context::discover(dir)?;
+    let (mut task, source) = match &args.file {
+        Some(file) => (load_file(dir, file)?, file.display().to_string()),
+        None => (Task::default(), "the new task".to_string()),
+    };
+    apply_flags(dir, &mut task, &args)?;
+    let invalid = |problem: task::Problem| {
+        let mut err = CommandError::invalid(format!("{source}: {problem}"));
+        if args.file.is_none() {
+            err = err.hint(
+                "on the command line: the title is the first argument, targets are --target PATH",
+            );
+        }
+        err
+    };
+    task::validate(&task).map_err(invalid)?;
+    check_agent(&ctx, task.agent.as_deref())?;
+    match &task.base {
+        Some(base) => {
+            ctx.repo.resolve(base)?;
+        }
+        None => {
+            let (commit, branch) = ctx.repo.head()?;
+            task.base = Some(commit);
+            task.base_branch = branch;
+        }
+    }
+    if task.base_branch.is_none() {
+        if let Some(base) = task.base.as_deref().filter(|b| ctx.repo.is_local_branch(b)) {
+            task.base_branch = Some(base.to_string());
+        }
+    }
+    task.enqueued = Some(Timestamp::now());
+    ctx.ensure_runtime()?;
+    let id = enqueue(
+        &ctx,
+        &task,
+        args.id
+            .as_deref()
+            .or(file_stem_id(args.file.as_deref()).as_deref()),
+    )?;
+    println!("{id}");
+    Ok(())
+}
+
+fn load_file(dir: &Path, file: &Path) -> CmdResult<Task> {
+    let path = dir.join(file);
+    task::load(&path).map_err(|e| {
+        let mut err = CommandError::invalid(format!("{}: {}", file.display(), e.problem));
+        err.hints.clear();
+        err
+    })
+}
+
+fn file_stem_id(file: Option<&Path>) -> Option<String> {
+    let stem = file?.file_stem()?.to_str()?;
+    task::is_slug(stem).then(|| stem.to_string())
+}
+
+fn apply_flags(dir: &Path, task: &mut Task, args: &Args) -> CmdResult {
+    if let Some(title) = &args.title {
+        task.title = title.clone();
+    }
+    if !args.targets.is_empty() {
+        task.targets = args.targets.clone();
+    }
+    if args.agent.is_some() {
+        task.agent = args.agent.clone();
+    }
+    if !args.verify.is_empty() {
+        task.verify = args.verify.clone();
+    }
+    if args.base.is_some() {
+        task.base = args.base.clone();
+        task.base_branch = None;
+    }
+    if let Some(p) = args.priority {
+        task.priority = p;
+    }
+    if args.timeout.is_some() {
+        task.timeout = args.timeout.clone();
+    }
+    if let Some(body) = &args.body {
+        task.body = with_newline(body.clone());
+    }
+    if let Some(file) = &args.body_file {
+        let text = if file.as_os_str() == "-" {
+            let mut s = String::new();
+            io::Read::read_to_string(&mut io::stdin(), &mut s).map_err(|e| {
+                CommandError::invalid(format!(
+                    "--body-file -: standard input is not UTF-8 text: {e}"
+                ))
+            })?;
+            s
+        } else {
+            task::read_text(&dir.join(file)).map_err(|e| {
+                CommandError::invalid(format!("--body-file {}: {}", file.display(), e.problem))
+            })?
+        };
+        task.body = with_newline(text);
+    }
+    Ok(())
+}
+
+fn with_newline(mut text: String) -> String {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// An agent other than "default" must have its folder.
+fn check_agent(ctx: &Context, agent: Option<&str>) -> CmdResult {
+    let Some(agent) = agent else { return Ok(()) };
+    let agents_dir = ctx.tree.agents_dir();
+    if agent == "default" || agents_dir.join(agent).is_dir() {
+        return Ok(());
+    }
+    let mut known: Vec<String> = std::fs::read_dir(&agents_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    let list = if known.is_empty() {
+        "none".to_string()
+    } else {
+        known.join(", ")
+    };
+    Err(CommandError::invalid(format!(
+        "field `agent`: there is no agent `{agent}` (no folder {}/{agent}/; agents here: {list})",
+        ctx.rel(&agents_dir)
+    ))
+    .hint(format!(
+        "create the folder {}/{agent}/ with an AGENT.md, or pick one of the agents above",
+        ctx.rel(&agents_dir)
+    )))
+}
+
+/// Write the task into todo/ under a fresh id; an explicit id must be free.
+fn enqueue(ctx: &Context, task: &Task, explicit_id: Option<&str>) -> CmdResult<String> {
+    let todo = ctx.tree.state_dir(crate::layout::State::Todo);
+    let text = task::write(task);
+    let taken = queue::all_ids(&ctx.tree).map_err(|e| io_error("read", &ctx.tree.dir, e))?;
+    if let Some(id) = explicit_id {
+        task::check_id(id).map_err(|p| CommandError::invalid(format!("--id {id}: {p}")))?;
+        if taken.contains(id) {
+            let where_ = queue::find(&ctx.tree, id)
+                .ok()
+                .flatten()
+                .map(|e| ctx.rel(&e.path).into_owned());
+            return Err(CommandError::invalid(format!(
+                "the task id `{id}` is already used by {}",
+                where_.unwrap_or_else(|| "another task".into())
+            ))
+            .hint("ids are unique across todo/, doing/, done/ and failed/: choose another --id"));
+        }
+        let path = todo.join(format!("{id}.md"));
+        return match durable::create_new(&path, text.as_bytes()) {
+            Ok(()) => Ok(id.to_string()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(CommandError::invalid(
+                format!("the task id `{id}` is already used by {}", ctx.rel(&path)),
+            )),
+            Err(e) => Err(io_error("write", &path, e)),
+        };
+    }
+    let stem = task::slugify(&task.title);
+    for n in 1.. {
+        let id = if n == 1 {
+            stem.clone()
+        } else {
+            format!("{stem}-{n}")
+        };
+        if taken.contains(&id) {
+            continue;
+        }
+        let path = todo.join(format!("{id}.md"));
+        match durable::create_new(&path, text.as_bytes()) {
+            Ok(()) => return Ok(id),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error("write", &path, e)),
+        }
+    }
+    unreachable!("the id search above only ends by returning")
+}

@@ -1,0 +1,61 @@
+//! `git agentos init`: create the `.agentos/` tree, a default agent and the .gitignore.
+use super::Context;
+use crate::durable;
+use crate::error::{io_error, CmdResult};
+use std::path::Path;
+
+/// Create the .agentos/ tree in this repository: the queue folders, a default agent
+/// (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
+/// runtime state out of `git status`.
+///
+/// Safe to repeat: existing files are never overwritten.
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub const DEFAULT_AGENT_MD: &str = "\
+# The default agent
+
+You are a careful software engineer working on one task in a git worktree.
+
+- Change only the files the task lists as its targets.
+- Keep the change small and focused; match the style of the code around it.
+- When you are done, stop: git agentos commits, verifies and publishes your work.
+";
+
+pub const SAMPLE_CONFIG: &str = "\
+# git agentos settings for this repository (all optional).
+
+# [github]
+# repo = \"owner/name\"        # when it cannot be read off the remote's URL
+# remote = \"origin\"          # where task branches are pushed
+";
+
+pub fn run(dir: &Path, _args: Args) -> CmdResult {
+    let ctx = Context::discover(dir)?;
+    let tree = &ctx.tree;
+    let mut created = tree
+        .ensure_runtime()
+        .map_err(|e| io_error("create the folders of", &tree.dir, e))?;
+    let agent_md = tree.agents_dir().join("default").join("AGENT.md");
+    let config = tree.dir.join("config.toml");
+    for (path, text) in [(&agent_md, DEFAULT_AGENT_MD), (&config, SAMPLE_CONFIG)] {
+        if path.exists() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            durable::ensure_dir(parent).map_err(|e| io_error("create", parent, e))?;
+        }
+        durable::write(path, text.as_bytes()).map_err(|e| io_error("write", path, e))?;
+        created.push(path.to_path_buf());
+    }
+    if created.is_empty() {
+        println!("{} is already set up; nothing to do.", ctx.rel(&tree.dir));
+    } else {
+        println!("Initialised {}:", tree.dir.display());
+        for path in &created {
+            println!("  created {}", ctx.rel(path));
+        }
+        println!("Next: git agentos add \"Fix the README\" --target README.md");
+    }
+    Ok(())
+}

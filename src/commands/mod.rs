@@ -1,0 +1,50 @@
+//! One module per subcommand; each turns flags into calls on the library.
+pub mod add;
+pub mod init;
+pub mod list;
+pub mod show;
+pub mod status;
+pub mod view;
+
+use crate::error::{io_error, CmdResult};
+use crate::git::Repo;
+use crate::layout::Tree;
+use std::path::Path;
+
+/// The repository a command works on and its `.agentos/` tree.
+pub struct Context {
+    pub repo: Repo,
+    pub tree: Tree,
+}
+
+impl Context {
+    pub fn discover(dir: &Path) -> CmdResult<Context> {
+        let repo = Repo::discover(dir)?;
+        let tree = Tree::new(repo.root());
+        Ok(Context { repo, tree })
+    }
+
+    /// Make sure the runtime folders exist (commands that write tasks call this).
+    pub fn ensure_runtime(&self) -> CmdResult<()> {
+        self.tree
+            .ensure_runtime()
+            .map(|_| ())
+            .map_err(|e| io_error("create the folders of", &self.tree.dir, e))
+    }
+
+    /// A path relative to the repository's top folder, for messages.
+    pub fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
+        match path.strip_prefix(&self.tree.repo_root) {
+            Ok(rel) => rel.to_string_lossy(),
+            Err(_) => path.to_string_lossy(),
+        }
+    }
+}
+
+/// Print a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| crate::error::CommandError::env(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `git agentos show`: one task, its state, its record and its body.
+use super::{print_json, view, Context};
+use crate::error::{io_error, CmdResult, CommandError};
+use crate::layout::State;
+use crate::queue;
+use crate::similarity;
+use std::path::Path;
+
+/// Show one task: its fields, where it is, its claim record and journal, why it
+/// failed, and its body.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The task id (its file name without `.md`).
+    pub id: String,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ctx = Context::discover(dir)?;
+    let entry = queue::find(&ctx.tree, &args.id).map_err(|e| io_error("read", &ctx.tree.dir, e))?;
+    let Some(entry) = entry else {
+        let ids = queue::all_ids(&ctx.tree).unwrap_or_default();
+        let mut err = CommandError::invalid(format!(
+            "there is no task `{}` in todo/, doing/, done/ or failed/",
+            args.id
+        ));
+        if let Some(near) = similarity::closest(&args.id, ids.iter().map(String::as_str)) {
+            err = err.hint(format!("did you mean `{near}`?"));
+        }
+        return Err(err.hint("`git agentos list` shows every task"));
+    };
+    let view = if entry.state == State::Todo {
+        let mut view = view::todo_views(&ctx)
+            .map_err(|e| io_error("read", &ctx.tree.dir, e))?
+            .into_iter()
+            .find(|v| v.file == ctx.rel(&entry.path))
+            .unwrap_or_else(|| view::settled_view(&ctx, &entry));
+        // The queue scan keeps no bodies; read this one.
+        view.body = crate::task::load(&entry.path)
+            .map(|t| t.body)
+            .unwrap_or_default();
+        view
+    } else {
+        view::settled_view(&ctx, &entry)
+    };
+    if args.json {
+        return print_json(&view);
+    }
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| out.push_str(&format!("{k:<10}{v}\n"));
+    line("id", &view.id);
+    let state = if view.state == State::Todo && view.reason.is_some() {
+        "todo (invalid: never runs)"
+    } else {
+        view.state.name()
+    };
+    line("state", &format!("{state}  ({})", view.file));
+    if let Some(title) = &view.title {
+        line("title", title);
+    }
+    line("agent", view.agent.as_deref().unwrap_or("default"));
+    if !view.targets.is_empty() {
+        line("targets", &view.targets.join(", "));
+    }
+    if let Some(base) = &view.base {
+        match &view.base_branch {
+            Some(branch) if branch != base => line("base", &format!("{base} (branch {branch})")),
+            _ => line("base", base),
+        }
+    }
+    if !view.verify.is_empty() {
+        line("verify", &view.verify.join(" && "));
+    }
+    line("priority", &view.priority.to_string());
+    line(
+        "timeout",
+        view.timeout.as_deref().unwrap_or("30m (default)"),
+    );
+    if let Some(enqueued) = &view.enqueued {
+        line("enqueued", &enqueued.to_string());
+    }
+    if let Some(record) = &view.record {
+        line("attempt", &record.attempt.to_string());
+        let steps: Vec<String> = record
+            .steps
+            .iter()
+            .map(|s| format!("{:?}", s.step).to_lowercase())
+            .collect();
+        line("steps", &steps.join(" → "));
+        for past in &record.history {
+            line("earlier", past);
+        }
+    }
+    if let Some(reason) = &view.reason {
+        line("reason", reason);
+    }
+    println!("{out}");
+    print!("{}", view.body);
+    Ok(())
+}

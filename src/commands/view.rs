@@ -1,0 +1,139 @@
+//! How tasks are summarised for `list`, `show` and `status` (text and JSON).
+use super::Context;
+use crate::layout::State;
+use crate::queue::{self, Entry, Record};
+use crate::task::{self, Task};
+use crate::timestamp::Timestamp;
+use serde::Serialize;
+use std::fs;
+
+/// One task as the commands show it.
+#[derive(Debug, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub state: State,
+    /// The file, relative to the repository's top folder.
+    pub file: String,
+    pub title: Option<String>,
+    pub agent: Option<String>,
+    pub priority: i64,
+    pub targets: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_branch: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enqueued: Option<Timestamp>,
+    /// Why the task cannot run (todo/) or failed (failed/).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+    #[serde(skip)]
+    pub body: String,
+}
+
+impl TaskView {
+    fn from_task(ctx: &Context, entry: &Entry, task: Task, agent: Option<String>) -> TaskView {
+        TaskView {
+            id: entry.id.clone(),
+            state: entry.state,
+            file: ctx.rel(&entry.path).into_owned(),
+            title: Some(task.title),
+            agent,
+            priority: task.priority,
+            targets: task.targets,
+            base: task.base,
+            base_branch: task.base_branch,
+            verify: task.verify,
+            timeout: task.timeout,
+            enqueued: task.enqueued,
+            reason: None,
+            record: None,
+            body: task.body,
+        }
+    }
+
+    fn unreadable(ctx: &Context, entry: &Entry, reason: String) -> TaskView {
+        TaskView {
+            id: entry.id.clone(),
+            state: entry.state,
+            file: ctx.rel(&entry.path).into_owned(),
+            title: None,
+            agent: entry.folder_agent.clone(),
+            priority: 0,
+            targets: Vec::new(),
+            base: None,
+            base_branch: None,
+            verify: Vec::new(),
+            timeout: None,
+            enqueued: None,
+            reason: Some(reason),
+            record: None,
+            body: String::new(),
+        }
+    }
+
+    /// The first line of the reason, for one-line listings.
+    pub fn short_reason(&self) -> Option<&str> {
+        self.reason.as_deref().and_then(|r| r.lines().next())
+    }
+}
+
+/// The todo/ queue in dispatch order, then the files that cannot run.
+pub fn todo_views(ctx: &Context) -> std::io::Result<Vec<TaskView>> {
+    let ins = queue::inspect_todo(&ctx.tree)?;
+    let mut out: Vec<TaskView> = ins
+        .ready
+        .into_iter()
+        .map(|r| TaskView::from_task(ctx, &r.entry, r.task, Some(r.agent)))
+        .collect();
+    out.extend(
+        ins.invalid
+            .iter()
+            .map(|(entry, err)| TaskView::unreadable(ctx, entry, err.problem.to_string())),
+    );
+    Ok(out)
+}
+
+/// A task in doing/, done/ or failed/ with its record and reason.
+pub fn settled_view(ctx: &Context, entry: &Entry) -> TaskView {
+    let record = queue::read_record(&entry.record_path()).ok().flatten();
+    let reason = fs::read_to_string(entry.reason_path())
+        .ok()
+        .map(|r| r.trim_end().to_string());
+    let mut view = match task::load(&entry.path) {
+        Ok(task) => {
+            let agent = record
+                .as_ref()
+                .map(|r| r.agent.clone())
+                .or(task.agent.clone());
+            TaskView::from_task(ctx, entry, task, agent)
+        }
+        Err(err) => TaskView::unreadable(ctx, entry, err.problem.to_string()),
+    };
+    if reason.is_some() {
+        view.reason = reason;
+    }
+    view.record = record;
+    view
+}
+
+/// The tasks in one state, in the order `list` shows them.
+pub fn views(ctx: &Context, state: State) -> std::io::Result<Vec<TaskView>> {
+    if state == State::Todo {
+        return todo_views(ctx);
+    }
+    let mut entries = queue::entries(&ctx.tree, state)?;
+    if state != State::Doing {
+        // Most recently finished first is what a person looks for.
+        entries.sort_by_key(|e| {
+            std::cmp::Reverse(fs::metadata(&e.path).and_then(|m| m.modified()).ok())
+        });
+    }
+    Ok(entries.iter().map(|e| settled_view(ctx, e)).collect())
+}

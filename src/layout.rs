@@ -1,0 +1,110 @@
+//! The `.agentos/` folder tree of a repository: where each kind of file lives.
+use crate::durable;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The four folders a task moves between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Todo,
+    Doing,
+    Done,
+    Failed,
+}
+
+impl State {
+    pub const ALL: [State; 4] = [State::Todo, State::Doing, State::Done, State::Failed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Todo => "todo",
+            State::Doing => "doing",
+            State::Done => "done",
+            State::Failed => "failed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// What `.agentos/.gitignore` holds: runtime state stays out of `git status`.
+pub const GITIGNORE: &str = "\
+# Written by `git agentos init`. Runtime state stays out of git;
+# agents/, triggers/, templates/ and config.toml are meant to be committed.
+/todo/
+/doing/
+/done/
+/failed/
+/runs/
+/worktrees/
+/friction.jsonl
+/*.lock
+/*.index
+/.tmp-*
+";
+
+/// The paths of one repository's `.agentos/` tree.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    pub repo_root: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Tree {
+    pub fn new(repo_root: &Path) -> Tree {
+        Tree {
+            repo_root: repo_root.to_path_buf(),
+            dir: repo_root.join(".agentos"),
+        }
+    }
+
+    pub fn state_dir(&self, state: State) -> PathBuf {
+        self.dir.join(state.name())
+    }
+    pub fn agents_dir(&self) -> PathBuf {
+        self.dir.join("agents")
+    }
+    pub fn runs_dir(&self) -> PathBuf {
+        self.dir.join("runs")
+    }
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.dir.join("worktrees")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join("dispatcher.lock")
+    }
+    /// The cache of parsed todo/ files (see `todo_index`).
+    pub fn todo_index_path(&self) -> PathBuf {
+        self.dir.join("todo.index")
+    }
+    pub fn gitignore_path(&self) -> PathBuf {
+        self.dir.join(".gitignore")
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.dir.is_dir()
+    }
+
+    /// Create the runtime folders and the `.gitignore` (kept when it exists).
+    /// Returns the paths it created.
+    pub fn ensure_runtime(&self) -> io::Result<Vec<PathBuf>> {
+        let mut created = Vec::new();
+        let mut dirs: Vec<PathBuf> = State::ALL.iter().map(|s| self.state_dir(*s)).collect();
+        dirs.extend([self.runs_dir(), self.worktrees_dir(), self.agents_dir()]);
+        for dir in dirs {
+            if !dir.is_dir() {
+                durable::ensure_dir(&dir)?;
+                created.push(dir);
+            }
+        }
+        let gitignore = self.gitignore_path();
+        if !gitignore.exists() {
+            durable::write(&gitignore, GITIGNORE.as_bytes())?;
+            created.push(gitignore);
+        }
+        Ok(created)
+    }
+}

@@ -1,0 +1,15 @@
+//! git agentos: a git-native orchestrator for coding agents.
+//!
+//! Data flows one way: task file → queue → worktree → agent → verifier → publisher.
+pub mod cli;
+pub mod commands;
+pub mod durable;
+pub mod error;
+pub mod git;
+pub mod layout;
+pub mod lock;
+pub mod queue;
+pub mod similarity;
+pub mod task;
+pub mod timestamp;
+pub mod todo_index;

@@ -1,0 +1,5 @@
+//! The one integration test binary: every test drives the real `git-agentos` binary
+//! in temporary git repositories.
+mod support;
+
+mod foundation;
