@@ -34,11 +34,22 @@ pub enum Command {
     List(commands::list::Args),
     Show(commands::show::Args),
     Status(commands::status::Args),
+    Run(commands::run::RunArgs),
+    Watch(commands::run::WatchArgs),
+    /// (internal) Supervise an agent's process group; see src/agent/process.rs.
+    #[command(hide = true)]
+    AgentShim {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
 }
 
 /// Parse the command line, run the command, print any error; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if let Command::AgentShim { command } = cli.command {
+        return crate::agent::process::shim_main(command, crate::agent::runner::GRACE);
+    }
     match run(cli) {
         Ok(()) => 0,
         Err(err) => {
@@ -60,6 +71,9 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::List(args) => commands::list::run(&dir, args),
         Command::Show(args) => commands::show::run(&dir, args),
         Command::Status(args) => commands::status::run(&dir, args),
+        Command::Run(args) => commands::run::run(&dir, args),
+        Command::Watch(args) => commands::run::watch(&dir, args),
+        Command::AgentShim { .. } => Ok(()),
     }
 }
 

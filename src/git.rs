@@ -88,8 +88,225 @@ impl Repo {
         Ok(commit.id().to_string())
     }
 
+    /// The main repository (worktrees and branches are managed from it).
+    fn main(&self) -> CmdResult<git2::Repository> {
+        git2::Repository::open(&self.root).map_err(|e| git_err("open the repository", &e))
+    }
+
+    /// Create (or reset) the branch `agentos/<id>` at `base` and check it out in a
+    /// fresh worktree at `path`, replacing whatever was there.
+    pub fn fresh_worktree(&self, id: &str, base: &str, path: &Path) -> CmdResult<()> {
+        let main = self.main()?;
+        self.remove_worktree(id, path)?;
+        let commit = main
+            .find_commit(oid(base)?)
+            .map_err(|e| git_err(&format!("find the base commit {base}"), &e))?;
+        let branch_name = task_branch(id);
+        let branch = main
+            .branch(&branch_name, &commit, true)
+            .map_err(|e| git_err(&format!("create the branch {branch_name}"), &e))?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| crate::error::io_error("create", parent, e))?;
+        }
+        let mut opts = git2::WorktreeAddOptions::new();
+        opts.reference(Some(branch.get()));
+        main.worktree(id, path, Some(&opts))
+            .map_err(|e| git_err(&format!("add the worktree {}", path.display()), &e))?;
+        Ok(())
+    }
+
+    /// Reuse the task's worktree when it is intact and on its branch (after a crash);
+    /// otherwise make a fresh one. Returns true when it was reused.
+    pub fn ensure_worktree(&self, id: &str, base: &str, path: &Path) -> CmdResult<bool> {
+        if let Ok(wt) = git2::Repository::open(path) {
+            let on_branch = wt
+                .head()
+                .ok()
+                .and_then(|h| {
+                    h.name()
+                        .ok()
+                        .map(|n| n == format!("refs/heads/{}", task_branch(id)))
+                })
+                .unwrap_or(false);
+            if on_branch && wt.is_worktree() {
+                return Ok(true);
+            }
+        }
+        self.fresh_worktree(id, base, path)?;
+        Ok(false)
+    }
+
+    /// Remove the task's worktree folder and git's record of it. The branch stays.
+    pub fn remove_worktree(&self, id: &str, path: &Path) -> CmdResult<()> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            std::fs::remove_dir_all(path)
+                .map_err(|e| crate::error::io_error("remove the worktree", path, e))?;
+        }
+        let main = self.main()?;
+        if let Ok(wt) = main.find_worktree(id) {
+            let mut opts = git2::WorktreePruneOptions::new();
+            opts.valid(true).working_tree(true).locked(false);
+            wt.prune(Some(&mut opts))
+                .map_err(|e| git_err(&format!("prune the worktree {id}"), &e))?;
+        }
+        Ok(())
+    }
+
+    /// Prune git's records of worktrees whose folders are gone.
+    pub fn prune_worktrees(&self) -> CmdResult<Vec<String>> {
+        let main = self.main()?;
+        let mut pruned = Vec::new();
+        let names = main
+            .worktrees()
+            .map_err(|e| git_err("list worktrees", &e))?;
+        for name in names.iter().flatten().flatten() {
+            if let Ok(wt) = main.find_worktree(name) {
+                if wt.validate().is_err() && wt.prune(None).is_ok() {
+                    pruned.push(name.to_string());
+                }
+            }
+        }
+        Ok(pruned)
+    }
+
+    /// Commit everything left in the worktree (new, changed, deleted files; ignored
+    /// files stay out) on its branch. None when there was nothing to commit.
+    pub fn commit_all(&self, worktree: &Path, message: &str) -> CmdResult<Option<String>> {
+        let repo = git2::Repository::open(worktree)
+            .map_err(|e| git_err(&format!("open the worktree {}", worktree.display()), &e))?;
+        let mut index = repo
+            .index()
+            .map_err(|e| git_err("read the worktree's index", &e))?;
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .and_then(|_| index.update_all(["*"], None))
+            .and_then(|_| index.write())
+            .map_err(|e| git_err("stage the agent's changes", &e))?;
+        let tree_id = index
+            .write_tree()
+            .map_err(|e| git_err("write the tree", &e))?;
+        let head = repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(|e| git_err("read the worktree's HEAD", &e))?;
+        if head.tree_id() == tree_id {
+            return Ok(None);
+        }
+        let tree = repo
+            .find_tree(tree_id)
+            .map_err(|e| git_err("read the tree", &e))?;
+        let sig = signature(&repo)?;
+        let id = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
+            .map_err(|e| git_err("commit the agent's changes", &e))?;
+        Ok(Some(id.to_string()))
+    }
+
+    /// The commit the task branch points at.
+    pub fn branch_commit(&self, id: &str) -> Option<String> {
+        let main = self.main().ok()?;
+        let branch = main
+            .find_branch(&task_branch(id), git2::BranchType::Local)
+            .ok()?;
+        branch
+            .get()
+            .peel_to_commit()
+            .ok()
+            .map(|c| c.id().to_string())
+    }
+
+    /// True when the task branch's tree differs from the base commit's tree.
+    pub fn branch_differs_from(&self, id: &str, base: &str) -> CmdResult<bool> {
+        let main = self.main()?;
+        let base_tree = main
+            .find_commit(oid(base)?)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err(&format!("read the base commit {base}"), &e))?;
+        let branch = main
+            .find_branch(&task_branch(id), git2::BranchType::Local)
+            .and_then(|b| b.get().peel_to_tree())
+            .map_err(|e| git_err(&format!("read the branch {}", task_branch(id)), &e))?;
+        Ok(branch.id() != base_tree.id())
+    }
+
+    /// Delete a local branch.
+    pub fn delete_branch(&self, name: &str) -> CmdResult<()> {
+        let main = self.main()?;
+        let mut branch = main
+            .find_branch(name, git2::BranchType::Local)
+            .map_err(|e| git_err(&format!("find the branch {name}"), &e))?;
+        branch
+            .delete()
+            .map_err(|e| git_err(&format!("delete the branch {name}"), &e))
+    }
+
+    /// Local branches named `agentos/…`, with the commit each points at.
+    pub fn task_branches(&self) -> CmdResult<Vec<(String, String)>> {
+        let main = self.main()?;
+        let mut out = Vec::new();
+        let branches = main
+            .branches(Some(git2::BranchType::Local))
+            .map_err(|e| git_err("list branches", &e))?;
+        for (branch, _) in branches.flatten() {
+            let Ok(Some(name)) = branch.name() else {
+                continue;
+            };
+            if let (Some(_), Ok(commit)) =
+                (name.strip_prefix("agentos/"), branch.get().peel_to_commit())
+            {
+                out.push((name.to_string(), commit.id().to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when `commit` is reachable from some remote-tracking branch (pushed).
+    pub fn is_pushed(&self, commit: &str) -> bool {
+        let Ok(main) = self.main() else { return false };
+        let Ok(target) = oid(commit) else {
+            return false;
+        };
+        let Ok(refs) = main.references_glob("refs/remotes/*") else {
+            return false;
+        };
+        let tips: Vec<git2::Oid> = refs.flatten().filter_map(|r| r.target()).collect();
+        tips.into_iter()
+            .any(|tip| tip == target || main.graph_descendant_of(tip, target).unwrap_or(false))
+    }
+
     /// True when `name` is a local branch.
     pub fn is_local_branch(&self, name: &str) -> bool {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()
     }
+}
+
+/// The branch a task's work goes on.
+pub fn task_branch(id: &str) -> String {
+    format!("agentos/{id}")
+}
+
+fn oid(sha: &str) -> CmdResult<git2::Oid> {
+    git2::Oid::from_str(sha)
+        .map_err(|e| CommandError::env(format!("`{sha}` is not a commit id: {}", e.message())))
+}
+
+fn git_err(action: &str, e: &git2::Error) -> CommandError {
+    CommandError::env(format!("git: cannot {action}: {}", e.message()))
+}
+
+/// Who commits the agent's work: GIT_AUTHOR_NAME/EMAIL, else the repository's
+/// user.name/user.email, else "git agentos".
+fn signature(repo: &git2::Repository) -> CmdResult<git2::Signature<'static>> {
+    let env_name = std::env::var("GIT_AUTHOR_NAME").ok();
+    let env_email = std::env::var("GIT_AUTHOR_EMAIL").ok();
+    let config = repo.config().ok();
+    let from_config = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+    let name = env_name
+        .or_else(|| from_config("user.name"))
+        .unwrap_or_else(|| "git agentos".into());
+    let email = env_email
+        .or_else(|| from_config("user.email"))
+        .unwrap_or_else(|| "agentos@localhost".into());
+    git2::Signature::now(&name, &email).map_err(|e| git_err("make a commit signature", &e))
 }

@@ -1,13 +1,18 @@
 //! git agentos: a git-native orchestrator for coding agents.
 //!
 //! Data flows one way: task file → queue → worktree → agent → verifier → publisher.
+pub mod agent;
+pub mod bus;
 pub mod cli;
 pub mod commands;
+pub mod dispatch;
 pub mod durable;
 pub mod error;
+pub mod fault;
 pub mod git;
 pub mod layout;
 pub mod lock;
+pub mod progress;
 pub mod queue;
 pub mod similarity;
 pub mod task;

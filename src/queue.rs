@@ -336,10 +336,28 @@ fn free_name(dir: &Path, stem: &str) -> PathBuf {
     if fs::symlink_metadata(&first).is_err() {
         return first;
     }
+    dir.join(format!("{}.md", next_free_suffix(dir, stem)))
+}
+
+/// True when a file other than `entry` carries its id, in any state folder.
+fn id_used_elsewhere(tree: &Tree, entry: &Entry) -> io::Result<bool> {
+    for state in State::ALL {
+        if entries(tree, state)?
+            .iter()
+            .any(|e| e.id == entry.id && e.path != entry.path)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `stem~2`, `stem~3`… whichever is free first in `dir`.
+fn next_free_suffix(dir: &Path, stem: &str) -> String {
     (2..)
-        .map(|n| dir.join(format!("{stem}~{n}.md")))
-        .find(|p| fs::symlink_metadata(p).is_err())
-        .unwrap_or(first)
+        .map(|n| format!("{stem}~{n}"))
+        .find(|s| fs::symlink_metadata(dir.join(format!("{s}.md"))).is_err())
+        .unwrap_or_else(|| format!("{stem}~"))
 }
 
 /// Move a file that can never run to failed/, unchanged, with its reason beside it.
@@ -349,7 +367,12 @@ fn free_name(dir: &Path, stem: &str) -> PathBuf {
 pub fn reject(tree: &Tree, entry: &Entry, reason: &str) -> io::Result<Entry> {
     let failed_dir = tree.state_dir(State::Failed);
     durable::ensure_dir(&failed_dir)?;
-    let dest = free_name(&failed_dir, &entry.id);
+    // A rejected duplicate never takes the plain name: its id belongs to another task.
+    let dest = if id_used_elsewhere(tree, entry)? {
+        failed_dir.join(format!("{}.md", next_free_suffix(&failed_dir, &entry.id)))
+    } else {
+        free_name(&failed_dir, &entry.id)
+    };
     let moved = Entry {
         id: dest
             .file_stem()
@@ -413,6 +436,26 @@ pub struct Record {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Timestamp>,
+    /// The commit the task started from (the base, resolved at preflight).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
+    /// The process group of the agent of the current attempt, once spawned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_pgid: Option<i32>,
+    /// The agent's result event: outcome, turns, cost, session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_result: Option<crate::agent::stream::AgentResult>,
+    /// Files the agent's tools wrote (as the agent named them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agent_writes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The task branch's commit after the commit step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The last attempt was stopped by a signal (a clean stop; not counted as a crash).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl Record {

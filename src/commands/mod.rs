@@ -2,6 +2,7 @@
 pub mod add;
 pub mod init;
 pub mod list;
+pub mod run;
 pub mod show;
 pub mod status;
 pub mod view;

@@ -1,5 +1,8 @@
 //! Test helpers: sealed temporary git repositories and a runner for the real binary.
 #![allow(dead_code)]
+pub mod claude;
+pub mod messages_api;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -176,5 +179,41 @@ impl TestRepo {
             .unwrap_or_default();
         names.sort();
         names
+    }
+}
+
+impl TestRepo {
+    /// Environment for running the real Claude Code CLI against a stand-in API.
+    pub fn claude_env(&self, api: &messages_api::MessagesApi) -> Vec<(String, String)> {
+        vec![
+            (
+                "AGENTOS_AGENT_CMD".into(),
+                claude::binary().display().to_string(),
+            ),
+            ("ANTHROPIC_BASE_URL".into(), api.url.clone()),
+            ("ANTHROPIC_API_KEY".into(), "test-key-not-secret".into()),
+            (
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC".into(),
+                "1".into(),
+            ),
+        ]
+    }
+
+    /// Run with extra environment given as owned pairs.
+    pub fn agentos_with(&self, args: &[&str], env: &[(String, String)]) -> Run {
+        let mut cmd = self.cmd(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("spawn git-agentos"))
+    }
+
+    /// Write an executable fake agent script into the test's folder; returns its path.
+    pub fn fake_agent(&self, name: &str, script: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{script}")).expect("write fake agent");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path.display().to_string()
     }
 }

@@ -1,0 +1,179 @@
+//! An agent's folder: `agents/<name>/AGENT.md` and the optional `agent.toml`.
+use crate::error::{CmdResult, CommandError};
+use crate::layout::Tree;
+use crate::task::parse_duration;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// The built-in instructions of the `default` agent when it has no folder.
+pub const DEFAULT_INSTRUCTIONS: &str = crate::commands::init::DEFAULT_AGENT_MD;
+
+/// How the runner talks to the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Output {
+    /// Claude Code's stream-json: `system/init` confirms the start, `result` ends it.
+    StreamJson,
+    /// Anything else: started when spawned, judged by its exit code.
+    Plain,
+}
+
+/// `agents/<name>/agent.toml`; every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentToml {
+    /// The command line (program and arguments). Default: `claude`.
+    pub command: Option<String>,
+    pub model: Option<String>,
+    /// Tools Claude Code may use without asking.
+    pub allowed_tools: Option<Vec<String>>,
+    /// Claude Code's `--permission-mode`. Default: acceptEdits.
+    pub permission_mode: Option<String>,
+    /// Wall-clock limit for the agent. Default: 30m.
+    pub timeout: Option<String>,
+    /// How long to wait for the agent to confirm it started. Default: 60s.
+    pub start_timeout: Option<String>,
+    pub output: Option<Output>,
+}
+
+/// Everything the runner needs to know about one agent.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub name: String,
+    pub instructions: String,
+    pub command: String,
+    /// True when the command is Claude Code: the headless flags are added.
+    pub is_claude: bool,
+    pub model: Option<String>,
+    pub allowed_tools: Vec<String>,
+    pub permission_mode: String,
+    pub timeout: Duration,
+    pub start_timeout: Duration,
+    pub output: Output,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TOOLS: [&str; 7] = [
+    "Read",
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "Glob",
+    "Grep",
+];
+
+/// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`.
+pub fn load(tree: &Tree, name: &str, command_override: Option<&str>) -> CmdResult<AgentConfig> {
+    let dir = tree.agents_dir().join(name);
+    if !dir.is_dir() && name != "default" {
+        return Err(unknown_agent(tree, name));
+    }
+    let instructions = match std::fs::read_to_string(dir.join("AGENT.md")) {
+        Ok(text) => text,
+        Err(_) if name == "default" => DEFAULT_INSTRUCTIONS.to_string(),
+        Err(e) => {
+            return Err(CommandError::invalid(format!(
+                "agent `{name}`: cannot read {}: {e}",
+                dir.join("AGENT.md").display()
+            ))
+            .hint("every agent folder holds an AGENT.md with its instructions"))
+        }
+    };
+    let toml_path = dir.join("agent.toml");
+    let file: AgentToml = match std::fs::read_to_string(&toml_path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            CommandError::invalid(format!("{}: {}", toml_path.display(), e.message().trim()))
+                .hint("fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output")
+        })?,
+        Err(_) => AgentToml::default(),
+    };
+    let duration =
+        |field: &str, value: &Option<String>, default: Duration| -> CmdResult<Duration> {
+            match value {
+                None => Ok(default),
+                Some(text) => parse_duration(text)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| {
+                        CommandError::invalid(format!(
+                            "{}: field `{field}`: `{text}` is not a duration",
+                            toml_path.display()
+                        ))
+                        .hint("write it like \"90s\", \"30m\" or \"1h30m\"")
+                    }),
+            }
+        };
+    let command = command_override
+        .map(str::to_string)
+        .or(file.command.clone())
+        .unwrap_or_else(|| "claude".to_string());
+    let is_claude = is_claude_command(&command);
+    Ok(AgentConfig {
+        name: name.to_string(),
+        instructions,
+        is_claude,
+        model: file.model.clone(),
+        allowed_tools: file
+            .allowed_tools
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TOOLS.iter().map(|s| s.to_string()).collect()),
+        permission_mode: file
+            .permission_mode
+            .clone()
+            .unwrap_or_else(|| "acceptEdits".to_string()),
+        timeout: duration("timeout", &file.timeout, DEFAULT_TIMEOUT)?,
+        start_timeout: duration("start_timeout", &file.start_timeout, DEFAULT_START_TIMEOUT)?,
+        output: file.output.unwrap_or(Output::StreamJson),
+        command,
+    })
+}
+
+/// The first word of the command line names Claude Code (`claude`, a path ending
+/// in `/claude`, or the npm package's `claude.exe`).
+pub fn is_claude_command(command: &str) -> bool {
+    let first = command.split_whitespace().next().unwrap_or("");
+    let name = Path::new(first)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    name == "claude" || name == "claude.exe"
+}
+
+fn unknown_agent(tree: &Tree, name: &str) -> CommandError {
+    let mut known: Vec<String> = std::fs::read_dir(tree.agents_dir())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    let list = if known.is_empty() {
+        "none".to_string()
+    } else {
+        known.join(", ")
+    };
+    CommandError::invalid(format!(
+        "there is no agent `{name}`: no folder .agentos/agents/{name}/ (agents here: {list})"
+    ))
+    .hint(format!(
+        "create .agentos/agents/{name}/AGENT.md, or set `agent` to one of the agents above"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_claude() {
+        assert!(is_claude_command("claude"));
+        assert!(is_claude_command("/opt/node_modules/.bin/claude --debug"));
+        assert!(is_claude_command("/x/claude-code/bin/claude.exe"));
+        assert!(!is_claude_command("./fake-agent.sh"));
+        assert!(!is_claude_command("claudette"));
+    }
+}

@@ -1,0 +1,157 @@
+//! Process groups: ending an agent and everything it started, and the shim that
+//! makes an agent die with its dispatcher.
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// True while any process is in the group.
+pub fn group_alive(pgid: i32) -> bool {
+    pgid > 1 && killpg(Pid::from_raw(pgid), None).is_ok()
+}
+
+/// SIGTERM to the whole group, then SIGKILL to whatever is left after `grace`.
+pub fn terminate_group(pgid: i32, grace: Duration) {
+    if pgid <= 1 {
+        return;
+    }
+    let group = Pid::from_raw(pgid);
+    if killpg(group, Signal::SIGTERM).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !group_has_live_members(pgid) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = killpg(group, Signal::SIGKILL);
+}
+
+/// SIGKILL to the whole group, at once.
+pub fn kill_group(pgid: i32) {
+    if pgid > 1 {
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+}
+
+/// Members of the group that are not zombies (a zombie waits only to be reaped).
+fn group_has_live_members(pgid: i32) -> bool {
+    processes_in_group(pgid).iter().any(|pid| !is_zombie(*pid))
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// The pids whose process group is `pgid` (from /proc).
+pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // Fields after the command name: state ppid pgrp …
+                    let rest = stat.rsplit_once(')')?.1;
+                    rest.split_whitespace().nth(2)?.parse::<i32>().ok()
+                })
+                == Some(pgid)
+        })
+        .collect()
+}
+
+/// End the process group an earlier attempt recorded, if it still runs the same
+/// task. A pid reused by an unrelated process is never touched: each member must
+/// carry `AGENTOS_TASK_ID=<task>` in its environment.
+pub fn end_stray_group(pgid: i32, task_id: &str) -> bool {
+    let marker = format!("AGENTOS_TASK_ID={task_id}");
+    let ours: Vec<i32> = processes_in_group(pgid)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect();
+    if ours.is_empty() {
+        return false;
+    }
+    kill_group(pgid);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while group_has_live_members(pgid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// The shim between the dispatcher and the agent (`git-agentos agent-shim CMD…`).
+///
+/// The dispatcher starts it as the leader of a new process group. It asks the
+/// kernel for SIGTERM when its parent (the dispatcher) dies, runs the agent as its
+/// child in the same group, and on SIGTERM, SIGINT or SIGHUP ends the whole group:
+/// SIGTERM, a grace period, then SIGKILL. So an agent and everything it started
+/// never outlive the dispatcher's claim.
+pub fn shim_main(args: Vec<OsString>, grace: Duration) -> i32 {
+    use nix::sys::signal::SigSet;
+    let Some((program, rest)) = args.split_first() else {
+        eprintln!("agent-shim: no command given");
+        return 2;
+    };
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        signals.add(s);
+    }
+    // Block before any thread exists so the waiting thread below receives them;
+    // the agent child starts with an empty mask (std resets it).
+    if let Err(e) = signals.thread_block() {
+        eprintln!("agent-shim: cannot block signals: {e}");
+        return 2;
+    }
+    let expected_parent = std::env::var("AGENTOS_DISPATCHER_PID")
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok());
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    let own_group = nix::unistd::getpgrp();
+    if let Some(parent) = expected_parent {
+        if nix::unistd::getppid().as_raw() != parent {
+            // The dispatcher died before the death signal was armed.
+            return 137;
+        }
+    }
+    std::thread::spawn(move || {
+        if signals.wait().is_ok() {
+            let _ = killpg(own_group, Signal::SIGTERM);
+            std::thread::sleep(grace);
+            let _ = killpg(own_group, Signal::SIGKILL);
+        }
+    });
+    let status = match Command::new(program).args(rest).status() {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!(
+                "agent-shim: cannot start `{}`: {e}",
+                Path::new(program).display()
+            );
+            return 127;
+        }
+    };
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        _ => 1,
+    }
+}

@@ -1,0 +1,358 @@
+//! Running one agent: spawn it in its own process group (under the shim), stream its
+//! output to runs/, confirm the handoff, enforce the deadlines, judge the outcome.
+use super::config::{AgentConfig, Output};
+use super::process;
+use super::stream::{self, AgentResult, Event};
+use crate::bus::Msg;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// One agent run's inputs.
+pub struct Launch<'a> {
+    pub config: &'a AgentConfig,
+    pub task_id: &'a str,
+    pub task_file: &'a Path,
+    pub worktree: &'a Path,
+    pub prompt: &'a str,
+    /// runs/<id>/attempt-<n>/
+    pub run_dir: &'a Path,
+    pub timeout: Duration,
+    /// Sequence number; tags this run's messages on the bus.
+    pub run: u64,
+}
+
+/// How an agent run ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Succeeded(AgentResult),
+    Failed {
+        reason: String,
+        result: Option<AgentResult>,
+    },
+    /// The dispatcher was asked to stop (signal number).
+    Interrupted(i32),
+}
+
+/// What the runner reports while the agent works.
+pub trait Observer {
+    /// The agent process group exists (record it before anything else).
+    fn spawned(&mut self, pgid: i32);
+    /// The agent confirmed it is on the task.
+    fn started(&mut self, session_id: Option<&str>);
+    /// A tool call, for progress and for the verifier.
+    fn action(&mut self, summary: &str, writes: Option<&str>);
+}
+
+/// How long the group gets between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+fn command_line(launch: &Launch) -> (String, Vec<String>) {
+    let cfg = launch.config;
+    let mut extra: Vec<String> = Vec::new();
+    if cfg.is_claude {
+        extra.extend(["-p".into(), launch.prompt.to_string()]);
+        extra.extend([
+            "--output-format".into(),
+            "stream-json".into(),
+            "--verbose".into(),
+        ]);
+        extra.extend(["--permission-mode".into(), cfg.permission_mode.clone()]);
+        if !cfg.allowed_tools.is_empty() {
+            extra.push("--allowedTools".into());
+            extra.push(cfg.allowed_tools.join(","));
+        }
+        if let Some(model) = &cfg.model {
+            extra.extend(["--model".into(), model.clone()]);
+        }
+    }
+    // `sh -c 'exec CMD "$@"'` keeps the user's quoting and appends our arguments.
+    (format!("exec {} \"$@\"", cfg.command), extra)
+}
+
+/// Run the agent to completion, a failure, a deadline or a signal. Messages for
+/// this run arrive on `rx`; `tx` is handed to the reader threads.
+pub fn run(
+    launch: &Launch,
+    tx: &Sender<Msg>,
+    rx: &Receiver<Msg>,
+    observer: &mut dyn Observer,
+) -> Outcome {
+    let fail = |reason: String| Outcome::Failed {
+        reason,
+        result: None,
+    };
+    let stream_path = launch.run_dir.join("agent.jsonl");
+    let stderr_path = launch.run_dir.join("agent.stderr");
+    let (mut stream_log, stderr_file) =
+        match (File::create(&stream_path), File::create(&stderr_path)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                return fail(format!(
+                    "cannot create the agent's logs in {}: {e}",
+                    launch.run_dir.display()
+                ))
+            }
+        };
+    let (script, extra) = command_line(launch);
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
+    let mut cmd = Command::new(exe);
+    cmd.arg("agent-shim")
+        .arg("sh")
+        .arg("-c")
+        .arg(&script)
+        .arg("agentos-agent")
+        .args(&extra)
+        .current_dir(launch.worktree)
+        .env("AGENTOS_TASK_ID", launch.task_id)
+        .env("AGENTOS_TASK_FILE", launch.task_file)
+        .env("AGENTOS_WORKTREE", launch.worktree)
+        .env("AGENTOS_PROMPT_FILE", launch.run_dir.join("prompt.md"))
+        .env("AGENTOS_DISPATCHER_PID", std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr_file));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return fail(format!(
+                "cannot start the agent `{}`: {e}",
+                launch.config.command
+            ))
+        }
+    };
+    let pgid = child.id() as i32;
+    observer.spawned(pgid);
+    let run = launch.run;
+    if let Some(stdout) = child.stdout.take() {
+        let tx = tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("agent-stdout".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    match line {
+                        Ok(line) => {
+                            if tx.send(Msg::AgentLine { run, line }).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let _ = tx.send(Msg::AgentEof { run });
+            });
+    }
+    {
+        let tx = tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("agent-wait".into())
+            .spawn(move || {
+                if let Ok(status) = child.wait() {
+                    let _ = tx.send(Msg::AgentExit { run, status });
+                }
+            });
+    }
+
+    let plain = launch.config.output == Output::Plain;
+    let began = Instant::now();
+    let total_deadline = began + launch.timeout;
+    let start_deadline = began + launch.config.start_timeout;
+    let mut started = plain;
+    if plain {
+        observer.started(None);
+    }
+    let mut result: Option<AgentResult> = None;
+    let mut exit: Option<std::process::ExitStatus> = None;
+    let mut eof = false;
+    // After the process exits, give its output a moment to drain (a grandchild may
+    // hold stdout open); then judge without it.
+    let mut drain_deadline: Option<Instant> = None;
+    let outcome = loop {
+        if exit.is_some() && eof {
+            break None;
+        }
+        let mut deadline = if started {
+            total_deadline
+        } else {
+            start_deadline.min(total_deadline)
+        };
+        if let Some(d) = drain_deadline {
+            deadline = deadline.min(d);
+        }
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(Msg::AgentLine { run: r, line }) if r == run => {
+                let _ = writeln!(stream_log, "{line}");
+                if plain {
+                    continue;
+                }
+                match stream::parse_line(&line) {
+                    Err(stream::NotAnEvent(text)) => {
+                        break Some(fail(format!(
+                            "the agent's output is not Claude Code stream-json: `{text}` (see {})",
+                            stream_path.display()
+                        )));
+                    }
+                    Ok(Event::Init { session_id, .. }) => {
+                        started = true;
+                        observer.started(session_id.as_deref());
+                    }
+                    Ok(Event::Action { summary, writes }) => {
+                        observer.action(&summary, writes.as_deref())
+                    }
+                    Ok(Event::Result(r)) => result = Some(r),
+                    Ok(Event::Other) => {}
+                }
+            }
+            Ok(Msg::AgentEof { run: r }) if r == run => eof = true,
+            Ok(Msg::AgentExit { run: r, status }) if r == run => {
+                exit = Some(status);
+                drain_deadline = Some(Instant::now() + Duration::from_secs(2));
+            }
+            Ok(Msg::Signal(sig)) => break Some(Outcome::Interrupted(sig)),
+            Ok(_) => {} // stale messages of an earlier run, queue changes
+            Err(RecvTimeoutError::Timeout) => {
+                if exit.is_some() {
+                    break None; // exited; output still held open by a leftover process
+                }
+                if !started {
+                    break Some(fail(format!(
+                        "agent never started: no system/init event within {} (see {})",
+                        human(launch.config.start_timeout.min(launch.timeout)),
+                        stderr_path.display()
+                    )));
+                }
+                break Some(fail(format!(
+                    "agent timed out after {}",
+                    human(launch.timeout)
+                )));
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                break Some(fail("the dispatcher's event channel closed".into()))
+            }
+        }
+    };
+    // Whatever happened, nothing of this agent keeps running.
+    if exit.is_none() {
+        process::terminate_group(pgid, GRACE);
+    }
+    process::kill_group(pgid);
+    if let Some(outcome) = outcome {
+        return match outcome {
+            Outcome::Failed { reason, .. } => Outcome::Failed { reason, result },
+            other => other,
+        };
+    }
+    judge(plain, started, result, exit, &stderr_path)
+}
+
+fn judge(
+    plain: bool,
+    started: bool,
+    result: Option<AgentResult>,
+    exit: Option<std::process::ExitStatus>,
+    stderr_path: &Path,
+) -> Outcome {
+    let how = exit.map(describe_exit).unwrap_or_else(|| "ended".into());
+    let tail = stderr_tail(stderr_path);
+    let with_tail = |msg: String| {
+        if tail.is_empty() {
+            msg
+        } else {
+            format!("{msg}; its stderr ends: {tail}")
+        }
+    };
+    let code_ok = exit.map(|s| s.success()).unwrap_or(false);
+    if plain {
+        return if code_ok {
+            Outcome::Succeeded(AgentResult {
+                subtype: "success".into(),
+                ..AgentResult::default()
+            })
+        } else {
+            Outcome::Failed {
+                reason: with_tail(format!("the agent {how}")),
+                result: None,
+            }
+        };
+    }
+    if !started {
+        return Outcome::Failed {
+            reason: with_tail(format!(
+                "the agent {how} before it started (no system/init event)"
+            )),
+            result: None,
+        };
+    }
+    let Some(result) = result else {
+        return Outcome::Failed {
+            reason: with_tail(format!(
+                "the agent {how} before its result (it crashed or was killed mid-run)"
+            )),
+            result: None,
+        };
+    };
+    if result.is_error {
+        let summary = result
+            .summary
+            .as_deref()
+            .map(stream::excerpt)
+            .unwrap_or_default();
+        return Outcome::Failed {
+            reason: format!(
+                "the agent reported an error ({}): {summary}",
+                result.subtype
+            ),
+            result: Some(result),
+        };
+    }
+    if !code_ok {
+        return Outcome::Failed {
+            reason: with_tail(format!("the agent {how} after its result")),
+            result: Some(result),
+        };
+    }
+    Outcome::Succeeded(result)
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(0), _) => "exited successfully".into(),
+        (Some(code), _) if code > 128 => format!("was killed by signal {}", code - 128),
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(sig)) => format!("was killed by signal {sig}"),
+        _ => "ended".into(),
+    }
+}
+
+fn stderr_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(3);
+    stream::excerpt(&lines[start..].join(" | "))
+}
+
+/// `90s`, `2m`, `1h30m`.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}

@@ -1,0 +1,612 @@
+//! The dispatcher: under the lock, claim tasks one at a time and walk each through
+//! its steps (preflight, worktree, agent, commit, finish), journalling every step so
+//! that a restarted dispatcher resumes at the first step not done. `watch` waits for
+//! file-system events between tasks and never polls.
+use crate::agent::{self, runner, stream};
+use crate::bus::{self, Bus, Msg};
+use crate::commands::Context;
+use crate::error::{io_error, CmdResult, CommandError};
+use crate::git::task_branch;
+use crate::layout::State;
+use crate::lock::{DispatcherLock, LockError};
+use crate::progress::Progress;
+use crate::queue::{self, Entry, Ready, Record, Step};
+use crate::task::{self, Task};
+use crate::timestamp::Timestamp;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// After this many attempts (crashes, not clean stops) a task fails with its history.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// A file in todo/ younger than this is not rejected yet: it may still be being written.
+const YOUNG: Duration = Duration::from_secs(1);
+
+/// The first safety rescan of an idle `watch`; it doubles up to [`RESCAN_MAX`].
+const RESCAN_FIRST: Duration = Duration::from_secs(75);
+const RESCAN_MAX: Duration = Duration::from_secs(20 * 60);
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Process one task, then exit.
+    pub once: bool,
+    /// Keep each task's worktree after it finishes.
+    pub keep: bool,
+    /// Do not open pull requests.
+    pub no_pr: bool,
+    /// Wait for new work instead of exiting when the queue is empty.
+    pub watch: bool,
+}
+
+/// What a dispatcher run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    /// Stopped by this signal.
+    pub interrupted: Option<i32>,
+}
+
+struct Dispatcher<'a> {
+    ctx: &'a Context,
+    opts: Options,
+    bus: Bus,
+    runs: u64,
+    agent_override: Option<String>,
+    progress: Progress,
+    summary: Summary,
+    /// When a young invalid file should be looked at again.
+    recheck: Option<Instant>,
+}
+
+/// Take the lock and process the queue (see [`Options`]).
+pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
+    let bus = Bus::new();
+    bus::forward_signals(bus.tx.clone())
+        .map_err(|e| CommandError::env(format!("cannot set up signal handling: {e}")))?;
+    ctx.ensure_runtime()?;
+    let command = if opts.watch { "watch" } else { "run" };
+    let _lock = match DispatcherLock::acquire(&ctx.tree, command) {
+        Ok(lock) => lock,
+        Err(LockError::Held(holder)) => {
+            let who = holder
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "another process".into());
+            return Err(CommandError::env(format!("another dispatcher holds the queue of {}: {who}", ctx.tree.repo_root.display()))
+                .hint("only one `run` or `watch` may process a repository's queue; wait for it or stop it"));
+        }
+        Err(LockError::Io(e)) => return Err(io_error("lock", &ctx.tree.lock_path(), e)),
+    };
+    let mut d = Dispatcher {
+        ctx,
+        opts: opts.clone(),
+        bus,
+        runs: 0,
+        agent_override: std::env::var("AGENTOS_AGENT_CMD")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+        progress: Progress::new(),
+        summary: Summary::default(),
+        recheck: None,
+    };
+    let _watcher = if opts.watch {
+        Some(d.watch_todo()?)
+    } else {
+        None
+    };
+    d.resume_orphans()?;
+    let mut rescan = RESCAN_FIRST;
+    while d.summary.interrupted.is_none() {
+        if opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
+            break;
+        }
+        match d.next_ready()? {
+            Some(ready) => {
+                rescan = RESCAN_FIRST;
+                d.claim_and_process(ready)?;
+            }
+            None if opts.watch => {
+                if d.wait_for_work(rescan) {
+                    rescan = RESCAN_FIRST;
+                } else {
+                    rescan = (rescan * 2).min(RESCAN_MAX);
+                }
+            }
+            None => break,
+        }
+    }
+    Ok(d.summary)
+}
+
+impl Dispatcher<'_> {
+    fn tree(&self) -> &crate::layout::Tree {
+        &self.ctx.tree
+    }
+
+    /// A notify watcher on todo/ that wakes the bus.
+    fn watch_todo(&self) -> CmdResult<notify::RecommendedWatcher> {
+        use notify::Watcher;
+        let tx = self.bus.tx.clone();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                if event.is_ok() {
+                    let _ = tx.send(Msg::QueueChanged);
+                }
+            })
+            .map_err(|e| CommandError::env(format!("cannot watch the queue for changes: {e}")))?;
+        let todo = self.tree().state_dir(State::Todo);
+        watcher
+            .watch(&todo, notify::RecursiveMode::Recursive)
+            .map_err(|e| CommandError::env(format!("cannot watch {}: {e}", todo.display())))?;
+        Ok(watcher)
+    }
+
+    /// Block until the queue may have changed, a signal arrives, or the safety
+    /// rescan is due. True when something happened (not the rescan timer).
+    fn wait_for_work(&mut self, rescan: Duration) -> bool {
+        let mut timeout = rescan;
+        if let Some(at) = self.recheck.take() {
+            timeout = timeout.min(at.saturating_duration_since(Instant::now()));
+        }
+        match self.bus.rx.recv_timeout(timeout) {
+            Ok(Msg::Signal(sig)) => {
+                self.summary.interrupted = Some(sig);
+                true
+            }
+            Ok(_) => {
+                // Let a burst of events (a file being written) settle, then scan once.
+                while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
+                    if let Msg::Signal(sig) = msg {
+                        self.summary.interrupted = Some(sig);
+                        break;
+                    }
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The next task to run. Invalid files are moved to failed/ on the way (young
+    /// ones get a moment, in case they are still being written).
+    fn next_ready(&mut self) -> CmdResult<Option<Ready>> {
+        let tree = self.tree().clone();
+        let inspection = queue::inspect_todo(&tree)
+            .map_err(|e| io_error("read", &tree.state_dir(State::Todo), e))?;
+        for (entry, err) in &inspection.invalid {
+            let age = std::fs::symlink_metadata(&entry.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .unwrap_or(YOUNG);
+            if age < YOUNG {
+                self.recheck = Some(Instant::now() + YOUNG - age + Duration::from_millis(50));
+                continue;
+            }
+            let reason = err.to_string();
+            match queue::reject(&tree, entry, &reason) {
+                Ok(moved) => {
+                    self.progress
+                        .line(&format!("rejected {}: {reason}", self.ctx.rel(&entry.path)));
+                    self.summary.failed.push((moved.id, reason));
+                }
+                Err(e) => self.progress.line(&format!(
+                    "cannot move {} to failed/: {e}",
+                    entry.path.display()
+                )),
+            }
+        }
+        Ok(inspection.ready.into_iter().next())
+    }
+
+    fn claim_and_process(&mut self, ready: Ready) -> CmdResult<()> {
+        let tree = self.tree().clone();
+        let claimed =
+            queue::claim(&tree, &ready).map_err(|e| io_error("claim", &ready.entry.path, e))?;
+        let Some((entry, record)) = claimed else {
+            return Ok(());
+        };
+        crate::fault::point("after-claim");
+        self.progress
+            .line(&format!("{}: claimed (agent {})", entry.id, record.agent));
+        self.process(entry, record)
+    }
+
+    /// Every task in doing/ belongs to a dispatcher that is gone (we hold the lock):
+    /// resume each at its first step not done.
+    fn resume_orphans(&mut self) -> CmdResult<()> {
+        let tree = self.tree().clone();
+        let orphans = queue::entries(&tree, State::Doing)
+            .map_err(|e| io_error("read", &tree.state_dir(State::Doing), e))?;
+        for entry in orphans {
+            if self.summary.interrupted.is_some() {
+                break;
+            }
+            let record = queue::read_record(&entry.record_path()).ok().flatten();
+            let mut record = match record {
+                // Claimed, but the dispatcher died before the record was written.
+                None => {
+                    let mut r = Record {
+                        id: entry.id.clone(),
+                        agent: "default".into(),
+                        attempt: 1,
+                        claimed_at: Some(Timestamp::now()),
+                        ..Record::default()
+                    };
+                    r.mark(Step::Claim);
+                    r
+                }
+                Some(mut r) => {
+                    let last = r
+                        .last_step()
+                        .map(|s| format!("{s:?}").to_lowercase())
+                        .unwrap_or_else(|| "none".into());
+                    if r.interrupted {
+                        r.history.push(format!(
+                            "attempt {} was stopped by a signal after step {last}",
+                            r.attempt
+                        ));
+                        r.interrupted = false;
+                    } else {
+                        r.history.push(format!(
+                            "attempt {} (pid {}) died after step {last}",
+                            r.attempt, r.pid
+                        ));
+                        r.attempt += 1;
+                    }
+                    r
+                }
+            };
+            record.pid = std::process::id();
+            self.progress.line(&format!(
+                "{}: resuming (attempt {})",
+                entry.id, record.attempt
+            ));
+            if record.attempt > MAX_ATTEMPTS {
+                let history = record.history.join("; ");
+                self.fail(
+                    &entry,
+                    record,
+                    format!("gave up after {MAX_ATTEMPTS} attempts: {history}"),
+                )?;
+                continue;
+            }
+            self.save(&entry, &record)?;
+            self.process(entry, record)?;
+        }
+        Ok(())
+    }
+
+    fn save(&self, entry: &Entry, record: &Record) -> CmdResult<()> {
+        queue::write_record(&entry.record_path(), record)
+            .map_err(|e| io_error("write", &entry.record_path(), e))
+    }
+
+    fn worktree_path(&self, id: &str) -> PathBuf {
+        self.tree().worktrees_dir().join(id)
+    }
+
+    /// Walk one claimed task through its steps.
+    fn process(&mut self, entry: Entry, mut record: Record) -> CmdResult<()> {
+        let task = match task::load(&entry.path) {
+            Ok(task) => task,
+            Err(e) => {
+                return self.fail(
+                    &entry,
+                    record,
+                    format!("the claimed task file cannot be read: {e}"),
+                )
+            }
+        };
+        if let Err(problem) = task::validate(&task) {
+            return self.fail(
+                &entry,
+                record,
+                format!("{}: {problem}", self.ctx.rel(&entry.path)),
+            );
+        }
+        let agent =
+            match agent::config::load(self.tree(), &record.agent, self.agent_override.as_deref()) {
+                Ok(agent) => agent,
+                Err(e) => return self.fail(&entry, record, format!("preflight: {}", e.message)),
+            };
+        if !record.has(Step::Preflight) {
+            let rev = task.base.clone().unwrap_or_else(|| "HEAD".into());
+            match self.ctx.repo.resolve(&rev) {
+                Ok(sha) => record.base_commit = Some(sha),
+                Err(e) => return self.fail(&entry, record, format!("preflight: {}", e.message)),
+            }
+            record.branch = Some(task_branch(&entry.id));
+            record.mark(Step::Preflight);
+            self.save(&entry, &record)?;
+        }
+        let Some(base) = record.base_commit.clone() else {
+            return self.fail(&entry, record, "the record has no base commit".into());
+        };
+        let worktree = self.worktree_path(&entry.id);
+        if !record.has(Step::Worktree) {
+            if let Err(e) = self.ctx.repo.fresh_worktree(&entry.id, &base, &worktree) {
+                return self.fail(&entry, record, format!("worktree: {}", e.message));
+            }
+            record.mark(Step::Worktree);
+            self.save(&entry, &record)?;
+            crate::fault::point("after-worktree");
+        }
+        if !record.has(Step::Agent) {
+            match self.agent_step(&entry, &mut record, &task, &agent, &base, &worktree)? {
+                AgentStep::Done => crate::fault::point("after-agent"),
+                AgentStep::Failed(reason) => return self.fail(&entry, record, reason),
+                AgentStep::Interrupted => return Ok(()),
+            }
+        }
+        if !record.has(Step::Commit) {
+            if !worktree.is_dir() {
+                return self.fail(
+                    &entry,
+                    record,
+                    format!(
+                        "the worktree {} disappeared before the commit",
+                        worktree.display()
+                    ),
+                );
+            }
+            let message = format!("{}\n\nAgentos-Task: {}\n", task.title, entry.id);
+            if let Err(e) = self.ctx.repo.commit_all(&worktree, &message) {
+                return self.fail(&entry, record, format!("commit: {}", e.message));
+            }
+            crate::fault::point("mid-commit");
+            match self.ctx.repo.branch_differs_from(&entry.id, &base) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return self.fail(
+                        &entry,
+                        record,
+                        "the agent made no change: the branch is identical to its base".into(),
+                    )
+                }
+                Err(e) => return self.fail(&entry, record, format!("commit: {}", e.message)),
+            }
+            record.commit = self.ctx.repo.branch_commit(&entry.id);
+            record.mark(Step::Commit);
+            self.save(&entry, &record)?;
+            crate::fault::point("after-commit");
+        }
+        crate::fault::point("before-finish");
+        self.finish_done(&entry, record, &worktree)
+    }
+
+    fn agent_step(
+        &mut self,
+        entry: &Entry,
+        record: &mut Record,
+        task: &Task,
+        agent: &agent::config::AgentConfig,
+        base: &str,
+        worktree: &Path,
+    ) -> CmdResult<AgentStep> {
+        // An earlier attempt started an agent: make sure it is gone, and start over
+        // from a worktree reset to the base commit.
+        if let Some(pgid) = record.agent_pgid.take() {
+            if agent::process::end_stray_group(pgid, &entry.id) {
+                self.progress.line(&format!(
+                    "{}: ended the agent of an earlier attempt (process group {pgid})",
+                    entry.id
+                ));
+            }
+            if let Err(e) = self.ctx.repo.fresh_worktree(&entry.id, base, worktree) {
+                return Ok(AgentStep::Failed(format!("worktree: {}", e.message)));
+            }
+            record.agent_writes.clear();
+        } else if let Err(e) = self.ctx.repo.ensure_worktree(&entry.id, base, worktree) {
+            return Ok(AgentStep::Failed(format!("worktree: {}", e.message)));
+        }
+        let run_dir = self
+            .tree()
+            .runs_dir()
+            .join(&entry.id)
+            .join(format!("attempt-{}", record.attempt));
+        std::fs::create_dir_all(&run_dir).map_err(|e| io_error("create", &run_dir, e))?;
+        let prompt = agent::prompt::compose(&agent.instructions, task, &entry.id, base, worktree);
+        std::fs::write(run_dir.join("prompt.md"), &prompt)
+            .map_err(|e| io_error("write", &run_dir, e))?;
+        let timeout = match &task.timeout {
+            Some(t) => task::parse_duration(t).unwrap_or(agent.timeout),
+            None => agent.timeout,
+        };
+        self.runs += 1;
+        let launch = runner::Launch {
+            config: agent,
+            task_id: &entry.id,
+            task_file: &entry.path,
+            worktree,
+            prompt: &prompt,
+            run_dir: &run_dir,
+            timeout,
+            run: self.runs,
+        };
+        self.progress.agent_running(&entry.id);
+        let outcome = {
+            let mut observer = RecordingObserver {
+                entry,
+                record: &mut *record,
+                progress: &self.progress,
+            };
+            runner::run(&launch, &self.bus.tx, &self.bus.rx, &mut observer)
+        };
+        self.progress.agent_stopped();
+        match outcome {
+            runner::Outcome::Succeeded(result) => {
+                self.progress.line(&format!(
+                    "{}: agent finished ({})",
+                    entry.id,
+                    describe_result(&result)
+                ));
+                record.agent_result = Some(result);
+                record.agent_pgid = None;
+                record.mark(Step::Agent);
+                self.save(entry, record)?;
+                Ok(AgentStep::Done)
+            }
+            runner::Outcome::Failed { reason, result } => {
+                record.agent_result = result;
+                record.agent_pgid = None;
+                if self.cancel_requested(entry) {
+                    return Ok(AgentStep::Failed(
+                        "cancelled by `git agentos cancel`".into(),
+                    ));
+                }
+                Ok(AgentStep::Failed(reason))
+            }
+            runner::Outcome::Interrupted(sig) => {
+                record.interrupted = true;
+                record.agent_pgid = None;
+                self.save(entry, record)?;
+                self.progress.line(&format!(
+                    "{}: stopped by signal {sig}; the next `run` resumes it",
+                    entry.id
+                ));
+                self.summary.interrupted = Some(sig);
+                Ok(AgentStep::Interrupted)
+            }
+        }
+    }
+
+    fn cancel_requested(&self, entry: &Entry) -> bool {
+        cancel_marker(entry).exists()
+    }
+
+    fn finish_done(&mut self, entry: &Entry, mut record: Record, worktree: &Path) -> CmdResult<()> {
+        record.mark(Step::Finish);
+        record.finished_at = Some(Timestamp::now());
+        let original =
+            std::fs::read_to_string(&entry.path).map_err(|e| io_error("read", &entry.path, e))?;
+        let text = format!("{original}{}", result_section(&record));
+        queue::finish(self.tree(), entry, &record, State::Done, Some(&text))
+            .map_err(|e| io_error("finish", &entry.path, e))?;
+        let _ = std::fs::remove_file(cancel_marker(entry));
+        if !self.opts.keep {
+            let _ = self.ctx.repo.remove_worktree(&entry.id, worktree);
+        }
+        let branch = record
+            .branch
+            .clone()
+            .unwrap_or_else(|| task_branch(&entry.id));
+        self.progress
+            .line(&format!("{}: done → {branch}", entry.id));
+        self.summary.done.push(entry.id.clone());
+        Ok(())
+    }
+
+    /// Fail a claimed task: to failed/ with its reason, the file unchanged.
+    fn fail(&mut self, entry: &Entry, mut record: Record, reason: String) -> CmdResult<()> {
+        record.reason = Some(reason.clone());
+        record.finished_at = Some(Timestamp::now());
+        queue::finish(self.tree(), entry, &record, State::Failed, None)
+            .map_err(|e| io_error("finish", &entry.path, e))?;
+        let _ = std::fs::remove_file(cancel_marker(entry));
+        if !self.opts.keep {
+            let _ = self
+                .ctx
+                .repo
+                .remove_worktree(&entry.id, &self.worktree_path(&entry.id));
+        }
+        self.progress
+            .line(&format!("{}: failed: {reason}", entry.id));
+        self.summary.failed.push((entry.id.clone(), reason));
+        Ok(())
+    }
+}
+
+enum AgentStep {
+    Done,
+    Failed(String),
+    Interrupted,
+}
+
+/// Where `cancel` leaves word for the dispatcher that a running task is cancelled.
+pub fn cancel_marker(entry: &Entry) -> PathBuf {
+    entry.path.with_file_name(format!("{}.cancel", entry.id))
+}
+
+/// Records the agent's process group the moment it exists, and what it writes.
+struct RecordingObserver<'a> {
+    entry: &'a Entry,
+    record: &'a mut Record,
+    progress: &'a Progress,
+}
+
+impl runner::Observer for RecordingObserver<'_> {
+    fn spawned(&mut self, pgid: i32) {
+        self.record.agent_pgid = Some(pgid);
+        let _ = queue::write_record(&self.entry.record_path(), self.record);
+    }
+    fn started(&mut self, session_id: Option<&str>) {
+        crate::fault::point("agent-started");
+        let session = session_id
+            .map(|s| format!(" (session {s})"))
+            .unwrap_or_default();
+        self.progress.action(&format!("agent started{session}"));
+    }
+    fn action(&mut self, summary: &str, writes: Option<&str>) {
+        self.progress.action(summary);
+        if let Some(path) = writes {
+            if !self.record.agent_writes.iter().any(|p| p == path) {
+                self.record.agent_writes.push(path.to_string());
+            }
+        }
+    }
+}
+
+/// `2 turns, $0.0123`.
+pub fn describe_result(result: &stream::AgentResult) -> String {
+    let mut parts = vec![if result.subtype.is_empty() {
+        "success".to_string()
+    } else {
+        result.subtype.clone()
+    }];
+    if let Some(turns) = result.num_turns {
+        parts.push(format!("{turns} turns"));
+    }
+    if let Some(cost) = result.total_cost_usd {
+        parts.push(format!("${cost:.4}"));
+    }
+    parts.join(", ")
+}
+
+/// The section appended to a finished task's file in done/.
+fn result_section(record: &Record) -> String {
+    let mut out = String::from("\n---\n\n## Result (git agentos)\n\n");
+    if let Some(branch) = &record.branch {
+        out.push_str(&format!("- branch: `{branch}`\n"));
+    }
+    if let Some(commit) = &record.commit {
+        out.push_str(&format!("- commit: `{commit}`\n"));
+    }
+    if let Some(base) = &record.base_commit {
+        out.push_str(&format!("- base: `{base}`\n"));
+    }
+    out.push_str(&format!(
+        "- agent: {} (attempt {})\n",
+        record.agent, record.attempt
+    ));
+    if let Some(result) = &record.agent_result {
+        out.push_str(&format!("- outcome: {}\n", describe_result(result)));
+        if let Some(session) = &result.session_id {
+            out.push_str(&format!("- session: `{session}`\n"));
+        }
+    }
+    if let Some(at) = record.finished_at {
+        out.push_str(&format!("- finished: {at}\n"));
+    }
+    if let Some(summary) = record
+        .agent_result
+        .as_ref()
+        .and_then(|r| r.summary.as_deref())
+    {
+        out.push('\n');
+        for line in summary.lines() {
+            out.push_str(&format!("> {line}\n"));
+        }
+    }
+    out
+}

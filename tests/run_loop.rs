@@ -1,0 +1,529 @@
+//! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
+//! crash-proof resume, the dispatcher lock and `watch`.
+use crate::support::messages_api::MessagesApi;
+use crate::support::TestRepo;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const INIT: &str =
+    r#"echo '{"type":"system","subtype":"init","session_id":"fake","cwd":"'"$PWD"'"}'"#;
+const RESULT: &str = r#"echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"total_cost_usd":0.01,"result":"Fixed it."}'"#;
+
+/// A fake agent that behaves: confirms, fixes the README, reports success.
+fn good_agent(repo: &TestRepo) -> String {
+    repo.fake_agent(
+        "good.sh",
+        &format!("{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n"),
+    )
+}
+
+fn record(repo: &TestRepo, state: &str, id: &str) -> serde_json::Value {
+    let text = repo.read(&format!(".agentos/{state}/{id}.record.json"));
+    serde_json::from_str(&text).expect("record is JSON")
+}
+
+#[test]
+fn real_claude_code_writes_the_target_and_the_task_is_done() {
+    let repo = TestRepo::initialised();
+    let api = MessagesApi::writes(vec![(
+        "README.md".into(),
+        "# Example\n\nInstall with `cargo install`.\n".into(),
+    )]);
+    let id = repo
+        .agentos(&["add", "Fix the install command", "-t", "README.md"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let readme_before = repo.read("README.md");
+    let run = repo.agentos_with(&["run"], &repo.claude_env(&api)).ok();
+    run.stdout_has(&format!("done    {id}"));
+    // The change is committed on the task branch, once, on top of the base.
+    let branch = format!("agentos/{id}");
+    assert_eq!(
+        repo.git(&["show", &format!("{branch}:README.md")]),
+        "# Example\n\nInstall with `cargo install`.\n"
+    );
+    assert_eq!(
+        repo.git(&["rev-list", "--count", &format!("main..{branch}")])
+            .trim(),
+        "1"
+    );
+    let message = repo.git(&["log", "-1", "--format=%B", &branch]);
+    assert!(
+        message.contains("Fix the install command")
+            && message.contains(&format!("Agentos-Task: {id}")),
+        "{message}"
+    );
+    // The main checkout is untouched.
+    assert_eq!(repo.read("README.md"), readme_before);
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    // Claude Code really ran in the task's worktree.
+    let worktree = repo.root().join(".agentos/worktrees").join(&id);
+    let cwds = api.cwds();
+    assert!(
+        !cwds.is_empty() && cwds.iter().all(|c| c == &worktree.display().to_string()),
+        "{cwds:?}"
+    );
+    // The result is recorded and shown; the stream is saved; the worktree is gone.
+    let rec = record(&repo, "done", &id);
+    assert_eq!(rec["agent_result"]["is_error"], false);
+    assert!(
+        rec["agent_result"]["num_turns"].as_u64().unwrap_or(0) >= 2,
+        "{rec}"
+    );
+    assert!(rec["agent_result"]["session_id"].is_string());
+    let stream = repo.read(&format!(".agentos/runs/{id}/attempt-1/agent.jsonl"));
+    assert!(
+        stream
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains(r#""subtype":"init""#),
+        "{stream}"
+    );
+    assert!(!worktree.exists(), "the worktree is removed after the task");
+    repo.agentos(&["show", &id])
+        .ok()
+        .stdout_has("state     done")
+        .stdout_has("Result (git agentos)");
+}
+
+#[test]
+fn the_agent_gets_the_task_and_its_environment() {
+    let repo = TestRepo::initialised();
+    let agent = repo.fake_agent(
+        "env.sh",
+        &format!(
+            "{INIT}\nenv | grep '^AGENTOS_' | sort > \"$AGENTOS_WORKTREE/README.md\"\ncat \"$AGENTOS_PROMPT_FILE\" >> README.md\n{RESULT}\n"
+        ),
+    );
+    repo.write(".agentos/agents/default/AGENT.md", "Always be brief.\n");
+    repo.agentos(&[
+        "add",
+        "Show the env",
+        "-t",
+        "README.md",
+        "--body",
+        "Details of the task.",
+    ])
+    .ok();
+    repo.agentos_env(&["run", "--keep"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    let written = repo.git(&["show", "agentos/show-the-env:README.md"]);
+    let worktree = repo.root().join(".agentos/worktrees/show-the-env");
+    assert!(
+        written.contains("AGENTOS_TASK_ID=show-the-env"),
+        "{written}"
+    );
+    assert!(
+        written.contains(&format!("AGENTOS_WORKTREE={}", worktree.display())),
+        "{written}"
+    );
+    assert!(
+        written.contains("AGENTOS_TASK_FILE=") && written.contains("doing/show-the-env.md"),
+        "{written}"
+    );
+    for part in [
+        "Always be brief.",
+        "# Your task: Show the env",
+        "Details of the task.",
+        "- `README.md`",
+    ] {
+        assert!(written.contains(part), "prompt lacks {part:?}:\n{written}");
+    }
+    assert!(worktree.is_dir(), "--keep keeps the worktree");
+}
+
+/// Each fault ends in failed/ at once, with a reason that says which fault.
+#[test]
+fn agent_faults_fail_the_task_with_the_reason() {
+    let repo = TestRepo::initialised();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("silent", "exit 0".into(), "before it started"),
+        ("garbage", "echo 'hello, I am not JSON'\nsleep 30".into(), "not Claude Code stream-json"),
+        ("crash", format!("{INIT}\nkill -9 $$"), "before its result"),
+        ("no-change", format!("{INIT}\n{RESULT}"), "made no change"),
+        (
+            "error-result",
+            format!("{INIT}\necho '{{\"type\":\"result\",\"subtype\":\"error_max_turns\",\"is_error\":true,\"result\":\"ran out of turns\"}}'"),
+            "reported an error (error_max_turns)",
+        ),
+    ];
+    for (name, script, expected) in cases {
+        let agent = repo.fake_agent(&format!("{name}.sh"), &script);
+        repo.agentos(&["add", name, "-t", "README.md", "--id", name])
+            .ok();
+        let started = Instant::now();
+        let run = repo
+            .agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+            .code(1);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        let reason = repo.read(&format!(".agentos/failed/{name}.reason"));
+        assert!(
+            reason.contains(expected),
+            "{name}: reason {reason:?} lacks {expected:?}\n{}",
+            run.stderr
+        );
+        assert!(!repo.exists(&format!(".agentos/doing/{name}.md")));
+    }
+    assert_eq!(
+        repo.read("README.md"),
+        "# Example\n\nInstall with `cargo instal`.\n"
+    );
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+                .unwrap_or(false)
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_hanging_agent_times_out_and_its_children_die_too() {
+    let repo = TestRepo::initialised();
+    let pids = repo.dir.path().join("pids");
+    let agent = repo.fake_agent(
+        "hang.sh",
+        &format!(
+            "{INIT}\nsleep 300 &\necho $! > {}\necho $$ >> {}\nwait\n",
+            pids.display(),
+            pids.display()
+        ),
+    );
+    repo.agentos(&["add", "Hang", "-t", "README.md", "--timeout", "2s"])
+        .ok();
+    let started = Instant::now();
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(repo
+        .read(".agentos/failed/hang.reason")
+        .contains("timed out after 2s"));
+    for pid in std::fs::read_to_string(&pids).expect("pids").lines() {
+        let pid: i32 = pid.trim().parse().expect("pid");
+        assert!(
+            !alive(pid),
+            "process {pid} of the agent survived the timeout"
+        );
+    }
+}
+
+#[test]
+fn an_agent_that_never_confirms_fails_after_the_start_timeout() {
+    let repo = TestRepo::initialised();
+    repo.write(
+        ".agentos/agents/default/agent.toml",
+        "start_timeout = \"1s\"\n",
+    );
+    let agent = repo.fake_agent("mute.sh", "sleep 60\n");
+    repo.agentos(&["add", "Mute", "-t", "README.md"]).ok();
+    let started = Instant::now();
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(repo
+        .read(".agentos/failed/mute.reason")
+        .contains("agent never started"));
+}
+
+/// The dispatcher dies (abort, as `kill -9`) while the agent runs and again during
+/// the commit step; the next `run` finishes the task exactly once.
+#[test]
+fn resume_after_a_crash_finishes_each_task_exactly_once() {
+    let repo = TestRepo::initialised();
+    let pids = repo.dir.path().join("agent-pids");
+    let agent = repo.fake_agent(
+        "slow.sh",
+        &format!("{INIT}\necho $$ >> {}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n", pids.display()),
+    );
+    repo.agentos(&["add", "First", "-t", "README.md"]).ok();
+    repo.agentos(&["add", "Second", "-t", "README.md"]).ok();
+    let env = |fault: &str| {
+        vec![
+            ("AGENTOS_AGENT_CMD".to_string(), agent.clone()),
+            ("AGENTOS_FAULT".to_string(), fault.to_string()),
+        ]
+    };
+    // Crash 1: during the agent step (right after it confirmed its start).
+    let crashed = repo.agentos_with(&["run"], &env("agent-started"));
+    assert_ne!(crashed.code, 0);
+    assert!(
+        repo.exists(".agentos/doing/first.md"),
+        "the claim survives the crash"
+    );
+    // Crash 2: during the commit step (commit made, not journalled).
+    let crashed = repo.agentos_with(&["run"], &env("mid-commit"));
+    assert_ne!(crashed.code, 0);
+    let rec = record(&repo, "doing", "first");
+    assert_eq!(rec["attempt"], 2, "{rec}\n{}", crashed.stderr);
+    // A clean run finishes both.
+    repo.agentos_with(&["run"], &env("none")).ok();
+    for id in ["first", "second"] {
+        assert!(
+            repo.exists(&format!(".agentos/done/{id}.md")),
+            "{id} is done"
+        );
+        let count = repo.git(&["rev-list", "--count", &format!("main..agentos/{id}")]);
+        assert_eq!(count.trim(), "1", "{id}: the branch holds the change once");
+    }
+    let rec = record(&repo, "done", "first");
+    assert_eq!(
+        rec["attempt"], 3,
+        "two crashes, then the attempt that finished: {rec}"
+    );
+    assert!(
+        rec["history"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("died after step worktree"),
+        "{rec}"
+    );
+    assert!(
+        rec["history"][1]
+            .as_str()
+            .unwrap_or("")
+            .contains("died after step agent"),
+        "{rec}"
+    );
+    assert_eq!(repo.files_in(".agentos/doing"), Vec::<String>::new());
+    // No agent of a crashed dispatcher is left running.
+    for pid in std::fs::read_to_string(&pids).expect("pids").lines() {
+        let pid: i32 = pid.trim().parse().expect("pid");
+        assert!(!alive(pid), "agent {pid} outlived its dispatcher");
+    }
+}
+
+#[test]
+fn a_task_that_keeps_crashing_fails_after_three_attempts() {
+    let repo = TestRepo::initialised();
+    let agent = good_agent(&repo);
+    repo.agentos(&["add", "Doomed", "-t", "README.md"]).ok();
+    let env = [
+        ("AGENTOS_AGENT_CMD", agent.as_str()),
+        ("AGENTOS_FAULT", "before-finish"),
+    ];
+    for _ in 0..3 {
+        assert_ne!(repo.agentos_env(&["run"], &env).code, 0);
+    }
+    repo.agentos_env(&["run"], &env).code(1);
+    let reason = repo.read(".agentos/failed/doomed.reason");
+    assert!(reason.contains("gave up after 3 attempts"), "{reason}");
+}
+
+#[test]
+fn bad_files_in_todo_move_to_failed_unchanged_and_the_rest_runs() {
+    let repo = TestRepo::initialised();
+    let agent = good_agent(&repo);
+    let bad: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "bad-toml.md",
+            b"+++\ntitle = x\n+++\n".to_vec(),
+            "not valid TOML",
+        ),
+        (
+            "no-title.md",
+            b"+++\ntargets = [\"README.md\"]\n+++\n".to_vec(),
+            "`title`",
+        ),
+        (
+            "no-targets.md",
+            b"+++\ntitle = \"x\"\n+++\n".to_vec(),
+            "`targets`",
+        ),
+        (
+            "abs.md",
+            b"+++\ntitle = \"x\"\ntargets = [\"/etc/passwd\"]\n+++\n".to_vec(),
+            "absolute",
+        ),
+        (
+            "dotdot.md",
+            b"+++\ntitle = \"x\"\ntargets = [\"../x\"]\n+++\n".to_vec(),
+            "leaves the repository",
+        ),
+        (
+            "Not A Slug.md",
+            b"+++\ntitle = \"x\"\ntargets = [\"README.md\"]\n+++\n".to_vec(),
+            "not a slug",
+        ),
+        (
+            "latin1.md",
+            b"+++\ntitle = \"caf\xe9\"\ntargets = [\"a\"]\n+++\n".to_vec(),
+            "not UTF-8",
+        ),
+    ];
+    for (name, bytes, _) in &bad {
+        std::fs::write(repo.path(&format!(".agentos/todo/{name}")), bytes).expect("write");
+    }
+    let mut big = b"+++\ntitle = \"x\"\ntargets = [\"a\"]\n+++\n".to_vec();
+    big.resize(1024 * 1024 + 10, b'x');
+    std::fs::write(repo.path(".agentos/todo/big.md"), &big).expect("write");
+    std::os::unix::fs::symlink("/etc/hostname", repo.path(".agentos/todo/link.md"))
+        .expect("symlink");
+    repo.agentos(&["add", "Good one", "-t", "README.md", "--id", "good"])
+        .ok();
+    std::fs::copy(
+        repo.path(".agentos/todo/good.md"),
+        repo.path(".agentos/todo/ops-dup.md"),
+    )
+    .expect("copy");
+    std::fs::create_dir_all(repo.path(".agentos/todo/ops")).expect("mkdir");
+    std::fs::rename(
+        repo.path(".agentos/todo/ops-dup.md"),
+        repo.path(".agentos/todo/ops/good.md"),
+    )
+    .expect("mv");
+    // Let the files age past the grace period for files still being written.
+    std::thread::sleep(Duration::from_millis(1100));
+    let run = repo
+        .agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .code(1);
+    assert!(
+        repo.exists(".agentos/done/good.md"),
+        "the valid task still ran:\n{}",
+        run.stderr
+    );
+    for (name, bytes, why) in &bad {
+        let stem = name.trim_end_matches(".md");
+        assert_eq!(
+            &std::fs::read(repo.path(&format!(".agentos/failed/{name}"))).expect("moved"),
+            bytes,
+            "{name} changed"
+        );
+        let reason = repo.read(&format!(".agentos/failed/{stem}.reason"));
+        assert!(
+            reason.contains(why) && reason.contains(name),
+            "{name}: {reason}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(repo.path(".agentos/failed/big.md")).expect("big"),
+        big
+    );
+    assert!(repo.read(".agentos/failed/big.reason").contains("1 MiB"));
+    let link = repo.path(".agentos/failed/link.md");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink(),
+        "moved as a link"
+    );
+    assert!(repo
+        .read(".agentos/failed/link.reason")
+        .contains("symbolic link"));
+    let dup = repo
+        .files_in(".agentos/failed")
+        .into_iter()
+        .find(|n| n.starts_with("good~"))
+        .expect("duplicate kept");
+    assert!(repo
+        .read(&format!(
+            ".agentos/failed/{}",
+            dup.replace(".md", ".reason")
+        ))
+        .contains("already used"));
+    assert_eq!(repo.files_in(".agentos/todo"), ["ops"]);
+}
+
+#[test]
+fn one_dispatcher_at_a_time_and_a_killed_holder_frees_the_lock() {
+    let repo = TestRepo::initialised();
+    for round in 0..3 {
+        // Two dispatchers start at once: exactly one holds the queue.
+        let mut a = repo
+            .cmd(&["watch"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut b = repo
+            .cmd(&["watch"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(700));
+        let (a_exit, b_exit) = (a.try_wait().expect("wait"), b.try_wait().expect("wait"));
+        let (winner, loser_code) = match (a_exit, b_exit) {
+            (None, Some(code)) => (&mut a, code.code()),
+            (Some(code), None) => (&mut b, code.code()),
+            other => panic!("round {round}: expected exactly one dispatcher, got {other:?}"),
+        };
+        assert_eq!(loser_code, Some(3), "round {round}");
+        // While it runs, `run` is refused with the holder named.
+        let refused = repo.agentos(&["run"]).code(3);
+        assert!(
+            refused.stderr.contains(&format!("pid {}", winner.id()))
+                && refused.stderr.contains("watch"),
+            "{}",
+            refused.stderr
+        );
+        repo.agentos(&["status"])
+            .ok()
+            .stdout_has("dispatcher  running");
+        // kill -9 the holder: the lock is free again at once.
+        winner.kill().expect("kill -9");
+        winner.wait().expect("reap");
+        repo.agentos(&["run"])
+            .ok()
+            .stdout_has("The queue is empty.");
+        let _ = a.wait();
+        let _ = b.wait();
+    }
+}
+
+#[test]
+fn watch_picks_up_new_tasks_at_once_and_stops_cleanly() {
+    let repo = TestRepo::initialised();
+    let agent = good_agent(&repo);
+    let mut watch = repo
+        .cmd(&["watch"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    std::thread::sleep(Duration::from_millis(300));
+    let written = Instant::now();
+    repo.agentos(&["add", "Picked up", "-t", "README.md"]).ok();
+    while !repo.exists(".agentos/done/picked-up.md") {
+        assert!(
+            written.elapsed() < Duration::from_secs(10),
+            "watch did not pick up the task"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Far below any polling interval a safety rescan would use.
+    assert!(
+        written.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        written.elapsed()
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(watch.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = watch.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "watch stops cleanly on SIGTERM");
+}
