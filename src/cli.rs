@@ -36,6 +36,14 @@ pub enum Command {
     Status(commands::status::Args),
     Run(commands::run::RunArgs),
     Watch(commands::run::WatchArgs),
+    Retry(commands::manage::RetryArgs),
+    Cancel(commands::manage::CancelArgs),
+    Clean(commands::manage::CleanArgs),
+    Logs(commands::logs::Args),
+    Demo(commands::demo::Args),
+    /// (internal) The demo's scripted agent.
+    #[command(hide = true)]
+    DemoAgent,
     /// (internal) Supervise an agent's process group; see src/agent/process.rs.
     #[command(hide = true)]
     AgentShim {
@@ -49,6 +57,9 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     if let Command::AgentShim { command } = cli.command {
         return crate::agent::process::shim_main(command, crate::agent::runner::GRACE);
+    }
+    if let Command::DemoAgent = cli.command {
+        return commands::demo::scripted_agent();
     }
     match run(cli) {
         Ok(()) => 0,
@@ -73,7 +84,12 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Status(args) => commands::status::run(&dir, args),
         Command::Run(args) => commands::run::run(&dir, args),
         Command::Watch(args) => commands::run::watch(&dir, args),
-        Command::AgentShim { .. } => Ok(()),
+        Command::Retry(args) => commands::manage::retry(&dir, args),
+        Command::Cancel(args) => commands::manage::cancel(&dir, args),
+        Command::Clean(args) => commands::manage::clean(&dir, args),
+        Command::Logs(args) => commands::logs::run(&dir, args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
 }
 

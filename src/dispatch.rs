@@ -36,6 +36,8 @@ pub struct Options {
     pub no_pr: bool,
     /// Wait for new work instead of exiting when the queue is empty.
     pub watch: bool,
+    /// The agent command for every task (else `AGENTOS_AGENT_CMD`, agent.toml, `claude`).
+    pub agent_command: Option<String>,
 }
 
 /// What a dispatcher run did.
@@ -82,8 +84,10 @@ pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
         opts: opts.clone(),
         bus,
         runs: 0,
-        agent_override: std::env::var("AGENTOS_AGENT_CMD")
-            .ok()
+        agent_override: opts
+            .agent_command
+            .clone()
+            .or_else(|| std::env::var("AGENTOS_AGENT_CMD").ok())
             .filter(|s| !s.trim().is_empty()),
         progress: Progress::new(),
         summary: Summary::default(),
@@ -200,6 +204,24 @@ impl Dispatcher<'_> {
     }
 
     fn claim_and_process(&mut self, ready: Ready) -> CmdResult<()> {
+        // A missing agent CLI is the environment's fault, not the task's: leave the
+        // task queued and stop (exit 3).
+        if let Ok(agent) =
+            agent::config::load(self.tree(), &ready.agent, self.agent_override.as_deref())
+        {
+            if let Some(program) = agent::config::missing_program(&agent.command) {
+                let mut err = CommandError::env(format!(
+                    "the agent command `{program}` (agent `{}`) is not installed or not on PATH; `{}` stays queued",
+                    ready.agent, ready.entry.id
+                ));
+                if agent.is_claude {
+                    err = err.hint("install Claude Code: npm install -g @anthropic-ai/claude-code");
+                }
+                return Err(err.hint(
+                    "or point AGENTOS_AGENT_CMD, or `command` in agent.toml, at the agent to run",
+                ));
+            }
+        }
         let tree = self.tree().clone();
         let claimed =
             queue::claim(&tree, &ready).map_err(|e| io_error("claim", &ready.entry.path, e))?;
@@ -324,6 +346,9 @@ impl Dispatcher<'_> {
             return self.fail(&entry, record, "the record has no base commit".into());
         };
         let worktree = self.worktree_path(&entry.id);
+        if self.cancel_requested(&entry) {
+            return self.fail(&entry, record, "cancelled by `git agentos cancel`".into());
+        }
         if !record.has(Step::Worktree) {
             if let Err(e) = self.ctx.repo.fresh_worktree(&entry.id, &base, &worktree) {
                 return self.fail(&entry, record, format!("worktree: {}", e.message));
@@ -338,6 +363,9 @@ impl Dispatcher<'_> {
                 AgentStep::Failed(reason) => return self.fail(&entry, record, reason),
                 AgentStep::Interrupted => return Ok(()),
             }
+        }
+        if self.cancel_requested(&entry) {
+            return self.fail(&entry, record, "cancelled by `git agentos cancel`".into());
         }
         if !record.has(Step::Commit) {
             if !worktree.is_dir() {

@@ -275,6 +275,24 @@ impl Repo {
             .any(|tip| tip == target || main.graph_descendant_of(tip, target).unwrap_or(false))
     }
 
+    /// True when `commit` is reachable from a local branch other than `branch`.
+    pub fn is_merged_elsewhere(&self, branch: &str, commit: &str) -> bool {
+        let Ok(main) = self.main() else { return false };
+        let Ok(target) = oid(commit) else {
+            return false;
+        };
+        let Ok(branches) = main.branches(Some(git2::BranchType::Local)) else {
+            return false;
+        };
+        let tips: Vec<git2::Oid> = branches
+            .flatten()
+            .filter(|(b, _)| b.name().ok().flatten() != Some(branch))
+            .filter_map(|(b, _)| b.get().target())
+            .collect();
+        tips.into_iter()
+            .any(|tip| tip == target || main.graph_descendant_of(tip, target).unwrap_or(false))
+    }
+
     /// True when `name` is a local branch.
     pub fn is_local_branch(&self, name: &str) -> bool {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()

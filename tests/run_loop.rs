@@ -527,3 +527,177 @@ fn watch_picks_up_new_tasks_at_once_and_stops_cleanly() {
     let status = watch.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "watch stops cleanly on SIGTERM");
 }
+
+#[test]
+fn a_missing_agent_cli_exits_3_and_keeps_the_task_queued() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["add", "Waits", "-t", "README.md"]).ok();
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", "/nonexistent/claude")])
+        .code(3)
+        .stderr_has("`/nonexistent/claude`")
+        .stderr_has("stays queued");
+    assert!(repo.exists(".agentos/todo/waits.md"));
+}
+
+/// A real `kill -9` of the dispatcher while its agent runs: the agent's whole
+/// process group dies with it, and the next run finishes the task once.
+#[test]
+fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
+    let repo = TestRepo::initialised();
+    let marker = repo.dir.path().join("agent-running");
+    let release = repo.dir.path().join("release");
+    let agent = repo.fake_agent(
+        "blocking.sh",
+        &format!(
+            "{INIT}\nsleep 300 &\necho $! > {m}\necho $$ >> {m}\nwhile [ ! -e {r} ]; do sleep 0.05; done\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n",
+            m = marker.display(),
+            r = release.display()
+        ),
+    );
+    repo.agentos(&["add", "Survives", "-t", "README.md"]).ok();
+    let mut dispatcher = repo
+        .cmd(&["run"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    let started = Instant::now();
+    while std::fs::read_to_string(&marker)
+        .map(|s| s.lines().count() < 2)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the agent never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    dispatcher.kill().expect("kill -9");
+    dispatcher.wait().expect("reap");
+    let pids: Vec<i32> = std::fs::read_to_string(&marker)
+        .expect("pids")
+        .lines()
+        .map(|l| l.trim().parse().expect("pid"))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while pids.iter().any(|p| alive(*p)) {
+        assert!(
+            Instant::now() < deadline,
+            "the agent's processes outlived the dispatcher: {pids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(&release, "").expect("release");
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok()
+        .stdout_has("done    survives");
+    assert_eq!(
+        repo.git(&["rev-list", "--count", "main..agentos/survives"])
+            .trim(),
+        "1"
+    );
+    assert_eq!(record(&repo, "done", "survives")["attempt"], 2);
+}
+
+#[test]
+fn retry_cancel_clean_and_logs() {
+    let repo = TestRepo::initialised();
+    let good = good_agent(&repo);
+    let silent = repo.fake_agent("silent.sh", "exit 0\n");
+    // A failed task is retried and then succeeds.
+    repo.agentos(&["add", "Flaky", "-t", "README.md"]).ok();
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &silent)])
+        .code(1);
+    repo.agentos(&["retry", "flaky"])
+        .ok()
+        .stdout_has("queued again: flaky");
+    assert!(repo.exists(".agentos/todo/flaky.md") && !repo.exists(".agentos/failed/flaky.reason"));
+    repo.agentos_env(&["run", "--keep"], &[("AGENTOS_AGENT_CMD", &good)])
+        .ok();
+    repo.agentos(&["retry", "flaky"])
+        .code(2)
+        .stderr_has("is done");
+    // logs: what the agent did, readable.
+    repo.agentos(&["logs", "flaky"])
+        .ok()
+        .stdout_has("started (session fake")
+        .stdout_has("result: success");
+    assert!(repo
+        .agentos(&["logs", "flaky", "--raw"])
+        .ok()
+        .stdout
+        .starts_with("{\"type\":\"system\""));
+    // A queued task is cancelled into failed/, unchanged.
+    repo.agentos(&["add", "Unwanted", "-t", "README.md"]).ok();
+    let before = repo.read(".agentos/todo/unwanted.md");
+    repo.agentos(&["cancel", "unwanted"]).ok();
+    assert_eq!(repo.read(".agentos/failed/unwanted.md"), before);
+    assert!(repo
+        .read(".agentos/failed/unwanted.reason")
+        .contains("cancelled"));
+    // clean: the kept worktree goes; the done branch stays (its work is nowhere else).
+    assert!(repo.path(".agentos/worktrees/flaky").is_dir());
+    let clean = repo.agentos(&["clean"]).ok();
+    clean
+        .stdout_has("removed worktree .agentos/worktrees/flaky")
+        .stdout_has("kept branch agentos/flaky");
+    assert!(!repo.path(".agentos/worktrees/flaky").exists());
+    assert!(repo
+        .git(&["branch", "--list", "agentos/flaky"])
+        .contains("agentos/flaky"));
+    assert!(!repo.git(&["worktree", "list"]).contains("flaky"));
+    // Once merged, the branch's work is safe and clean deletes it.
+    repo.git(&["merge", "-q", "--ff-only", "agentos/flaky"]);
+    repo.agentos(&["clean"])
+        .ok()
+        .stdout_has("removed branch agentos/flaky");
+}
+
+#[test]
+fn cancel_stops_a_running_agent() {
+    let repo = TestRepo::initialised();
+    let marker = repo.dir.path().join("running");
+    let agent = repo.fake_agent(
+        "forever.sh",
+        &format!("{INIT}\ntouch {}\nsleep 300\n", marker.display()),
+    );
+    repo.agentos(&["add", "Forever", "-t", "README.md"]).ok();
+    let mut dispatcher = repo
+        .cmd(&["run"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the agent never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    repo.agentos(&["cancel", "forever"])
+        .ok()
+        .stdout_has("cancelled: forever");
+    let status = dispatcher.wait().expect("wait");
+    assert_eq!(status.code(), Some(1));
+    assert!(repo
+        .read(".agentos/failed/forever.reason")
+        .contains("cancelled"));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn demo_runs_end_to_end_with_the_scripted_agent() {
+    let repo = TestRepo::new();
+    let dir = repo.dir.path().join("demo");
+    let run = repo
+        .agentos(&["demo", "--scripted", "--dir", dir.to_str().expect("utf8")])
+        .ok();
+    run.stdout_has("agentos/fix-install")
+        .stdout_has("+    cargo install --path .")
+        .stdout_has("Where everything lives");
+    assert!(dir.join(".agentos/done/fix-install.md").exists());
+}

@@ -141,6 +141,29 @@ pub fn is_claude_command(command: &str) -> bool {
     name == "claude" || name == "claude.exe"
 }
 
+/// The program of a command line when it cannot be found (a path that does not
+/// exist, or a name on no PATH folder). None when found or not a simple word.
+pub fn missing_program(command: &str) -> Option<String> {
+    let first = command.split_whitespace().next()?;
+    let program = first.trim_matches(|c| c == '\'' || c == '"');
+    if program.is_empty() || program.contains(['$', '`', '=']) {
+        return None;
+    }
+    let executable = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    let found = if program.contains('/') {
+        executable(Path::new(program))
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
+    };
+    (!found).then(|| program.to_string())
+}
+
 fn unknown_agent(tree: &Tree, name: &str) -> CommandError {
     let mut known: Vec<String> = std::fs::read_dir(tree.agents_dir())
         .map(|rd| {

@@ -7,6 +7,24 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// Start `cmd`'s child with no signals blocked. The dispatcher and the shim block
+/// SIGINT/SIGTERM/SIGHUP in every thread (a dedicated thread receives them), and a
+/// child inherits its parent's mask across fork and exec: without this, an agent
+/// could never be stopped by SIGTERM.
+#[allow(unsafe_code)]
+pub fn unblock_signals_in_child(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls
+    // pthread_sigmask, which is async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::signal::SigSet::empty()
+                .thread_set_mask()
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
 /// True while any process is in the group.
 pub fn group_alive(pgid: i32) -> bool {
     pgid > 1 && killpg(Pid::from_raw(pgid), None).is_ok()
@@ -97,6 +115,20 @@ pub fn end_stray_group(pgid: i32, task_id: &str) -> bool {
     true
 }
 
+/// SIGTERM (then SIGKILL) to a task's agent group, if the group still runs that task.
+pub fn terminate_group_of_task(pgid: i32, task_id: &str) -> bool {
+    let marker = format!("AGENTOS_TASK_ID={task_id}");
+    let ours = processes_in_group(pgid).into_iter().any(|pid| {
+        std::fs::read(format!("/proc/{pid}/environ"))
+            .map(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
+            .unwrap_or(false)
+    });
+    if ours {
+        terminate_group(pgid, Duration::from_secs(3));
+    }
+    ours
+}
+
 /// The shim between the dispatcher and the agent (`git-agentos agent-shim CMD…`).
 ///
 /// The dispatcher starts it as the leader of a new process group. It asks the
@@ -131,14 +163,20 @@ pub fn shim_main(args: Vec<OsString>, grace: Duration) -> i32 {
             return 137;
         }
     }
-    std::thread::spawn(move || {
+    let terminating = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = terminating.clone();
+    let ender = std::thread::spawn(move || {
         if signals.wait().is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = killpg(own_group, Signal::SIGTERM);
             std::thread::sleep(grace);
             let _ = killpg(own_group, Signal::SIGKILL);
         }
     });
-    let status = match Command::new(program).args(rest).status() {
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    unblock_signals_in_child(&mut cmd);
+    let status = match cmd.status() {
         Ok(status) => status,
         Err(e) => {
             eprintln!(
@@ -148,6 +186,11 @@ pub fn shim_main(args: Vec<OsString>, grace: Duration) -> i32 {
             return 127;
         }
     };
+    if terminating.load(std::sync::atomic::Ordering::SeqCst) {
+        // The group is being ended: stay until the SIGKILL ends us with it, so that
+        // nothing the agent left behind survives its dispatcher.
+        let _ = ender.join();
+    }
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => code,

@@ -116,6 +116,7 @@ pub fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr_file));
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    process::unblock_signals_in_child(&mut cmd);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {

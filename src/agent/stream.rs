@@ -120,12 +120,9 @@ fn action(value: &Value) -> Option<Event> {
     let name = tool.get("name").and_then(Value::as_str).unwrap_or("tool");
     let input = tool.get("input").cloned().unwrap_or(Value::Null);
     let path = tool_path(&input);
-    let detail = path.clone().or_else(|| {
-        input
-            .get("command")
-            .and_then(Value::as_str)
-            .map(excerpt)
-    });
+    let detail = path
+        .clone()
+        .or_else(|| input.get("command").and_then(Value::as_str).map(excerpt));
     Some(Event::Action {
         summary: match detail {
             Some(d) => format!("{name} {d}"),

@@ -1,7 +1,10 @@
 //! One module per subcommand; each turns flags into calls on the library.
 pub mod add;
+pub mod demo;
 pub mod init;
 pub mod list;
+pub mod logs;
+pub mod manage;
 pub mod run;
 pub mod show;
 pub mod status;

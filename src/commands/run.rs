@@ -47,6 +47,7 @@ pub fn run(dir: &Path, args: RunArgs) -> CmdResult {
             keep: args.keep,
             no_pr: args.no_pr,
             watch: false,
+            agent_command: None,
         },
     )?;
     conclude(&summary)
@@ -61,6 +62,7 @@ pub fn watch(dir: &Path, args: WatchArgs) -> CmdResult {
             keep: args.keep,
             no_pr: args.no_pr,
             watch: true,
+            agent_command: None,
         },
     )?;
     if summary.interrupted.is_some() {

@@ -1,0 +1,143 @@
+//! `git agentos logs`: what a task's agent did.
+use super::Context;
+use crate::agent::stream::{self, Event};
+use crate::error::{io_error, CmdResult, CommandError};
+use crate::layout::State;
+use crate::queue;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Show what a task's agent did in its latest attempt: start, tool calls, result.
+/// The raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The task id.
+    pub id: String,
+    /// Keep printing as the agent works, until the task finishes.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Print the agent's stream-json lines as they are.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// The folder of a task's latest attempt.
+pub fn latest_attempt(runs: &Path, id: &str) -> Option<PathBuf> {
+    let dir = runs.join(id);
+    std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("attempt-")?
+                .parse::<u32>()
+                .ok()
+                .map(|n| (n, e.path()))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, p)| p)
+}
+
+fn readable(line: &str) -> Option<String> {
+    match stream::parse_line(line) {
+        Ok(Event::Init { session_id, cwd }) => Some(format!(
+            "started (session {}, in {})",
+            session_id.unwrap_or_default(),
+            cwd.unwrap_or_default()
+        )),
+        Ok(Event::Action { summary, .. }) => Some(format!("  {summary}")),
+        Ok(Event::Result(r)) => {
+            let mut text = format!("result: {}", crate::dispatch::describe_result(&r));
+            if r.is_error {
+                text.push_str(" (error)");
+            }
+            if let Some(summary) = r.summary {
+                text.push_str(&format!("\n  {}", summary.replace('\n', "\n  ")));
+            }
+            for d in r.permission_denials {
+                text.push_str(&format!(
+                    "\n  denied: {} {}",
+                    d.tool_name,
+                    d.path.unwrap_or_default()
+                ));
+            }
+            Some(text)
+        }
+        Ok(Event::Other) => None,
+        Err(stream::NotAnEvent(text)) => Some(format!("  (not stream-json) {text}")),
+    }
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ctx = Context::discover(dir)?;
+    let entry = queue::find(&ctx.tree, &args.id)
+        .map_err(|e| io_error("read", &ctx.tree.dir, e))?
+        .ok_or_else(|| {
+            CommandError::invalid(format!("there is no task `{}`", args.id))
+                .hint("`git agentos list` shows every task")
+        })?;
+    let print = |line: &str| {
+        if args.raw {
+            println!("{line}");
+        } else if let Some(text) = readable(line) {
+            println!("{text}");
+        }
+    };
+    let Some(attempt) = latest_attempt(&ctx.tree.runs_dir(), &args.id) else {
+        if entry.state == State::Todo || !args.follow {
+            println!(
+                "`{}` has no agent log yet ({}).",
+                args.id,
+                entry.state.name()
+            );
+            return Ok(());
+        }
+        return Err(CommandError::invalid(format!(
+            "`{}` has no agent log",
+            args.id
+        )));
+    };
+    let log = attempt.join("agent.jsonl");
+    let file = std::fs::File::open(&log).map_err(|e| io_error("open", &log, e))?;
+    let mut reader = BufReader::new(file);
+    let mut pending = String::new();
+    loop {
+        let mut chunk = String::new();
+        let n = reader
+            .read_line(&mut chunk)
+            .map_err(|e| io_error("read", &log, e))?;
+        if n > 0 {
+            pending.push_str(&chunk);
+            if pending.ends_with('\n') {
+                print(pending.trim_end());
+                pending.clear();
+            }
+            continue;
+        }
+        let running = ctx
+            .tree
+            .state_dir(State::Doing)
+            .join(format!("{}.md", args.id))
+            .exists();
+        if !args.follow || !running {
+            break;
+        }
+        // Following a live log: wait briefly for the agent to write more.
+        std::thread::sleep(Duration::from_millis(200));
+        let pos = reader
+            .stream_position()
+            .map_err(|e| io_error("read", &log, e))?;
+        reader
+            .seek(SeekFrom::Start(pos))
+            .map_err(|e| io_error("read", &log, e))?;
+    }
+    if !pending.trim().is_empty() {
+        print(pending.trim_end());
+    }
+    let stderr = std::fs::read_to_string(attempt.join("agent.stderr")).unwrap_or_default();
+    if !args.raw && !stderr.trim().is_empty() {
+        println!("stderr:\n{}", stderr.trim_end());
+    }
+    Ok(())
+}
