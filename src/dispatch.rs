@@ -133,7 +133,13 @@ impl Dispatcher<'_> {
         let tx = self.bus.tx.clone();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                if event.is_ok() {
+                // Only changes can bring work. Access events (our own scans open
+                // the folder) would otherwise wake us in a loop.
+                let relevant = match event {
+                    Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+                    Err(_) => true, // e.g. the kernel's queue overflowed: rescan
+                };
+                if relevant {
                     let _ = tx.send(Msg::QueueChanged);
                 }
             })

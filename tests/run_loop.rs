@@ -701,3 +701,37 @@ fn demo_runs_end_to_end_with_the_scripted_agent() {
         .stdout_has("Where everything lives");
     assert!(dir.join(".agentos/done/fix-install.md").exists());
 }
+
+/// An idle `watch` sleeps: its own scans must not wake it again (a loop through
+/// notify's access events once burned ~30 ms of CPU a second).
+#[test]
+fn an_idle_watch_uses_no_cpu() {
+    let repo = TestRepo::initialised();
+    let mut watch = repo
+        .cmd(&["watch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let cpu = |pid: u32| -> u64 {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+                    .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu(watch.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used_ms = (cpu(watch.id()) - before) as f64 / 1e6;
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        used_ms < 20.0,
+        "an idle watch used {used_ms:.1} ms of CPU in 2 s"
+    );
+}
