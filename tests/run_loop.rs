@@ -89,6 +89,9 @@ fn real_claude_code_writes_the_target_and_the_task_is_done() {
     repo.agentos(&["show", &id])
         .ok()
         .stdout_has("state     done")
+        .stdout_has("agent run success, ")
+        .stdout_has(" turns, $")
+        .stdout_has(&format!("branch    agentos/{id} at "))
         .stdout_has("Result (git agentos)");
 }
 

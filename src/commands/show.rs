@@ -93,6 +93,23 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         for past in &record.history {
             line("earlier", past);
         }
+        if let Some(result) = &record.agent_result {
+            let session = result
+                .session_id
+                .as_deref()
+                .map(|s| format!(" (session {s})"))
+                .unwrap_or_default();
+            line(
+                "agent run",
+                &format!("{}{session}", crate::dispatch::describe_result(result)),
+            );
+        }
+        if let Some(branch) = &record.branch {
+            match &record.commit {
+                Some(commit) => line("branch", &format!("{branch} at {commit}")),
+                None => line("branch", branch),
+            }
+        }
     }
     if let Some(reason) = &view.reason {
         line("reason", reason);
