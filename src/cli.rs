@@ -41,6 +41,11 @@ pub enum Command {
     Clean(commands::manage::CleanArgs),
     Logs(commands::logs::Args),
     Demo(commands::demo::Args),
+    Hooks(commands::intake::HooksArgs),
+    Agent(commands::intake::AgentArgs),
+    Templates(commands::intake::TemplatesArgs),
+    #[command(hide = true)]
+    Hook(commands::intake::HookArgs),
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
@@ -89,6 +94,10 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Clean(args) => commands::manage::clean(&dir, args),
         Command::Logs(args) => commands::logs::run(&dir, args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Hooks(args) => commands::intake::hooks(&dir, args),
+        Command::Agent(args) => commands::intake::agent(&dir, args),
+        Command::Templates(args) => commands::intake::templates(&dir, args),
+        Command::Hook(args) => commands::intake::hook(&dir, args),
         Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
 }

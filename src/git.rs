@@ -326,10 +326,99 @@ impl Repo {
             .any(|tip| tip == target || main.graph_descendant_of(tip, target).unwrap_or(false))
     }
 
+    /// Where git runs this repository's hooks: `core.hooksPath` (relative to the
+    /// top folder when relative) or `.git/hooks`. True when from core.hooksPath.
+    pub fn hooks_dir(&self) -> CmdResult<(PathBuf, bool)> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|e| git_err("read the configuration", &e))?;
+        if let Ok(path) = config.get_path("core.hooksPath") {
+            let path = if path.is_absolute() {
+                path
+            } else {
+                self.root.join(path)
+            };
+            return Ok((path, true));
+        }
+        Ok((self.repo.commondir().join("hooks"), false))
+    }
+
+    /// HEAD's commit as the post-commit hook sees it.
+    pub fn head_commit_info(&self) -> CmdResult<CommitInfo> {
+        let head = self.repo.head().map_err(|e| git_err("read HEAD", &e))?;
+        let branch = head
+            .is_branch()
+            .then(|| head.shorthand().ok().map(str::to_string))
+            .flatten();
+        let commit = head
+            .peel_to_commit()
+            .map_err(|e| git_err("read HEAD's commit", &e))?;
+        let tree = commit.tree().map_err(|e| git_err("read HEAD's tree", &e))?;
+        let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let diff = self
+            .repo
+            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
+            .map_err(|e| git_err("diff HEAD with its parent", &e))?;
+        let mut files = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path().and_then(|p| p.to_str()) {
+                    if !files.iter().any(|f: &String| f == path) {
+                        files.push(path.to_string());
+                    }
+                }
+            }
+        }
+        let author = commit.author();
+        let message = commit.message().unwrap_or_default().to_string();
+        let trailers = git2::message_trailers_strs(&message)
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(CommitInfo {
+            sha: commit.id().to_string(),
+            subject: commit
+                .summary()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_string(),
+            trailers,
+            // Amend, rebase and cherry-pick keep the author, the author date and
+            // (unless reworded) the subject.
+            change_key: format!(
+                "{} <{}> {} {}",
+                author.name().unwrap_or_default(),
+                author.email().unwrap_or_default(),
+                author.when().seconds(),
+                commit.summary().ok().flatten().unwrap_or_default()
+            ),
+            files,
+            branch,
+        })
+    }
+
     /// True when `name` is a local branch.
     pub fn is_local_branch(&self, name: &str) -> bool {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()
     }
+}
+
+/// HEAD's commit, as the post-commit hook needs it.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub subject: String,
+    pub trailers: Vec<(String, String)>,
+    /// What stays the same when the commit is amended, rebased or cherry-picked.
+    pub change_key: String,
+    /// Paths the commit changed (both sides of renames).
+    pub files: Vec<String>,
+    pub branch: Option<String>,
 }
 
 /// The branch a task's work goes on.

@@ -30,6 +30,8 @@ impl State {
     }
 }
 
+const GITIGNORE_MARK: &str = "# Written by `git agentos init`.";
+
 /// What `.agentos/.gitignore` holds: runtime state stays out of `git status`.
 pub const GITIGNORE: &str = "\
 # Written by `git agentos init`. Runtime state stays out of git;
@@ -43,6 +45,7 @@ pub const GITIGNORE: &str = "\
 /friction.jsonl
 /*.lock
 /*.index
+/hook.seen
 /.tmp-*
 ";
 
@@ -101,9 +104,17 @@ impl Tree {
             }
         }
         let gitignore = self.gitignore_path();
-        if !gitignore.exists() {
-            durable::write(&gitignore, GITIGNORE.as_bytes())?;
-            created.push(gitignore);
+        match std::fs::read_to_string(&gitignore) {
+            Err(_) => {
+                durable::write(&gitignore, GITIGNORE.as_bytes())?;
+                created.push(gitignore);
+            }
+            // Ours, from an older version: bring it up to date. A person's own
+            // .gitignore (without our first line) is left alone.
+            Ok(text) if text != GITIGNORE && text.starts_with(GITIGNORE_MARK) => {
+                durable::write(&gitignore, GITIGNORE.as_bytes())?;
+            }
+            Ok(_) => {}
         }
         Ok(created)
     }

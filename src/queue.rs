@@ -329,6 +329,32 @@ fn resolve_agent(
     })
 }
 
+/// Write a new task into todo/ under a fresh id made from its title (`-2`, `-3`…
+/// when taken). The file appears whole or not at all. Returns the id.
+pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
+    let todo = tree.state_dir(State::Todo);
+    durable::ensure_dir(&todo)?;
+    let text = task::write(task);
+    let taken = all_ids(tree)?;
+    let stem = task::slugify(&task.title);
+    for n in 1u32.. {
+        let id = if n == 1 {
+            stem.clone()
+        } else {
+            format!("{stem}-{n}")
+        };
+        if taken.contains(&id) {
+            continue;
+        }
+        match durable::create_new(&todo.join(format!("{id}.md")), text.as_bytes()) {
+            Ok(()) => return Ok(id),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free task id"))
+}
+
 /// A free file name in `dir` for a file that was called `stem.md`: `stem.md`, else
 /// `stem~2.md`, `stem~3.md`… (`~` never appears in an id, so no task is shadowed).
 fn free_name(dir: &Path, stem: &str) -> PathBuf {

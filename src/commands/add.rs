@@ -56,6 +56,11 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
 
+    /// Start from a task template (bugfix, docs, tests, refactor, or one in
+    /// .agentos/templates/); the title and body fill its placeholders.
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub template: Option<String>,
+
     /// Queue an existing task file (checked first; flags given too override its fields).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -68,6 +73,33 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         None => (Task::default(), "the new task".to_string()),
     };
     apply_flags(dir, &mut task, &args)?;
+    if let Some(name) = &args.template {
+        let text = crate::templates::load(&ctx.tree, name)?;
+        let targets = task.targets.join(", ");
+        let vars = [
+            ("title", task.title.as_str()),
+            ("body", task.body.trim_end()),
+            ("targets", targets.as_str()),
+        ];
+        let mut from_template = crate::templates::render(&text, name, &vars)?;
+        from_template.targets = task.targets.clone();
+        if task.agent.is_some() {
+            from_template.agent = task.agent.clone();
+        }
+        if !task.verify.is_empty() {
+            from_template.verify = task.verify.clone();
+        }
+        from_template.base = task.base.take();
+        from_template.priority = if args.priority.is_some() {
+            task.priority
+        } else {
+            from_template.priority
+        };
+        if task.timeout.is_some() {
+            from_template.timeout = task.timeout.clone();
+        }
+        task = from_template;
+    }
     let invalid = |problem: task::Problem| {
         let mut err = CommandError::invalid(format!("{source}: {problem}"));
         if args.file.is_none() {
@@ -231,22 +263,5 @@ fn enqueue(ctx: &Context, task: &Task, explicit_id: Option<&str>) -> CmdResult<S
             Err(e) => Err(io_error("write", &path, e)),
         };
     }
-    let stem = task::slugify(&task.title);
-    for n in 1.. {
-        let id = if n == 1 {
-            stem.clone()
-        } else {
-            format!("{stem}-{n}")
-        };
-        if taken.contains(&id) {
-            continue;
-        }
-        let path = todo.join(format!("{id}.md"));
-        match durable::create_new(&path, text.as_bytes()) {
-            Ok(()) => return Ok(id),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io_error("write", &path, e)),
-        }
-    }
-    unreachable!("the id search above only ends by returning")
+    queue::enqueue_new(&ctx.tree, task).map_err(|e| io_error("write a task into", &todo, e))
 }

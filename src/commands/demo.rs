@@ -122,6 +122,7 @@ pub fn run(args: Args) -> CmdResult {
             priority: None,
             timeout: Some("10m".into()),
             id: Some("fix-install".into()),
+            template: None,
             file: None,
         },
     )?;

@@ -2,6 +2,7 @@
 pub mod add;
 pub mod demo;
 pub mod init;
+pub mod intake;
 pub mod list;
 pub mod logs;
 pub mod manage;

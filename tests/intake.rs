@@ -1,0 +1,429 @@
+//! Intake from git: the post-commit hook, triggers, templates, agents as folders.
+use crate::support::TestRepo;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Commit a change to `file`; when the hook is installed, wait until its background
+/// run has logged this commit (so its effects can be checked, or their absence).
+fn commit(repo: &TestRepo, file: &str, message: &str) -> std::process::Output {
+    repo.write(file, &format!("{file} at {:?}\n", Instant::now()));
+    repo.git(&["add", "-A"]);
+    let mut cmd = Command::new("git");
+    crate::support::seal(&mut cmd, &repo.home);
+    let out = cmd
+        .args(["commit", "-q", "-m", message])
+        .current_dir(repo.root())
+        .output()
+        .expect("git commit");
+    wait_for_hook(repo);
+    out
+}
+
+fn wait_for_hook(repo: &TestRepo) {
+    let installed = [".git/hooks/post-commit", "githooks/post-commit"]
+        .iter()
+        .any(|p| {
+            std::fs::read_to_string(repo.path(p))
+                .unwrap_or_default()
+                .contains("git agentos: post-commit")
+        });
+    if !installed {
+        return;
+    }
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let log = repo.path(".agentos/runs/hooks.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains(&head)
+    {
+        assert!(Instant::now() < deadline, "the hook never logged {head}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+use std::process::Command;
+
+fn todo_ids(repo: &TestRepo) -> Vec<String> {
+    repo.files_in(".agentos/todo")
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".md").map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_commit_with_trailers_enqueues_the_task_with_its_targets_and_base() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    let out = commit(
+        &repo,
+        "src/lib.rs",
+        "Add the library\n\nAgentos-Task: Document the library\nAgentos-Targets: docs/lib.md, README.md\nAgentos-Agent: default",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(repo
+        .read(".agentos/runs/hooks.log")
+        .contains("queued=[document-the-library]"));
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let text = repo.read(".agentos/todo/document-the-library.md");
+    assert!(text.contains("title = \"Document the library\""), "{text}");
+    assert!(
+        text.contains("targets = [\"docs/lib.md\", \"README.md\"]"),
+        "{text}"
+    );
+    assert!(text.contains("agent = \"default\""), "{text}");
+    assert!(
+        text.contains(&format!("base = \"{head}\"\nbase_branch = \"main\"")),
+        "{text}"
+    );
+    // A commit without trailers or triggers enqueues nothing.
+    commit(&repo, "src/other.rs", "Plain commit");
+    assert_eq!(todo_ids(&repo), ["document-the-library"]);
+}
+
+#[test]
+fn a_trigger_enqueues_from_its_template_only_when_its_paths_change() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    repo.write(
+        ".agentos/triggers/api-tests.toml",
+        "paths = [\"src/api/**\"]\ntemplate = \"tests\"\ntargets = [\"tests/api/**\"]\npriority = 2\n",
+    );
+    commit(&repo, "src/cli/main.rs", "Change the CLI");
+    assert!(
+        todo_ids(&repo).is_empty(),
+        "a non-matching commit enqueues nothing"
+    );
+    commit(&repo, "src/api/routes.rs", "Add a route");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    assert_eq!(todo_ids(&repo), ["tests-add-a-route"]);
+    let text = repo.read(".agentos/todo/tests-add-a-route.md");
+    assert!(text.contains("title = \"Tests: Add a route\""), "{text}");
+    assert!(
+        text.contains("targets = [\"tests/api/**\"]") && text.contains("priority = 2"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("base = \"{head}\"")), "{text}");
+    assert!(
+        text.contains("Write tests for the change") && text.contains("- src/api/routes.rs"),
+        "{text}"
+    );
+    // A repository's own template overrides the built-in one.
+    repo.write(
+        ".agentos/templates/tests.md",
+        "+++\ntitle = \"Our tests: {{title}}\"\ntargets = []\n+++\nHouse rules.\n{{body}}\n",
+    );
+    commit(&repo, "src/api/more.rs", "More routes");
+    assert!(repo
+        .read(".agentos/todo/our-tests-more-routes.md")
+        .contains("House rules."));
+    repo.agentos(&["templates", "list"])
+        .ok()
+        .stdout_has("tests        .agentos/templates/tests.md (overrides the built-in one)");
+}
+
+#[test]
+fn amend_rebase_and_cherry_pick_never_enqueue_twice() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    let message = "Start\n\nAgentos-Task: Follow up\nAgentos-Targets: README.md";
+    commit(&repo, "a.txt", message);
+    assert_eq!(todo_ids(&repo), ["follow-up"]);
+    repo.git(&["commit", "-q", "--amend", "-m", message]);
+    wait_for_hook(&repo);
+    repo.git(&["commit", "-q", "--amend", "--no-edit"]);
+    wait_for_hook(&repo);
+    repo.git(&["checkout", "-q", "-b", "other", "HEAD~1"]);
+    let main_head = repo.git(&["rev-parse", "main"]).trim().to_string();
+    repo.git(&["cherry-pick", &main_head]);
+    wait_for_hook(&repo);
+    assert_eq!(
+        todo_ids(&repo),
+        ["follow-up"],
+        "the same change is queued once"
+    );
+}
+
+#[test]
+fn an_existing_hook_keeps_running_after_install_and_uninstall() {
+    let repo = TestRepo::initialised();
+    let mine =
+        "#!/bin/sh\necho \"$(date +%s%N)\" >> \"$(git rev-parse --git-dir)/mine-ran\"\nexit 0\n";
+    repo.write(".git/hooks/post-commit", mine);
+    std::fs::set_permissions(
+        repo.path(".git/hooks/post-commit"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    repo.agentos(&["hooks", "install"]).ok();
+    repo.agentos(&["hooks", "install"]).ok(); // idempotent
+    let hook = repo.read(".git/hooks/post-commit");
+    assert_eq!(
+        hook.matches("git agentos: post-commit (managed").count(),
+        1,
+        "{hook}"
+    );
+    repo.agentos(&["hooks", "status"])
+        .ok()
+        .stdout_has("installed    yes")
+        .stdout_has("chained");
+    commit(
+        &repo,
+        "a.txt",
+        "One\n\nAgentos-Task: From a trailer\nAgentos-Targets: README.md",
+    );
+    assert_eq!(
+        repo.read(".git/mine-ran").lines().count(),
+        1,
+        "the user's hook ran"
+    );
+    assert_eq!(todo_ids(&repo), ["from-a-trailer"]);
+    repo.agentos(&["hooks", "uninstall"]).ok();
+    assert_eq!(
+        repo.read(".git/hooks/post-commit"),
+        mine,
+        "uninstall leaves the user's hook exactly as it was"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(repo.path(".git/hooks/post-commit"))
+            .expect("meta")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o755, "and keeps it executable");
+    commit(
+        &repo,
+        "b.txt",
+        "Two\n\nAgentos-Task: Not queued\nAgentos-Targets: README.md",
+    );
+    assert_eq!(repo.read(".git/mine-ran").lines().count(), 2);
+    assert_eq!(todo_ids(&repo), ["from-a-trailer"]);
+    // With no hook of the user's, uninstall removes the file it created.
+    std::fs::remove_file(repo.path(".git/hooks/post-commit")).expect("rm");
+    repo.agentos(&["hooks", "install"]).ok();
+    repo.agentos(&["hooks", "uninstall"]).ok();
+    assert!(!repo.exists(".git/hooks/post-commit"));
+}
+
+#[test]
+fn core_hooks_path_is_respected() {
+    let repo = TestRepo::initialised();
+    repo.git(&["config", "core.hooksPath", "githooks"]);
+    repo.agentos(&["hooks", "install"])
+        .ok()
+        .stdout_has("githooks/post-commit");
+    assert!(repo.exists("githooks/post-commit") && !repo.exists(".git/hooks/post-commit"));
+    repo.agentos(&["hooks", "status"])
+        .ok()
+        .stdout_has("(from core.hooksPath)");
+    commit(
+        &repo,
+        "a.txt",
+        "X\n\nAgentos-Task: Via hooksPath\nAgentos-Targets: README.md",
+    );
+    assert_eq!(todo_ids(&repo), ["via-hookspath"]);
+}
+
+#[test]
+fn a_broken_agentos_folder_never_fails_the_commit_and_is_logged() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    repo.write(".agentos/triggers/broken.toml", "paths = [src/**\n");
+    let out = commit(
+        &repo,
+        "src/a.rs",
+        "With a broken trigger\n\nAgentos-Task: Still queued\nAgentos-Targets: README.md",
+    );
+    assert!(out.status.success());
+    // The hook's one line on stderr says what went wrong and where it is logged.
+    let hook = repo.cmd(&["hook", "post-commit"]).output().expect("hook");
+    assert!(hook.status.success());
+    let stderr = String::from_utf8_lossy(&hook.stderr);
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("friction.jsonl"),
+        "{stderr}"
+    );
+    assert_eq!(
+        todo_ids(&repo),
+        ["still-queued"],
+        "the rest of the intake still works"
+    );
+    let friction = repo.read(".agentos/friction.jsonl");
+    assert!(
+        friction.contains("\"kind\":\"hook-error\"") && friction.contains("broken.toml"),
+        "{friction}"
+    );
+    // todo/ unwritable (a file where the folder should be): the commit still succeeds.
+    std::fs::remove_file(repo.path(".agentos/triggers/broken.toml")).expect("rm");
+    std::fs::rename(repo.path(".agentos/todo"), repo.path(".agentos/todo.bak")).expect("mv");
+    repo.write(".agentos/todo", "not a folder");
+    let out = commit(
+        &repo,
+        "b.txt",
+        "Again\n\nAgentos-Task: Cannot be written\nAgentos-Targets: README.md",
+    );
+    assert!(out.status.success());
+    assert!(repo
+        .read(".agentos/runs/hooks.log")
+        .lines()
+        .last()
+        .unwrap_or("")
+        .contains("errors=1"));
+    assert!(repo
+        .read(".agentos/friction.jsonl")
+        .contains("cannot write"));
+    assert_eq!(repo.git(&["log", "-1", "--format=%s"]).trim(), "Again");
+}
+
+#[test]
+fn two_concurrent_autostarts_leave_exactly_one_dispatcher() {
+    let repo = TestRepo::initialised();
+    repo.write(".agentos/config.toml", "autostart = true\n");
+    let agent = repo.fake_agent("never.sh", "sleep 300\n");
+    repo.write(
+        ".agentos/agents/default/agent.toml",
+        &format!("command = \"{agent}\"\nstart_timeout = \"60s\"\n"),
+    );
+    repo.agentos(&["hooks", "install"]).ok();
+    // Two post-commit entries at once, each with work to queue.
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "A\n\nAgentos-Task: First\nAgentos-Targets: README.md",
+    ]);
+    let runs: Vec<_> = (0..2)
+        .map(|i| {
+            repo.write(&format!("f{i}"), "x");
+            repo.git(&["add", "-A"]);
+            repo.cmd(&["hook", "post-commit"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for mut r in runs {
+        assert!(r.wait().expect("wait").success());
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        seen = watch_processes(&repo);
+        std::thread::sleep(Duration::from_millis(300));
+        if seen.len() == 1 && watch_processes(&repo).len() == 1 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 1, "dispatchers running: {seen:?}");
+    repo.agentos(&["status"])
+        .ok()
+        .stdout_has("dispatcher  running");
+    for pid in seen {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// `git-agentos watch` processes whose working folder is this repository.
+fn watch_processes(repo: &TestRepo) -> Vec<i32> {
+    let root = repo.root();
+    std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|pid| {
+                    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                    let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+                    let is_watch =
+                        args.len() >= 2 && args[0].ends_with(b"git-agentos") && args[1] == b"watch";
+                    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+                    is_watch && cwd.as_deref() == Some(root.as_path())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn agents_are_folders() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["agent", "new", "docs"])
+        .ok()
+        .stdout_has("created .agentos/agents/docs/");
+    assert!(
+        repo.exists(".agentos/agents/docs/AGENT.md")
+            && repo.exists(".agentos/agents/docs/agent.toml")
+    );
+    repo.agentos(&["agent", "new", "docs"])
+        .code(2)
+        .stderr_has("already exists");
+    let list = repo.agentos(&["agent", "list"]).ok();
+    list.stdout_has("default").stdout_has("docs");
+    repo.agentos(&["add", "X", "-t", "README.md", "--agent", "nope"])
+        .code(2)
+        .stderr_has("agents here: default, docs");
+    // A task in todo/<agent>/ runs with that agent's instructions.
+    let agent = repo.fake_agent(
+        "echo-prompt.sh",
+        "echo '{\"type\":\"system\",\"subtype\":\"init\"}'\ncp \"$AGENTOS_PROMPT_FILE\" README.md\necho '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}'\n",
+    );
+    repo.write(
+        ".agentos/agents/docs/AGENT.md",
+        "You write documentation.\n",
+    );
+    repo.write(
+        ".agentos/todo/docs/readme.md",
+        "+++\ntitle = \"Docs task\"\ntargets = [\"README.md\"]\n+++\n",
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    assert!(repo
+        .git(&["show", "agentos/readme:README.md"])
+        .contains("You write documentation."));
+    // A task for an agent with no folder fails with the folders that exist.
+    repo.write(
+        ".agentos/todo/ghost/x.md",
+        "+++\ntitle = \"Ghost\"\ntargets = [\"README.md\"]\n+++\n",
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .code(1);
+    assert!(repo
+        .read(".agentos/failed/x.reason")
+        .contains("no agent `ghost`"));
+}
+
+#[test]
+fn add_from_a_template() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&[
+        "add",
+        "The login crash",
+        "-t",
+        "src/login.rs",
+        "--template",
+        "bugfix",
+        "--body",
+        "It crashes on empty input.",
+    ])
+    .ok()
+    .stdout_has("fix-the-login-crash");
+    let text = repo.read(".agentos/todo/fix-the-login-crash.md");
+    assert!(
+        text.contains("title = \"Fix: The login crash\"")
+            && text.contains("It crashes on empty input."),
+        "{text}"
+    );
+    assert!(text.contains("targets = [\"src/login.rs\"]"), "{text}");
+    repo.agentos(&["add", "X", "-t", "a", "--template", "nope"])
+        .code(2)
+        .stderr_has("no template `nope`");
+}
