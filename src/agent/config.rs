@@ -65,12 +65,20 @@ pub const DEFAULT_TOOLS: [&str; 7] = [
     "Grep",
 ];
 
+/// An agent other than `default` must have its folder; the error names the agents
+/// that exist.
+pub fn check_exists(tree: &Tree, name: &str) -> CmdResult<()> {
+    if name == "default" || tree.agents_dir().join(name).is_dir() {
+        Ok(())
+    } else {
+        Err(unknown_agent(tree, name))
+    }
+}
+
 /// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`.
 pub fn load(tree: &Tree, name: &str, command_override: Option<&str>) -> CmdResult<AgentConfig> {
+    check_exists(tree, name)?;
     let dir = tree.agents_dir().join(name);
-    if !dir.is_dir() && name != "default" {
-        return Err(unknown_agent(tree, name));
-    }
     let instructions = match std::fs::read_to_string(dir.join("AGENT.md")) {
         Ok(text) => text,
         Err(_) if name == "default" => DEFAULT_INSTRUCTIONS.to_string(),

@@ -95,16 +95,7 @@ pub fn processes_in_group(pgid: i32) -> Vec<i32> {
 /// task. A pid reused by an unrelated process is never touched: each member must
 /// carry `AGENTOS_TASK_ID=<task>` in its environment.
 pub fn end_stray_group(pgid: i32, task_id: &str) -> bool {
-    let marker = format!("AGENTOS_TASK_ID={task_id}");
-    let ours: Vec<i32> = processes_in_group(pgid)
-        .into_iter()
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
-                .unwrap_or(false)
-        })
-        .collect();
-    if ours.is_empty() {
+    if !group_runs_task(pgid, task_id) {
         return false;
     }
     kill_group(pgid);
@@ -115,14 +106,20 @@ pub fn end_stray_group(pgid: i32, task_id: &str) -> bool {
     true
 }
 
-/// SIGTERM (then SIGKILL) to a task's agent group, if the group still runs that task.
-pub fn terminate_group_of_task(pgid: i32, task_id: &str) -> bool {
+/// True when a process of the group carries `AGENTOS_TASK_ID=<task>`: the group
+/// is that task's agent, not an unrelated one that reused the number.
+fn group_runs_task(pgid: i32, task_id: &str) -> bool {
     let marker = format!("AGENTOS_TASK_ID={task_id}");
-    let ours = processes_in_group(pgid).into_iter().any(|pid| {
+    processes_in_group(pgid).into_iter().any(|pid| {
         std::fs::read(format!("/proc/{pid}/environ"))
             .map(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
             .unwrap_or(false)
-    });
+    })
+}
+
+/// SIGTERM (then SIGKILL) to a task's agent group, if the group still runs that task.
+pub fn terminate_group_of_task(pgid: i32, task_id: &str) -> bool {
+    let ours = group_runs_task(pgid, task_id);
     if ours {
         terminate_group(pgid, Duration::from_secs(3));
     }

@@ -110,7 +110,12 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         err
     };
     task::validate(&task).map_err(invalid)?;
-    check_agent(&ctx, task.agent.as_deref())?;
+    if let Some(agent) = task.agent.as_deref() {
+        crate::agent::config::check_exists(&ctx.tree, agent).map_err(|mut e| {
+            e.message = format!("field `agent`: {}", e.message);
+            e
+        })?;
+    }
     match &task.base {
         Some(base) => {
             ctx.repo.resolve(base)?;
@@ -203,37 +208,6 @@ fn with_newline(mut text: String) -> String {
         text.push('\n');
     }
     text
-}
-
-/// An agent other than "default" must have its folder.
-fn check_agent(ctx: &Context, agent: Option<&str>) -> CmdResult {
-    let Some(agent) = agent else { return Ok(()) };
-    let agents_dir = ctx.tree.agents_dir();
-    if agent == "default" || agents_dir.join(agent).is_dir() {
-        return Ok(());
-    }
-    let mut known: Vec<String> = std::fs::read_dir(&agents_dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    known.sort();
-    let list = if known.is_empty() {
-        "none".to_string()
-    } else {
-        known.join(", ")
-    };
-    Err(CommandError::invalid(format!(
-        "field `agent`: there is no agent `{agent}` (no folder {}/{agent}/; agents here: {list})",
-        ctx.rel(&agents_dir)
-    ))
-    .hint(format!(
-        "create the folder {}/{agent}/ with an AGENT.md, or pick one of the agents above",
-        ctx.rel(&agents_dir)
-    )))
 }
 
 /// Write the task into todo/ under a fresh id; an explicit id must be free.
