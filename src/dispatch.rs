@@ -344,6 +344,18 @@ impl Dispatcher<'_> {
                 Ok(sha) => record.base_commit = Some(sha),
                 Err(e) => return self.fail(&entry, record, format!("preflight: {}", e.message)),
             }
+            if let Some(base) = record.base_commit.clone() {
+                match self.ctx.repo.tree_paths(&base) {
+                    Ok(paths) => {
+                        if let Some(problem) = crate::preflight::near_miss(&task.targets, &paths) {
+                            return self.fail(&entry, record, format!("preflight: {problem}"));
+                        }
+                    }
+                    Err(e) => {
+                        return self.fail(&entry, record, format!("preflight: {}", e.message))
+                    }
+                }
+            }
             record.branch = Some(task_branch(&entry.id));
             record.mark(Step::Preflight);
             self.save(&entry, &record)?;
@@ -404,6 +416,48 @@ impl Dispatcher<'_> {
             record.mark(Step::Commit);
             self.save(&entry, &record)?;
             crate::fault::point("after-commit");
+        }
+        if !record.has(Step::Verify) {
+            if !worktree.is_dir() {
+                if let Err(e) = self.ctx.repo.worktree_at_branch(&entry.id, &worktree) {
+                    return self.fail(&entry, record, format!("verify: {}", e.message));
+                }
+            }
+            let run_dir = self
+                .tree()
+                .runs_dir()
+                .join(&entry.id)
+                .join(format!("attempt-{}", record.attempt));
+            std::fs::create_dir_all(&run_dir).map_err(|e| io_error("create", &run_dir, e))?;
+            let denials = record
+                .agent_result
+                .as_ref()
+                .map(|r| r.permission_denials.clone())
+                .unwrap_or_default();
+            let input = crate::verify::Input {
+                repo: &self.ctx.repo,
+                id: &entry.id,
+                task: &task,
+                base: &base,
+                worktree: &worktree,
+                agent_writes: &record.agent_writes,
+                denials: &denials,
+                log_dir: &run_dir,
+            };
+            let report = match crate::verify::verify(&input) {
+                Ok(report) => report,
+                Err(e) => return self.fail(&entry, record, format!("verify: {}", e.message)),
+            };
+            let report_path = run_dir.join("report.md");
+            crate::durable::write(&report_path, crate::verify::markdown(&report).as_bytes())
+                .map_err(|e| io_error("write", &report_path, e))?;
+            record.report = Some(self.ctx.rel(&report_path).into_owned());
+            if !report.passed {
+                return self.fail(&entry, record, report.reason());
+            }
+            record.mark(Step::Verify);
+            self.save(&entry, &record)?;
+            crate::fault::point("after-verify");
         }
         crate::fault::point("before-finish");
         self.finish_done(&entry, record, &worktree)

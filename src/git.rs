@@ -149,6 +149,17 @@ impl Repo {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Check the task branch out (as it is) in a worktree at `path`, for a step
+    /// after the commit whose worktree is gone.
+    pub fn worktree_at_branch(&self, id: &str, path: &Path) -> CmdResult<()> {
+        self.remove_worktree(id, path)?;
+        let path_arg = path.to_str().ok_or_else(|| {
+            CommandError::env(format!("the worktree path {} is not UTF-8", path.display()))
+        })?;
+        self.git_cli(&["worktree", "add", "--quiet", path_arg, &task_branch(id)])
+            .map(|_| ())
+    }
+
     /// Reuse the task's worktree when it is intact and on its branch (after a crash);
     /// otherwise make a fresh one. Returns true when it was reused.
     pub fn ensure_worktree(&self, id: &str, base: &str, path: &Path) -> CmdResult<bool> {
@@ -402,10 +413,151 @@ impl Repo {
         })
     }
 
+    /// Everything that differs from `base`: in the worktree (commits on the task
+    /// branch plus anything left uncommitted, untracked files included; ignored
+    /// files are not part of a change), or, when the worktree is gone, on the
+    /// task branch. Renames are detected.
+    pub fn changes(&self, id: &str, base: &str, worktree: &Path) -> CmdResult<Vec<Change>> {
+        let in_worktree = worktree.join(".git").exists();
+        let repo = if in_worktree {
+            git2::Repository::open(worktree)
+                .map_err(|e| git_err(&format!("open the worktree {}", worktree.display()), &e))?
+        } else {
+            self.main()?
+        };
+        let base_tree = repo
+            .find_commit(oid(base)?)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err(&format!("read the base commit {base}"), &e))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_typechange(true)
+            .show_untracked_content(true);
+        let mut diff = if in_worktree {
+            repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut opts))
+        } else {
+            let branch = repo
+                .find_branch(&task_branch(id), git2::BranchType::Local)
+                .and_then(|b| b.get().peel_to_tree())
+                .map_err(|e| git_err(&format!("read the branch {}", task_branch(id)), &e))?;
+            repo.diff_tree_to_tree(Some(&base_tree), Some(&branch), Some(&mut opts))
+        }
+        .map_err(|e| git_err("diff the change", &e))?;
+        let mut find = git2::DiffFindOptions::new();
+        find.renames(true).for_untracked(true);
+        diff.find_similar(Some(&mut find))
+            .map_err(|e| git_err("find renames", &e))?;
+        let blob = |id: git2::Oid| -> Option<Vec<u8>> {
+            (!id.is_zero())
+                .then(|| repo.find_blob(id).ok().map(|b| b.content().to_vec()))
+                .flatten()
+        };
+        let mut out = Vec::new();
+        for delta in diff.deltas() {
+            let new_path = delta
+                .new_file()
+                .path()
+                .map(|p| p.to_string_lossy().into_owned());
+            let old_path = delta
+                .old_file()
+                .path()
+                .map(|p| p.to_string_lossy().into_owned());
+            let kind = match delta.status() {
+                git2::Delta::Added | git2::Delta::Untracked => ChangeKind::Added,
+                git2::Delta::Deleted => ChangeKind::Deleted,
+                git2::Delta::Renamed => ChangeKind::Renamed,
+                git2::Delta::Typechange => ChangeKind::TypeChanged,
+                git2::Delta::Modified if delta.old_file().mode() != delta.new_file().mode() => {
+                    ChangeKind::TypeChanged
+                }
+                git2::Delta::Modified => ChangeKind::Modified,
+                _ => continue,
+            };
+            let path = new_path.clone().or(old_path.clone()).unwrap_or_default();
+            let on_disk = worktree.join(&path);
+            let is_link = delta.new_file().mode() == git2::FileMode::Link
+                || (in_worktree
+                    && std::fs::symlink_metadata(&on_disk)
+                        .map(|m| m.file_type().is_symlink())
+                        .unwrap_or(false));
+            let symlink_to = if kind == ChangeKind::Deleted || !is_link {
+                None
+            } else if in_worktree {
+                std::fs::read_link(&on_disk)
+                    .ok()
+                    .map(|t| t.to_string_lossy().into_owned())
+            } else {
+                blob(delta.new_file().id()).map(|b| String::from_utf8_lossy(&b).into_owned())
+            };
+            let new_text = match kind {
+                ChangeKind::Deleted => None,
+                _ if in_worktree && !is_link => std::fs::read(&on_disk).ok(),
+                _ => blob(delta.new_file().id()),
+            };
+            out.push(Change {
+                kind,
+                from: if kind == ChangeKind::Renamed {
+                    old_path
+                } else {
+                    None
+                },
+                old_text: blob(delta.old_file().id()),
+                new_text,
+                path,
+                symlink_to,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every file and folder path in a commit's tree (for "did you mean").
+    pub fn tree_paths(&self, commit: &str) -> CmdResult<Vec<String>> {
+        let main = self.main()?;
+        let tree = main
+            .find_commit(oid(commit)?)
+            .and_then(|c| c.tree())
+            .map_err(|e| git_err(&format!("read the commit {commit}"), &e))?;
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if let Ok(name) = entry.name() {
+                out.push(format!("{dir}{name}"));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(|e| git_err("walk the tree", &e))?;
+        Ok(out)
+    }
+
     /// True when `name` is a local branch.
     pub fn is_local_branch(&self, name: &str) -> bool {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()
     }
+}
+
+/// How a path changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    /// File ↔ symlink ↔ submodule, or the executable bit.
+    TypeChanged,
+}
+
+/// One changed path between the base commit and the task's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub path: String,
+    /// For renames, where it came from.
+    pub from: Option<String>,
+    /// Where a symlink points, when the new side is one.
+    pub symlink_to: Option<String>,
+    pub old_text: Option<Vec<u8>>,
+    pub new_text: Option<Vec<u8>>,
 }
 
 /// HEAD's commit, as the post-commit hook needs it.

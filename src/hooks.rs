@@ -13,7 +13,6 @@ use crate::queue;
 use crate::task::{self, Task};
 use crate::templates;
 use crate::timestamp::Timestamp;
-use globset::{GlobBuilder, GlobSetBuilder};
 use serde::Deserialize;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -149,23 +148,6 @@ pub struct Trigger {
     pub title: Option<String>,
     pub agent: Option<String>,
     pub priority: Option<i64>,
-}
-
-/// A glob in the gitignore style: `*` stays within a folder, `**` crosses them,
-/// and a plain folder name matches everything under it.
-pub fn glob_set(patterns: &[String]) -> Result<globset::GlobSet, String> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let p = pattern.trim_start_matches("./").trim_end_matches('/');
-        for variant in [p.to_string(), format!("{p}/**")] {
-            let glob = GlobBuilder::new(&variant)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("`{pattern}` is not a valid glob: {e}"))?;
-            builder.add(glob);
-        }
-    }
-    builder.build().map_err(|e| e.to_string())
 }
 
 /// Read every trigger; a broken one is an error naming its file.
@@ -326,7 +308,7 @@ fn trigger_task(
     trigger: &Trigger,
     commit: &CommitInfo,
 ) -> Option<Result<Task, String>> {
-    let set = match glob_set(&trigger.paths) {
+    let set = match crate::paths::glob_set(&trigger.paths) {
         Ok(set) => set,
         Err(e) => {
             return Some(Err(format!(

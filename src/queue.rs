@@ -479,6 +479,9 @@ pub struct Record {
     /// The task branch's commit after the commit step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The verification report of the latest verify step (repository-relative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
     /// The last attempt was stopped by a signal (a clean stop; not counted as a crash).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,

@@ -22,6 +22,8 @@ pub struct Task {
     pub timeout: Option<String>,
     /// When the task entered the queue; orders tasks of equal priority.
     pub enqueued: Option<Timestamp>,
+    /// `false`: the change need not touch every plain-path target.
+    pub require_all: Option<bool>,
     pub body: String,
 }
 
@@ -37,6 +39,7 @@ struct FrontMatter {
     priority: Option<i64>,
     timeout: Option<String>,
     enqueued: Option<Timestamp>,
+    require_all: Option<bool>,
 }
 
 /// What is wrong with a task, where, and how to fix it.
@@ -145,6 +148,7 @@ pub fn parse(text: &str) -> Result<Task, Problem> {
         priority: fm.priority.unwrap_or(0),
         timeout: fm.timeout,
         enqueued: fm.enqueued,
+        require_all: fm.require_all,
         body: body.to_string(),
     })
 }
@@ -162,7 +166,7 @@ fn toml_problem(text: &str, front_start: usize, e: &toml::de::Error) -> Problem 
         .and_then(|m| m.split('`').next())
         .map(str::to_string);
     let fix = if field.is_some() {
-        "remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued)".to_string()
+        "remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all)".to_string()
     } else {
         "fix the TOML between the `+++` lines (strings need double quotes; lists look like [\"a\", \"b\"])".to_string()
     };
@@ -205,6 +209,9 @@ pub fn write(task: &Task) -> String {
     }
     if let Some(enqueued) = task.enqueued {
         kv("enqueued", enqueued.to_string());
+    }
+    if let Some(require_all) = task.require_all {
+        kv("require_all", require_all.to_string());
     }
     out.push_str("+++\n");
     out.push_str(&task.body);
@@ -595,7 +602,7 @@ mod tests {
             any::<i64>(),
             proptest::option::of(any::<String>()),
             proptest::option::of(-4_000_000_000_000_000_000i128..9_000_000_000_000_000_000i128),
-            any::<String>(),
+            (proptest::option::of(any::<bool>()), any::<String>()),
         )
             .prop_map(
                 |(
@@ -608,7 +615,7 @@ mod tests {
                     priority,
                     timeout,
                     enqueued,
-                    body,
+                    (require_all, body),
                 )| Task {
                     title,
                     targets,
@@ -619,6 +626,7 @@ mod tests {
                     priority,
                     timeout,
                     enqueued: enqueued.map(Timestamp),
+                    require_all,
                     body,
                 },
             )

@@ -5,3 +5,4 @@ mod support;
 mod foundation;
 mod intake;
 mod run_loop;
+mod verifier;

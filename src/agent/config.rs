@@ -55,15 +55,11 @@ pub struct AgentConfig {
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
-pub const DEFAULT_TOOLS: [&str; 7] = [
-    "Read",
-    "Write",
-    "Edit",
-    "MultiEdit",
-    "NotebookEdit",
-    "Glob",
-    "Grep",
-];
+/// Tools pre-approved by default: read-only ones. Edits need no approval under
+/// `acceptEdits`, which confines them to the worktree; listing Write or Edit here
+/// would approve them everywhere (measured: Claude Code 2.1.328 then wrote into
+/// the main checkout), so they are deliberately absent.
+pub const DEFAULT_TOOLS: [&str; 3] = ["Read", "Glob", "Grep"];
 
 /// An agent other than `default` must have its folder; the error names the agents
 /// that exist.

@@ -133,7 +133,7 @@ const AGENT_TOML: &str = "\
 # Settings of this agent (all optional).
 # command = \"claude\"                # the agent's command line
 # model = \"claude-sonnet-4-5\"
-# allowed_tools = [\"Read\", \"Write\", \"Edit\", \"MultiEdit\", \"NotebookEdit\", \"Glob\", \"Grep\"]
+# allowed_tools = [\"Read\", \"Glob\", \"Grep\"]  # pre-approved; never Write/Edit: that approves them outside the worktree too
 # permission_mode = \"acceptEdits\"
 # timeout = \"30m\"
 # start_timeout = \"60s\"

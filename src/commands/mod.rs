@@ -9,6 +9,7 @@ pub mod manage;
 pub mod run;
 pub mod show;
 pub mod status;
+pub mod verify;
 pub mod view;
 
 use crate::error::{io_error, CmdResult};

@@ -104,6 +104,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 &format!("{}{session}", crate::dispatch::describe_result(result)),
             );
         }
+        if let Some(report) = &record.report {
+            line("report", report);
+        }
         if let Some(branch) = &record.branch {
             match &record.commit {
                 Some(commit) => line("branch", &format!("{branch} at {commit}")),

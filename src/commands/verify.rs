@@ -1,0 +1,81 @@
+//! `git agentos verify`: check a task's change again and print the report.
+use super::Context;
+use crate::error::{io_error, CmdResult, CommandError};
+use crate::layout::State;
+use crate::queue;
+use crate::task;
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Verify a task's change again: its worktree if it still exists (what the agent
+/// left, committed or not), else its branch. Prints the Markdown report (in colour
+/// on a terminal) and exits 1 when the change is rejected.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The task id.
+    pub id: String,
+    /// Skip the task's `verify` commands.
+    #[arg(long)]
+    pub no_commands: bool,
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ctx = Context::discover(dir)?;
+    let entry = queue::find(&ctx.tree, &args.id)
+        .map_err(|e| io_error("read", &ctx.tree.dir, e))?
+        .ok_or_else(|| {
+            CommandError::invalid(format!("there is no task `{}`", args.id))
+                .hint("`git agentos list` shows every task")
+        })?;
+    if entry.state == State::Todo {
+        return Err(CommandError::invalid(format!(
+            "`{}` has not run yet: there is nothing to verify",
+            args.id
+        )));
+    }
+    let record = queue::read_record(&entry.record_path())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let base = record.base_commit.clone().ok_or_else(|| {
+        CommandError::invalid(format!(
+            "`{}` has no base commit recorded: it never got past preflight",
+            args.id
+        ))
+    })?;
+    let mut task = task::load(&entry.path).map_err(|e| CommandError::invalid(e.to_string()))?;
+    if args.no_commands {
+        task.verify.clear();
+    }
+    let worktree = ctx.tree.worktrees_dir().join(&entry.id);
+    let log_dir = ctx.tree.runs_dir().join(&entry.id).join("verify");
+    std::fs::create_dir_all(&log_dir).map_err(|e| io_error("create", &log_dir, e))?;
+    let denials = record
+        .agent_result
+        .as_ref()
+        .map(|r| r.permission_denials.clone())
+        .unwrap_or_default();
+    let report = crate::verify::verify(&crate::verify::Input {
+        repo: &ctx.repo,
+        id: &entry.id,
+        task: &task,
+        base: &base,
+        worktree: &worktree,
+        agent_writes: &record.agent_writes,
+        denials: &denials,
+        log_dir: &log_dir,
+    })?;
+    let md = crate::verify::markdown(&report);
+    let path = log_dir.join("report.md");
+    crate::durable::write(&path, md.as_bytes()).map_err(|e| io_error("write", &path, e))?;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        print!("{}", crate::verify::coloured(&md));
+    } else {
+        print!("{md}");
+    }
+    if report.passed {
+        Ok(())
+    } else {
+        Err(CommandError::failed(report.reason()))
+    }
+}
