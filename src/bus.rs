@@ -19,6 +19,12 @@ pub enum Msg {
     Signal(i32),
     /// Something changed in todo/.
     QueueChanged,
+    /// A worker thread (`--jobs N`) finished the task `id`.
+    WorkerDone {
+        id: String,
+        finished: Vec<crate::dispatch::Finished>,
+        error: Option<String>,
+    },
 }
 
 pub struct Bus {
@@ -39,25 +45,39 @@ impl Default for Bus {
     }
 }
 
-/// Route SIGINT and SIGTERM to the bus. Call before any other thread starts, so
-/// that every thread has them blocked and only the waiting thread receives them.
-pub fn forward_signals(tx: Sender<Msg>) -> std::io::Result<()> {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
-    set.thread_block().map_err(std::io::Error::from)?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || loop {
-            match set.wait() {
-                Ok(sig) => {
-                    if tx.send(Msg::Signal(sig as i32)).is_err() {
-                        return;
+/// Where SIGINT and SIGTERM go: every subscribed channel (the dispatcher's, and
+/// each worker's, so an agent run anywhere hears it).
+#[derive(Clone, Default)]
+pub struct Signals {
+    subscribers: std::sync::Arc<std::sync::Mutex<Vec<Sender<Msg>>>>,
+}
+
+impl Signals {
+    /// Start routing. Call before any other thread starts, so that every thread
+    /// has the signals blocked and only the waiting thread receives them.
+    pub fn start() -> std::io::Result<Signals> {
+        use nix::sys::signal::{SigSet, Signal};
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGINT);
+        set.add(Signal::SIGTERM);
+        set.thread_block().map_err(std::io::Error::from)?;
+        let signals = Signals::default();
+        let subscribers = signals.subscribers.clone();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                while let Ok(sig) = set.wait() {
+                    if let Ok(mut list) = subscribers.lock() {
+                        list.retain(|tx| tx.send(Msg::Signal(sig as i32)).is_ok());
                     }
                 }
-                Err(_) => return,
-            }
-        })?;
-    Ok(())
+            })?;
+        Ok(signals)
+    }
+
+    pub fn subscribe(&self, tx: Sender<Msg>) {
+        if let Ok(mut list) = self.subscribers.lock() {
+            list.push(tx);
+        }
+    }
 }

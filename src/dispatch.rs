@@ -38,6 +38,16 @@ pub struct Options {
     pub watch: bool,
     /// The agent command for every task (else `AGENTOS_AGENT_CMD`, agent.toml, `claude`).
     pub agent_command: Option<String>,
+    /// How many tasks may run at once (never two whose targets may overlap); 0 or 1: one.
+    pub jobs: usize,
+}
+
+/// How one task ended, as a worker reports it.
+#[derive(Debug, Clone)]
+pub enum Finished {
+    Done(String),
+    Failed(String, String),
+    Interrupted(i32),
 }
 
 /// What a dispatcher run did.
@@ -53,19 +63,35 @@ struct Dispatcher<'a> {
     ctx: &'a Context,
     opts: Options,
     bus: Bus,
-    runs: u64,
+    signals: bus::Signals,
     agent_override: Option<String>,
     progress: Progress,
     summary: Summary,
     /// When a young invalid file should be looked at again.
     recheck: Option<Instant>,
+    /// Runs tasks in this thread (always for resumes; for everything with one job).
+    inline: Worker,
+}
+
+/// Walks claimed tasks through their steps. One in the dispatcher's thread, and
+/// one per task running on a thread of its own with `--jobs N`.
+struct Worker {
+    ctx: Context,
+    keep: bool,
+    agent_override: Option<String>,
+    progress: Progress,
+    bus: Bus,
+    runs: u64,
+    /// What this worker finished, for the dispatcher's summary.
+    finished: Vec<Finished>,
 }
 
 /// Take the lock and process the queue (see [`Options`]).
 pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
-    let bus = Bus::new();
-    bus::forward_signals(bus.tx.clone())
+    let signals = bus::Signals::start()
         .map_err(|e| CommandError::env(format!("cannot set up signal handling: {e}")))?;
+    let bus = Bus::new();
+    signals.subscribe(bus.tx.clone());
     ctx.ensure_runtime()?;
     let command = if opts.watch { "watch" } else { "run" };
     let _lock = match DispatcherLock::acquire(&ctx.tree, command) {
@@ -79,19 +105,28 @@ pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
         }
         Err(LockError::Io(e)) => return Err(io_error("lock", &ctx.tree.lock_path(), e)),
     };
+    let agent_override = opts
+        .agent_command
+        .clone()
+        .or_else(|| std::env::var("AGENTOS_AGENT_CMD").ok())
+        .filter(|s| !s.trim().is_empty());
+    let inline = Worker::new(
+        &ctx.tree.repo_root,
+        opts.keep,
+        agent_override.clone(),
+        Progress::new(),
+        &signals,
+    )?;
     let mut d = Dispatcher {
         ctx,
         opts: opts.clone(),
         bus,
-        runs: 0,
-        agent_override: opts
-            .agent_command
-            .clone()
-            .or_else(|| std::env::var("AGENTOS_AGENT_CMD").ok())
-            .filter(|s| !s.trim().is_empty()),
+        signals,
+        agent_override,
         progress: Progress::new(),
         summary: Summary::default(),
         recheck: None,
+        inline,
     };
     let _watcher = if opts.watch {
         Some(d.watch_todo()?)
@@ -99,8 +134,16 @@ pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
         None
     };
     d.resume_orphans()?;
+    if opts.jobs > 1 {
+        d.run_parallel(opts.jobs)?;
+        return Ok(d.summary);
+    }
     let mut rescan = RESCAN_FIRST;
-    while d.summary.interrupted.is_none() {
+    loop {
+        d.check_signals();
+        if d.summary.interrupted.is_some() {
+            break;
+        }
         if opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
             break;
         }
@@ -177,9 +220,14 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// The next task to run. Invalid files are moved to failed/ on the way (young
-    /// ones get a moment, in case they are still being written).
+    /// The next task to run.
     fn next_ready(&mut self) -> CmdResult<Option<Ready>> {
+        Ok(self.scan()?.into_iter().next())
+    }
+
+    /// The runnable tasks in dispatch order. Invalid files are moved to failed/ on
+    /// the way (young ones get a moment, in case they are still being written).
+    fn scan(&mut self) -> CmdResult<Vec<Ready>> {
         let tree = self.tree().clone();
         let inspection = queue::inspect_todo(&tree)
             .map_err(|e| io_error("read", &tree.state_dir(State::Todo), e))?;
@@ -206,10 +254,129 @@ impl Dispatcher<'_> {
                 )),
             }
         }
-        Ok(inspection.ready.into_iter().next())
+        Ok(inspection.ready)
+    }
+
+    /// Take note of a signal that arrived while no agent ran.
+    fn check_signals(&mut self) {
+        while let Ok(msg) = self.bus.rx.try_recv() {
+            if let Msg::Signal(sig) = msg {
+                self.summary.interrupted = Some(sig);
+            }
+        }
+    }
+
+    /// Move what the inline worker finished into the summary.
+    fn absorb(&mut self, finished: Vec<Finished>) {
+        for f in finished {
+            match f {
+                Finished::Done(id) => self.summary.done.push(id),
+                Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
+                Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
+            }
+        }
+    }
+
+    /// `--jobs N`: up to N tasks at once, each on a thread of its own, never two
+    /// whose targets may overlap.
+    fn run_parallel(&mut self, jobs: usize) -> CmdResult<()> {
+        let mut running: Vec<(String, Vec<String>)> = Vec::new();
+        let mut started = 0usize;
+        let mut rescan = RESCAN_FIRST;
+        loop {
+            self.check_signals();
+            let stop = self.summary.interrupted.is_some() || (self.opts.once && started > 0);
+            if !stop && running.len() < jobs {
+                let ready = self.scan()?;
+                for ready in ready {
+                    if running.len() >= jobs || (self.opts.once && started > 0) {
+                        break;
+                    }
+                    let clash = running.iter().any(|(_, targets)| {
+                        crate::paths::may_overlap(targets, &ready.task.targets)
+                    });
+                    if clash {
+                        continue;
+                    }
+                    let targets = ready.task.targets.clone();
+                    let Some((entry, record)) = self.claim(ready)? else {
+                        continue;
+                    };
+                    running.push((entry.id.clone(), targets));
+                    started += 1;
+                    self.spawn_worker(entry, record)?;
+                }
+            }
+            if running.is_empty() {
+                if stop || !self.opts.watch {
+                    return Ok(());
+                }
+                if self.wait_for_work(rescan) {
+                    rescan = RESCAN_FIRST;
+                } else {
+                    rescan = (rescan * 2).min(RESCAN_MAX);
+                }
+                continue;
+            }
+            match self.bus.rx.recv() {
+                Ok(Msg::WorkerDone {
+                    id,
+                    finished,
+                    error,
+                }) => {
+                    running.retain(|(r, _)| *r != id);
+                    self.absorb(finished);
+                    if let Some(error) = error {
+                        self.progress.line(&format!("{id}: {error}"));
+                        self.summary.failed.push((id, error));
+                    }
+                }
+                Ok(Msg::Signal(sig)) => self.summary.interrupted = Some(sig),
+                Ok(_) => {}
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    fn spawn_worker(&mut self, entry: Entry, record: Record) -> CmdResult<()> {
+        let root = self.ctx.tree.repo_root.clone();
+        let (keep, agent_override) = (self.opts.keep, self.agent_override.clone());
+        let (signals, main) = (self.signals.clone(), self.bus.tx.clone());
+        let id = entry.id.clone();
+        std::thread::Builder::new()
+            .name(format!("task {id}"))
+            .spawn(move || {
+                let result = Worker::new(&root, keep, agent_override, Progress::lines(), &signals)
+                    .and_then(|mut w| {
+                        w.process(entry, record)?;
+                        Ok(w.finished)
+                    });
+                let (finished, error) = match result {
+                    Ok(finished) => (finished, None),
+                    Err(e) => (Vec::new(), Some(e.message)),
+                };
+                let _ = main.send(Msg::WorkerDone {
+                    id,
+                    finished,
+                    error,
+                });
+            })
+            .map_err(|e| CommandError::env(format!("cannot start a worker thread: {e}")))?;
+        Ok(())
     }
 
     fn claim_and_process(&mut self, ready: Ready) -> CmdResult<()> {
+        let Some((entry, record)) = self.claim(ready)? else {
+            return Ok(());
+        };
+        let result = self.inline.process(entry, record);
+        let finished = std::mem::take(&mut self.inline.finished);
+        self.absorb(finished);
+        result
+    }
+
+    /// Claim a task (after checking its agent can start at all).
+    fn claim(&mut self, ready: Ready) -> CmdResult<Option<(Entry, Record)>> {
         // A missing agent CLI is the environment's fault, not the task's: leave the
         // task queued and stop (exit 3).
         if let Ok(agent) =
@@ -232,12 +399,12 @@ impl Dispatcher<'_> {
         let claimed =
             queue::claim(&tree, &ready).map_err(|e| io_error("claim", &ready.entry.path, e))?;
         let Some((entry, record)) = claimed else {
-            return Ok(());
+            return Ok(None);
         };
         crate::fault::point("after-claim");
         self.progress
             .line(&format!("{}: claimed (agent {})", entry.id, record.agent));
-        self.process(entry, record)
+        Ok(Some((entry, record)))
     }
 
     /// Every task in doing/ belongs to a dispatcher that is gone (we hold the lock):
@@ -290,19 +457,49 @@ impl Dispatcher<'_> {
                 "{}: resuming (attempt {})",
                 entry.id, record.attempt
             ));
-            if record.attempt > MAX_ATTEMPTS {
+            let result = if record.attempt > MAX_ATTEMPTS {
                 let history = record.history.join("; ");
-                self.fail(
+                self.inline.fail(
                     &entry,
                     record,
                     format!("gave up after {MAX_ATTEMPTS} attempts: {history}"),
-                )?;
-                continue;
-            }
-            self.save(&entry, &record)?;
-            self.process(entry, record)?;
+                )
+            } else {
+                self.inline
+                    .save(&entry, &record)
+                    .and_then(|_| self.inline.process(entry, record))
+            };
+            let finished = std::mem::take(&mut self.inline.finished);
+            self.absorb(finished);
+            result?;
         }
         Ok(())
+    }
+}
+
+impl Worker {
+    fn new(
+        root: &Path,
+        keep: bool,
+        agent_override: Option<String>,
+        progress: Progress,
+        signals: &bus::Signals,
+    ) -> CmdResult<Worker> {
+        let bus = Bus::new();
+        signals.subscribe(bus.tx.clone());
+        Ok(Worker {
+            ctx: Context::discover(root)?,
+            keep,
+            agent_override,
+            progress,
+            bus,
+            runs: 0,
+            finished: Vec::new(),
+        })
+    }
+
+    fn tree(&self) -> &crate::layout::Tree {
+        &self.ctx.tree
     }
 
     fn save(&self, entry: &Entry, record: &Record) -> CmdResult<()> {
@@ -553,7 +750,7 @@ impl Dispatcher<'_> {
                     "{}: stopped by signal {sig}; the next `run` resumes it",
                     entry.id
                 ));
-                self.summary.interrupted = Some(sig);
+                self.finished.push(Finished::Interrupted(sig));
                 Ok(AgentStep::Interrupted)
             }
         }
@@ -572,7 +769,7 @@ impl Dispatcher<'_> {
         queue::finish(self.tree(), entry, &record, State::Done, Some(&text))
             .map_err(|e| io_error("finish", &entry.path, e))?;
         let _ = std::fs::remove_file(cancel_marker(entry));
-        if !self.opts.keep {
+        if !self.keep {
             let _ = self.ctx.repo.remove_worktree(&entry.id, worktree);
         }
         let branch = record
@@ -581,7 +778,7 @@ impl Dispatcher<'_> {
             .unwrap_or_else(|| task_branch(&entry.id));
         self.progress
             .line(&format!("{}: done → {branch}", entry.id));
-        self.summary.done.push(entry.id.clone());
+        self.finished.push(Finished::Done(entry.id.clone()));
         Ok(())
     }
 
@@ -592,7 +789,7 @@ impl Dispatcher<'_> {
         queue::finish(self.tree(), entry, &record, State::Failed, None)
             .map_err(|e| io_error("finish", &entry.path, e))?;
         let _ = std::fs::remove_file(cancel_marker(entry));
-        if !self.opts.keep {
+        if !self.keep {
             let _ = self
                 .ctx
                 .repo
@@ -600,7 +797,8 @@ impl Dispatcher<'_> {
         }
         self.progress
             .line(&format!("{}: failed: {reason}", entry.id));
-        self.summary.failed.push((entry.id.clone(), reason));
+        self.finished
+            .push(Finished::Failed(entry.id.clone(), reason));
         Ok(())
     }
 }

@@ -96,6 +96,39 @@ impl Targets {
     }
 }
 
+/// True unless the two target lists provably cover disjoint paths. Conservative:
+/// a plain path is its own subtree; a glob is the subtree of its literal folder
+/// prefix; a glob without `/` may match anywhere, so it overlaps everything.
+pub fn may_overlap(a: &[String], b: &[String]) -> bool {
+    let roots = |list: &[String]| -> Vec<Option<String>> {
+        list.iter().map(|t| subtree(&normalize(t))).collect()
+    };
+    let (ra, rb) = (roots(a), roots(b));
+    ra.iter().any(|x| {
+        rb.iter().any(|y| match (x, y) {
+            (None, _) | (_, None) => true,
+            (Some(x), Some(y)) => x.is_empty() || y.is_empty() || under(x, y) || under(y, x),
+        })
+    })
+}
+
+/// The folder (or file) whose subtree a target stays within; None when it may
+/// match at any depth.
+fn subtree(target: &str) -> Option<String> {
+    if !is_glob(target) {
+        return Some(target.to_string());
+    }
+    if !target.contains('/') {
+        return None;
+    }
+    let literal: Vec<&str> = target.split('/').take_while(|p| !is_glob(p)).collect();
+    Some(literal.join("/"))
+}
+
+fn under(path: &str, root: &str) -> bool {
+    path == root || path.starts_with(&format!("{root}/"))
+}
+
 /// Edit distance that counts a difference in case alone as one edit.
 pub fn distance(a: &str, b: &str) -> usize {
     if a != b && a.to_lowercase() == b.to_lowercase() {
@@ -191,6 +224,25 @@ mod tests {
             globs.closest("doc/guide.md").as_deref(),
             Some("docs/guide.md")
         );
+    }
+
+    #[test]
+    fn overlap_is_decided_conservatively() {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!may_overlap(&v(&["README.md"]), &v(&["docs/guide.md"])));
+        assert!(!may_overlap(&v(&["src/api/**"]), &v(&["src/cli/main.rs"])));
+        assert!(may_overlap(&v(&["src/**"]), &v(&["src/cli/main.rs"])));
+        assert!(
+            may_overlap(&v(&["docs"]), &v(&["docs/guide.md"])),
+            "a folder target covers what is under it"
+        );
+        assert!(
+            may_overlap(&v(&["*.md"]), &v(&["src/x.rs"])),
+            "a slash-less glob may match anywhere"
+        );
+        assert!(may_overlap(&v(&["src/*/mod.rs"]), &v(&["src/api/mod.rs"])));
+        assert!(!may_overlap(&v(&["src/*/mod.rs"]), &v(&["tests/a.rs"])));
+        assert!(!may_overlap(&v(&["a.txt"]), &v(&["a.txt.bak"])));
     }
 
     #[test]

@@ -19,6 +19,15 @@ impl Progress {
         }
     }
 
+    /// Plain lines only, never a spinner (for tasks running side by side).
+    pub fn lines() -> Progress {
+        Progress {
+            terminal: false,
+            bar: None,
+            task: String::new(),
+        }
+    }
+
     /// A line that stays (above the spinner, if any).
     pub fn line(&self, text: &str) {
         match &self.bar {

@@ -270,3 +270,63 @@ fn verify_rechecks_a_worktree_and_exits_1_when_it_rejects() {
         .stdout_has("`stray.txt` is outside the targets");
     repo.agentos(&["verify", "nope"]).code(2);
 }
+
+/// `run --jobs N` runs disjoint tasks side by side, and never two whose targets
+/// may overlap. Each agent records how many agents were running when it looked.
+#[test]
+fn jobs_run_disjoint_tasks_together_and_overlapping_ones_apart() {
+    let repo = TestRepo::initialised();
+    let here = repo.dir.path().join("running");
+    let counts = repo.dir.path().join("counts");
+    std::fs::create_dir_all(&here).expect("mkdir");
+    let agent = repo.fake_agent(
+        "together.sh",
+        &format!(
+            "{INIT}\ntouch {h}/$AGENTOS_TASK_ID\ni=0\nwhile [ $i -lt 40 ] && [ $(ls {h} | wc -l) -lt 2 ]; do sleep 0.05; i=$((i+1)); done\nls {h} | wc -l >> {c}\nmkdir -p $AGENTOS_TASK_ID && echo x > $AGENTOS_TASK_ID/f.txt\nrm {h}/$AGENTOS_TASK_ID\n{RESULT}\n",
+            h = here.display(),
+            c = counts.display()
+        ),
+    );
+    for id in ["a", "b", "c"] {
+        repo.agentos(&["add", id, "--id", id, "-t", &format!("{id}/**")])
+            .ok();
+    }
+    repo.agentos_env(&["run", "--jobs", "3"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    let seen: Vec<u32> = std::fs::read_to_string(&counts)
+        .expect("counts")
+        .lines()
+        .map(|l| l.trim().parse().expect("n"))
+        .collect();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().any(|n| *n >= 2),
+        "disjoint tasks ran side by side: {seen:?}"
+    );
+    for id in ["a", "b", "c"] {
+        assert!(repo.exists(&format!(".agentos/done/{id}.md")), "{id} done");
+    }
+    // Overlapping targets (both may touch shared/**): one at a time.
+    std::fs::remove_file(&counts).expect("rm");
+    for id in ["p", "q"] {
+        repo.agentos(&[
+            "add",
+            id,
+            "--id",
+            id,
+            "-t",
+            &format!("{id}/**"),
+            "-t",
+            "shared/**",
+        ])
+        .ok();
+    }
+    repo.agentos_env(&["run", "--jobs", "2"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    let seen: Vec<u32> = std::fs::read_to_string(&counts)
+        .expect("counts")
+        .lines()
+        .map(|l| l.trim().parse().expect("n"))
+        .collect();
+    assert_eq!(seen, vec![1, 1], "overlapping tasks never run together");
+}

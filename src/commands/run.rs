@@ -22,6 +22,9 @@ pub struct RunArgs {
     /// Do not open pull requests: the verified branch is the output.
     #[arg(long)]
     pub no_pr: bool,
+    /// Run up to N tasks at once, never two whose targets may overlap.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
 }
 
 /// The long-running dispatcher: process the queue, then wait for new task files
@@ -36,6 +39,9 @@ pub struct WatchArgs {
     /// Do not open pull requests.
     #[arg(long)]
     pub no_pr: bool,
+    /// Run up to N tasks at once, never two whose targets may overlap.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
 }
 
 pub fn run(dir: &Path, args: RunArgs) -> CmdResult {
@@ -48,6 +54,7 @@ pub fn run(dir: &Path, args: RunArgs) -> CmdResult {
             no_pr: args.no_pr,
             watch: false,
             agent_command: None,
+            jobs: args.jobs,
         },
     )?;
     conclude(&summary)
@@ -63,6 +70,7 @@ pub fn watch(dir: &Path, args: WatchArgs) -> CmdResult {
             no_pr: args.no_pr,
             watch: true,
             agent_command: None,
+            jobs: args.jobs,
         },
     )?;
     if summary.interrupted.is_some() {
