@@ -330,3 +330,44 @@ fn jobs_run_disjoint_tasks_together_and_overlapping_ones_apart() {
         .collect();
     assert_eq!(seen, vec![1, 1], "overlapping tasks never run together");
 }
+
+#[test]
+fn mode_changes_binary_files_and_a_persons_own_edits() {
+    let repo = with_guide();
+    // A mode change is a change to the target.
+    repo.agentos(&["add", "Executable", "-t", "README.md", "--id", "mode"])
+        .ok();
+    run_fake(&repo, "chmod.sh", "chmod +x README.md").ok();
+    let report = repo.read(".agentos/runs/mode/attempt-1/report.md");
+    assert!(
+        report.contains("`README.md`: type or mode changed"),
+        "{report}"
+    );
+    // A binary file is reported as such, not dumped into the diff.
+    repo.agentos(&["add", "Logo", "-t", "assets/**", "--id", "logo"])
+        .ok();
+    run_fake(
+        &repo,
+        "bin.sh",
+        "mkdir -p assets && printf 'PNG\\000\\001\\002' > assets/logo.png",
+    )
+    .ok();
+    let report = repo.read(".agentos/runs/logo/attempt-1/report.md");
+    assert!(
+        report.contains("Binary file `assets/logo.png` added"),
+        "{report}"
+    );
+    // A person editing the main checkout while a task runs never fails the task.
+    repo.write(
+        "README.md",
+        "# Example\n\nThe person's own, uncommitted edit.\n",
+    );
+    repo.write("notes.txt", "scratch\n");
+    repo.agentos(&["add", "Guide", "-t", "docs/guide.md", "--id", "guide"])
+        .ok();
+    run_fake(&repo, "guide.sh", "echo more >> docs/guide.md").ok();
+    assert_eq!(
+        repo.read("README.md"),
+        "# Example\n\nThe person's own, uncommitted edit.\n"
+    );
+}
