@@ -2,6 +2,7 @@
 use super::{print_json, view, Context};
 use crate::error::{io_error, CmdResult, CommandError};
 use crate::layout::State;
+use crate::queue;
 use std::path::Path;
 
 /// List tasks: todo/ in the order they will run, then doing/, done/ and failed/.
@@ -30,17 +31,65 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         Some(s) => vec![s],
         None => State::ALL.to_vec(),
     };
-    let mut all = Vec::new();
-    for state in states {
-        all.extend(
-            view::views(&ctx, state)
-                .map_err(|e| io_error("read", &ctx.tree.state_dir(state), e))?,
-        );
-    }
+    let tree = ctx.tree.clone();
+    let read_err = |state: State| {
+        let dir = tree.state_dir(state);
+        move |e| io_error("read", &dir, e)
+    };
     if args.json {
+        let mut all = Vec::new();
+        for state in states {
+            all.extend(view::views(&ctx, state).map_err(read_err(state))?);
+        }
         return print_json(&all);
     }
-    if all.is_empty() {
+    // Text: rows straight from the queue scan (no per-task view objects; this is
+    // the path that must stay fast over thousands of queued tasks).
+    let mut rows: Vec<Row> = Vec::new();
+    for state in states {
+        if state == State::Todo {
+            let ins = queue::inspect_todo(&ctx.tree).map_err(read_err(state))?;
+            rows.reserve(ins.ready.len() + ins.invalid.len());
+            for r in ins.ready {
+                rows.push(Row {
+                    state: "todo",
+                    id: r.entry.id,
+                    agent: r.agent,
+                    priority: r.task.priority,
+                    text: r.task.title,
+                });
+            }
+            for (entry, err) in ins.invalid {
+                let agent = entry.folder_agent.unwrap_or_else(|| "-".into());
+                let text = format!("({})", err.problem.what);
+                rows.push(Row {
+                    state: "invalid",
+                    id: entry.id,
+                    agent,
+                    priority: 0,
+                    text,
+                });
+            }
+        } else {
+            for v in view::views(&ctx, state).map_err(read_err(state))? {
+                let text = match (&v.title, v.short_reason()) {
+                    (Some(t), None) => t.clone(),
+                    (Some(t), Some(r)) => format!("{t}  ({r})"),
+                    (None, Some(r)) => format!("({r})"),
+                    (None, None) => String::new(),
+                };
+                let agent = v.agent.clone().unwrap_or_else(|| "-".into());
+                rows.push(Row {
+                    state: state.name(),
+                    id: v.id,
+                    agent,
+                    priority: v.priority,
+                    text,
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
         if !ctx.tree.is_initialised() {
             return Err(CommandError::env("this repository has no .agentos/ folder")
                 .hint("run `git agentos init`"));
@@ -48,36 +97,38 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         println!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
         return Ok(());
     }
-    let id_width = all
+    let id_width = rows
         .iter()
-        .map(|v| v.id.len())
+        .map(|r| r.id.len())
         .max()
         .unwrap_or(2)
         .clamp(2, 40);
-    let mut out = String::with_capacity(all.len() * 80);
-    out.push_str(&format!(
-        "{:<7} {:<id_width$} {:<10} {:>4}  TITLE\n",
+    let mut out = String::with_capacity(rows.len() * 80);
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "{:<7} {:<id_width$} {:<10} {:>4}  TITLE",
         "STATE", "ID", "AGENT", "PRI"
-    ));
-    for v in &all {
-        let state = if v.state == State::Todo && v.reason.is_some() {
-            "invalid"
-        } else {
-            v.state.name()
-        };
-        let title = match (&v.title, v.short_reason()) {
-            (Some(t), None) => t.clone(),
-            (Some(t), Some(r)) => format!("{t}  ({r})"),
-            (None, Some(r)) => format!("({r})"),
-            (None, None) => String::new(),
-        };
-        out.push_str(&format!(
-            "{state:<7} {:<id_width$} {:<10} {:>4}  {title}\n",
-            v.id,
-            v.agent.as_deref().unwrap_or("-"),
-            v.priority
-        ));
+    );
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{:<7} {:<id_width$} {:<10} {:>4}  {}",
+            r.state, r.id, r.agent, r.priority, r.text
+        );
     }
-    print!("{out}");
-    Ok(())
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
+}
+
+struct Row {
+    state: &'static str,
+    id: String,
+    agent: String,
+    priority: i64,
+    text: String,
 }

@@ -47,10 +47,14 @@ impl Context {
     }
 }
 
-/// Print a value as pretty JSON on stdout.
+/// Print a value as pretty JSON on stdout, streamed through a buffer.
 pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult<()> {
-    let text = serde_json::to_string_pretty(value)
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    serde_json::to_writer_pretty(&mut out, value)
         .map_err(|e| crate::error::CommandError::env(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    writeln!(out)
+        .and_then(|_| out.flush())
+        .map_err(|e| crate::error::CommandError::env(format!("cannot write to stdout: {e}")))
 }
