@@ -6,24 +6,14 @@
 //! the ratio (goal: at most 1.25x), next to a `#!/bin/sh` hook that does nothing.
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_git-agentos");
+mod common;
+use common::{git_cmd, median, ms, timed, BIN};
 const COMMITS: usize = 20;
 
 fn git(repo: &Path, args: &[&str]) -> Duration {
-    let start = Instant::now();
-    let ok = Command::new("git")
-        .args(["-c", "user.name=b", "-c", "user.email=b@b"])
-        .args(args)
-        .current_dir(repo)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok, "git {args:?}");
-    start.elapsed()
+    timed(&mut git_cmd(repo, args))
 }
 
 fn setup(root: &Path) {
@@ -34,13 +24,8 @@ fn setup(root: &Path) {
     git(root, &["commit", "-q", "-m", "init"]);
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -87,7 +72,6 @@ fn main() {
         }
     }
     let (p, n, h) = (median(t_plain), median(t_noop), median(t_hooked));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("{COMMITS} commits each, median wall time\n");
     println!("| `git commit` | median | ratio to no hook |");
     println!("| --- | --- | --- |");

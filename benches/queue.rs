@@ -5,33 +5,14 @@
 //! binary, cold (no todo index yet) and warm, next to `ls -l` of the same folder
 //! as a floor: one `stat` per file is the least any exact listing can do.
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_git-agentos");
+mod common;
+use common::{median, ms, timed, BIN};
+
 const TASKS: usize = 10_000;
 const RUNS: usize = 15;
-
-fn time(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("spawn");
-    let elapsed = start.elapsed();
-    assert!(status.success(), "{cmd:?} failed");
-    elapsed
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
 
 fn agentos(repo: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
@@ -40,34 +21,14 @@ fn agentos(repo: &Path, args: &[&str]) -> Command {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo bench -- --list` and `cargo test --benches` ask for a listing
+    if common::listing() {
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path();
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .args(args)
-            .current_dir(repo)
-            .stdout(Stdio::null())
-            .status()
-            .expect("git")
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&[
-        "-c",
-        "user.name=b",
-        "-c",
-        "user.email=b@b",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "init",
-    ]);
-    time(&mut agentos(repo, &["init"]));
+    common::git(repo, &["init", "-q", "-b", "main"]);
+    common::git(repo, &["commit", "-q", "--allow-empty", "-m", "init"]);
+    timed(&mut agentos(repo, &["init"]));
     let todo = repo.join(".agentos/todo");
     for i in 0..TASKS {
         let task = git_agentos::task::Task {
@@ -93,18 +54,18 @@ fn main() {
     println!("| --- | --- | --- |");
     let floor = median(
         (0..RUNS)
-            .map(|_| time(Command::new("ls").arg("-l").arg(&todo)))
+            .map(|_| timed(Command::new("ls").arg("-l").arg(&todo)))
             .collect(),
     );
     let row = |what: &str, d: Duration| {
         println!(
-            "| {what} | {} | {:.2}x |",
+            "| {what} | {:.1} ms | {:.2}x |",
             ms(d),
             d.as_secs_f64() / floor.as_secs_f64()
         );
     };
     row("`ls -l .agentos/todo` (floor)", floor);
-    let cold = time(&mut agentos(repo, &["status"]));
+    let cold = timed(&mut agentos(repo, &["status"]));
     row("`status`, cold (builds the todo index)", cold);
     for args in [
         &["status"][..],
@@ -112,7 +73,7 @@ fn main() {
         &["list"],
         &["list", "--json"],
     ] {
-        let d = median((0..RUNS).map(|_| time(&mut agentos(repo, args))).collect());
+        let d = median((0..RUNS).map(|_| timed(&mut agentos(repo, args))).collect());
         row(&format!("`{}`", args.join(" ")), d);
     }
 }

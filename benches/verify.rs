@@ -6,43 +6,14 @@
 //! included) against the floor a user would otherwise run on the same worktree:
 //! `git status --porcelain` plus `git diff --name-only BASE`. Median of 15 each,
 //! alternating. Goal: at most 1.5x.
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_git-agentos");
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=b", "-c", "user.email=b@b"])
-        .args(args)
-        .current_dir(repo)
-        .stderr(Stdio::null())
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn timed(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("spawn");
-    let elapsed = start.elapsed();
-    assert!(status.success(), "{cmd:?}");
-    elapsed
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+mod common;
+use common::{git, median, ms, timed, BIN};
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -110,7 +81,6 @@ fn main() {
         floor.push(start.elapsed());
     }
     let (o, f) = (median(ours), median(floor));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("100 changed files in a 10,000-file repository, median of 15\n");
     println!("| what | median | ratio |");
     println!("| --- | --- | --- |");

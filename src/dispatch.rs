@@ -626,22 +626,15 @@ impl Worker {
                 .join(&entry.id)
                 .join(format!("attempt-{}", record.attempt));
             std::fs::create_dir_all(&run_dir).map_err(|e| io_error("create", &run_dir, e))?;
-            let denials = record
-                .agent_result
-                .as_ref()
-                .map(|r| r.permission_denials.clone())
-                .unwrap_or_default();
-            let input = crate::verify::Input {
-                repo: &self.ctx.repo,
-                id: &entry.id,
-                task: &task,
-                base: &base,
-                worktree: &worktree,
-                agent_writes: &record.agent_writes,
-                denials: &denials,
-                log_dir: &run_dir,
-            };
-            let report = match crate::verify::verify(&input) {
+            let verified = crate::verify::verify_task(
+                &self.ctx.repo,
+                &entry.id,
+                &task,
+                &record,
+                &worktree,
+                &run_dir,
+            );
+            let report = match verified {
                 Ok(report) => report,
                 Err(e) => return self.fail(&entry, record, format!("verify: {}", e.message)),
             };

@@ -79,6 +79,38 @@ impl Report {
     }
 }
 
+/// Verify a task as its record describes it: its base commit, the files its agent
+/// wrote and the writes it was denied.
+pub fn verify_task(
+    repo: &Repo,
+    id: &str,
+    task: &Task,
+    record: &crate::queue::Record,
+    worktree: &Path,
+    log_dir: &Path,
+) -> CmdResult<Report> {
+    let base = record.base_commit.as_deref().ok_or_else(|| {
+        crate::error::CommandError::invalid(format!(
+            "`{id}` has no base commit recorded: it never got past preflight"
+        ))
+    })?;
+    let denials = record
+        .agent_result
+        .as_ref()
+        .map(|r| r.permission_denials.clone())
+        .unwrap_or_default();
+    verify(&Input {
+        repo,
+        id,
+        task,
+        base,
+        worktree,
+        agent_writes: &record.agent_writes,
+        denials: &denials,
+        log_dir,
+    })
+}
+
 /// Check a task's change. Errors only when the change cannot be read at all.
 pub fn verify(input: &Input) -> CmdResult<Report> {
     let changes = input.repo.changes(input.id, input.base, input.worktree)?;

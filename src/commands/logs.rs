@@ -3,7 +3,6 @@ use super::Context;
 use crate::agent::stream::{self, Event};
 use crate::error::{io_error, CmdResult, CommandError};
 use crate::layout::State;
-use crate::queue;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,12 +70,7 @@ fn readable(line: &str) -> Option<String> {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Context::discover(dir)?;
-    let entry = queue::find(&ctx.tree, &args.id)
-        .map_err(|e| io_error("read", &ctx.tree.dir, e))?
-        .ok_or_else(|| {
-            CommandError::invalid(format!("there is no task `{}`", args.id))
-                .hint("`git agentos list` shows every task")
-        })?;
+    let entry = ctx.find_task(&args.id)?;
     let print = |line: &str| {
         if args.raw {
             println!("{line}");

@@ -6,7 +6,7 @@ use crate::durable;
 use crate::error::{io_error, CmdResult, CommandError};
 use crate::layout::State;
 use crate::lock::{DispatcherLock, LockError};
-use crate::queue::{self, Entry};
+use crate::queue;
 use crate::task;
 use crate::timestamp::Timestamp;
 use std::path::Path;
@@ -39,20 +39,9 @@ pub struct CleanArgs {
     pub dry_run: bool,
 }
 
-fn find(ctx: &Context, id: &str) -> CmdResult<Entry> {
-    queue::find(&ctx.tree, id)
-        .map_err(|e| io_error("read", &ctx.tree.dir, e))?
-        .ok_or_else(|| {
-            CommandError::invalid(format!(
-                "there is no task `{id}` in todo/, doing/, done/ or failed/"
-            ))
-            .hint("`git agentos list` shows every task")
-        })
-}
-
 pub fn retry(dir: &Path, args: RetryArgs) -> CmdResult {
     let ctx = Context::discover(dir)?;
-    let entry = find(&ctx, &args.id)?;
+    let entry = ctx.find_task(&args.id)?;
     match entry.state {
         State::Failed => {}
         State::Todo => {
@@ -102,7 +91,7 @@ pub fn retry(dir: &Path, args: RetryArgs) -> CmdResult {
 
 pub fn cancel(dir: &Path, args: CancelArgs) -> CmdResult {
     let ctx = Context::discover(dir)?;
-    let entry = find(&ctx, &args.id)?;
+    let entry = ctx.find_task(&args.id)?;
     match entry.state {
         State::Done | State::Failed => Err(CommandError::invalid(format!(
             "`{}` already finished ({})",
@@ -137,7 +126,7 @@ pub fn cancel(dir: &Path, args: CancelArgs) -> CmdResult {
 }
 
 fn cancel_running(ctx: &Context, id: &str) -> CmdResult {
-    let entry = find(ctx, id)?;
+    let entry = ctx.find_task(id)?;
     durable::write(&cancel_marker(&entry), b"cancelled\n")
         .map_err(|e| io_error("write", &cancel_marker(&entry), e))?;
     match DispatcherLock::acquire(&ctx.tree, "cancel") {

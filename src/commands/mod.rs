@@ -38,6 +38,23 @@ impl Context {
             .map_err(|e| io_error("create the folders of", &self.tree.dir, e))
     }
 
+    /// The task with this id in any state folder, or an error that offers the
+    /// closest id ("did you mean").
+    pub fn find_task(&self, id: &str) -> CmdResult<crate::queue::Entry> {
+        let found =
+            crate::queue::find(&self.tree, id).map_err(|e| io_error("read", &self.tree.dir, e))?;
+        found.ok_or_else(|| {
+            let ids = crate::queue::all_ids(&self.tree).unwrap_or_default();
+            let mut err = crate::error::CommandError::invalid(format!(
+                "there is no task `{id}` in todo/, doing/, done/ or failed/"
+            ));
+            if let Some(near) = crate::similarity::closest(id, ids.iter().map(String::as_str)) {
+                err = err.hint(format!("did you mean `{near}`?"));
+            }
+            err.hint("`git agentos list` shows every task")
+        })
+    }
+
     /// A path relative to the repository's top folder, for messages.
     pub fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
         match path.strip_prefix(&self.tree.repo_root) {

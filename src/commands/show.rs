@@ -1,9 +1,7 @@
 //! `git agentos show`: one task, its state, its record and its body.
 use super::{print_json, view, Context};
-use crate::error::{io_error, CmdResult, CommandError};
+use crate::error::{io_error, CmdResult};
 use crate::layout::State;
-use crate::queue;
-use crate::similarity;
 use std::path::Path;
 
 /// Show one task: its fields, where it is, its claim record and journal, why it
@@ -20,18 +18,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Context::discover(dir)?;
-    let entry = queue::find(&ctx.tree, &args.id).map_err(|e| io_error("read", &ctx.tree.dir, e))?;
-    let Some(entry) = entry else {
-        let ids = queue::all_ids(&ctx.tree).unwrap_or_default();
-        let mut err = CommandError::invalid(format!(
-            "there is no task `{}` in todo/, doing/, done/ or failed/",
-            args.id
-        ));
-        if let Some(near) = similarity::closest(&args.id, ids.iter().map(String::as_str)) {
-            err = err.hint(format!("did you mean `{near}`?"));
-        }
-        return Err(err.hint("`git agentos list` shows every task"));
-    };
+    let entry = ctx.find_task(&args.id)?;
     let view = if entry.state == State::Todo {
         let mut view = view::todo_views(&ctx)
             .map_err(|e| io_error("read", &ctx.tree.dir, e))?

@@ -21,12 +21,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Context::discover(dir)?;
-    let entry = queue::find(&ctx.tree, &args.id)
-        .map_err(|e| io_error("read", &ctx.tree.dir, e))?
-        .ok_or_else(|| {
-            CommandError::invalid(format!("there is no task `{}`", args.id))
-                .hint("`git agentos list` shows every task")
-        })?;
+    let entry = ctx.find_task(&args.id)?;
     if entry.state == State::Todo {
         return Err(CommandError::invalid(format!(
             "`{}` has not run yet: there is nothing to verify",
@@ -37,12 +32,6 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let base = record.base_commit.clone().ok_or_else(|| {
-        CommandError::invalid(format!(
-            "`{}` has no base commit recorded: it never got past preflight",
-            args.id
-        ))
-    })?;
     let mut task = task::load(&entry.path).map_err(|e| CommandError::invalid(e.to_string()))?;
     if args.no_commands {
         task.verify.clear();
@@ -50,21 +39,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let worktree = ctx.tree.worktrees_dir().join(&entry.id);
     let log_dir = ctx.tree.runs_dir().join(&entry.id).join("verify");
     std::fs::create_dir_all(&log_dir).map_err(|e| io_error("create", &log_dir, e))?;
-    let denials = record
-        .agent_result
-        .as_ref()
-        .map(|r| r.permission_denials.clone())
-        .unwrap_or_default();
-    let report = crate::verify::verify(&crate::verify::Input {
-        repo: &ctx.repo,
-        id: &entry.id,
-        task: &task,
-        base: &base,
-        worktree: &worktree,
-        agent_writes: &record.agent_writes,
-        denials: &denials,
-        log_dir: &log_dir,
-    })?;
+    let report =
+        crate::verify::verify_task(&ctx.repo, &entry.id, &task, &record, &worktree, &log_dir)?;
     let md = crate::verify::markdown(&report);
     let path = log_dir.join("report.md");
     crate::durable::write(&path, md.as_bytes()).map_err(|e| io_error("write", &path, e))?;
