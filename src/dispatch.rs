@@ -78,6 +78,7 @@ struct Dispatcher<'a> {
 struct Worker {
     ctx: Context,
     keep: bool,
+    no_pr: bool,
     agent_override: Option<String>,
     progress: Progress,
     bus: Bus,
@@ -112,7 +113,7 @@ pub fn run(ctx: &Context, opts: Options) -> CmdResult<Summary> {
         .filter(|s| !s.trim().is_empty());
     let inline = Worker::new(
         &ctx.tree.repo_root,
-        opts.keep,
+        (opts.keep, opts.no_pr),
         agent_override.clone(),
         Progress::new(),
         &signals,
@@ -284,7 +285,8 @@ impl Dispatcher<'_> {
         let mut started = 0usize;
         let mut rescan = RESCAN_FIRST;
         loop {
-            self.check_signals();
+            // Signals arrive in the receive below, with the workers' reports: this
+            // loop must never drain the channel elsewhere, or a report is lost.
             let stop = self.summary.interrupted.is_some() || (self.opts.once && started > 0);
             if !stop && running.len() < jobs {
                 let ready = self.scan()?;
@@ -340,17 +342,31 @@ impl Dispatcher<'_> {
 
     fn spawn_worker(&mut self, entry: Entry, record: Record) -> CmdResult<()> {
         let root = self.ctx.tree.repo_root.clone();
-        let (keep, agent_override) = (self.opts.keep, self.agent_override.clone());
+        let (keep, no_pr, agent_override) =
+            (self.opts.keep, self.opts.no_pr, self.agent_override.clone());
         let (signals, main) = (self.signals.clone(), self.bus.tx.clone());
         let id = entry.id.clone();
         std::thread::Builder::new()
             .name(format!("task {id}"))
             .spawn(move || {
-                let result = Worker::new(&root, keep, agent_override, Progress::lines(), &signals)
-                    .and_then(|mut w| {
-                        w.process(entry, record)?;
-                        Ok(w.finished)
-                    });
+                // A worker that panics still reports, so the dispatcher never waits
+                // for a thread that is gone.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut w = Worker::new(
+                        &root,
+                        (keep, no_pr),
+                        agent_override,
+                        Progress::lines(),
+                        &signals,
+                    )?;
+                    w.process(entry, record)?;
+                    Ok(w.finished)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(CommandError::env(
+                        "the worker stopped unexpectedly (a bug; please report it)",
+                    ))
+                });
                 let (finished, error) = match result {
                     Ok(finished) => (finished, None),
                     Err(e) => (Vec::new(), Some(e.message)),
@@ -480,7 +496,7 @@ impl Dispatcher<'_> {
 impl Worker {
     fn new(
         root: &Path,
-        keep: bool,
+        (keep, no_pr): (bool, bool),
         agent_override: Option<String>,
         progress: Progress,
         signals: &bus::Signals,
@@ -490,6 +506,7 @@ impl Worker {
         Ok(Worker {
             ctx: Context::discover(root)?,
             keep,
+            no_pr,
             agent_override,
             progress,
             bus,
@@ -649,8 +666,118 @@ impl Worker {
             self.save(&entry, &record)?;
             crate::fault::point("after-verify");
         }
+        if !record.has(Step::Publish) {
+            if let Err(reason) = self.publish_step(&entry, &mut record, &task)? {
+                return self.fail(&entry, record, reason);
+            }
+            record.mark(Step::Publish);
+            self.save(&entry, &record)?;
+        }
         crate::fault::point("before-finish");
         self.finish_done(&entry, record, &worktree)
+    }
+
+    /// Push the verified branch and open (or find) its pull request. The inner
+    /// error is the task's failure reason; the outer one a dispatcher error.
+    fn publish_step(
+        &mut self,
+        entry: &Entry,
+        record: &mut Record,
+        task: &Task,
+    ) -> CmdResult<Result<(), String>> {
+        use crate::publish;
+        let note = |record: &mut Record, text: &str| record.published_note = Some(text.to_string());
+        if self.no_pr {
+            note(
+                record,
+                "not published (--no-pr): the verified branch is the output",
+            );
+            return Ok(Ok(()));
+        }
+        let config = match crate::config::load(self.tree()) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(format!("publish: {}", e.message))),
+        };
+        let remote = config.remote();
+        if self.ctx.repo.remote_url(&remote).is_none() {
+            note(record, &format!("not published: there is no remote `{remote}`; the verified branch is the output"));
+            return Ok(Ok(()));
+        }
+        let token = publish::token();
+        if record.pushed_commit.is_none() || record.pushed_commit != record.commit {
+            match self
+                .ctx
+                .repo
+                .push_task_branch(&remote, &entry.id, token.as_deref())
+            {
+                Ok(sha) => {
+                    record.pushed_to = Some(remote.clone());
+                    record.pushed_commit = Some(sha);
+                    self.save(entry, record)?;
+                    self.progress.line(&format!(
+                        "{}: pushed {} to {remote}",
+                        entry.id,
+                        task_branch(&entry.id)
+                    ));
+                    crate::fault::point("after-push");
+                }
+                Err(e) => return Ok(Err(publish::redact(&format!("push: {e}")))),
+            }
+        }
+        let Some(github) = publish::github_repo(&self.ctx.repo, &config, &remote) else {
+            note(
+                record,
+                "no GitHub repository is configured: the pushed branch is the output",
+            );
+            return Ok(Ok(()));
+        };
+        let Some(token) = token else {
+            return Ok(Err(format!(
+                "publish: no GITHUB_TOKEN or GH_TOKEN to open the pull request on {}/{}; set one, or run with --no-pr",
+                github.owner, github.name
+            )));
+        };
+        let Some(base) = publish::base_branch(task, &self.ctx.repo) else {
+            return Ok(Err(
+                "publish: the task names no base branch for its pull request; set `base_branch`"
+                    .into(),
+            ));
+        };
+        let report = record
+            .report
+            .as_ref()
+            .and_then(|r| std::fs::read_to_string(self.tree().repo_root.join(r)).ok())
+            .unwrap_or_default();
+        let result = record.agent_result.clone().unwrap_or_default();
+        let body = publish::body(
+            &entry.id,
+            &task.body,
+            &report,
+            &record.agent,
+            &describe_result(&result),
+            result.summary.as_deref().unwrap_or(""),
+        );
+        let pull = publish::NewPull {
+            title: task.title.clone(),
+            head: task_branch(&entry.id),
+            base,
+            body,
+            draft: task.draft.unwrap_or(false),
+        };
+        let opened = publish::GitHub::new(github, &token, config.github_timeout())
+            .and_then(|forge| publish::open_once(&forge, &pull, &task.labels));
+        match opened {
+            Ok((pr, created)) => {
+                let verb = if created { "opened" } else { "found the open" };
+                self.progress
+                    .line(&format!("{}: {verb} pull request {}", entry.id, pr.url));
+                record.pr_url = Some(pr.url);
+                self.save(entry, record)?;
+                crate::fault::point("after-pr");
+                Ok(Ok(()))
+            }
+            Err(e) => Ok(Err(format!("publish: {}", e.message))),
+        }
     }
 
     fn agent_step(
@@ -863,6 +990,15 @@ fn result_section(record: &Record) -> String {
     }
     if let Some(base) = &record.base_commit {
         out.push_str(&format!("- base: `{base}`\n"));
+    }
+    if let (Some(remote), Some(commit)) = (&record.pushed_to, &record.pushed_commit) {
+        out.push_str(&format!("- pushed: `{commit}` to `{remote}`\n"));
+    }
+    if let Some(url) = &record.pr_url {
+        out.push_str(&format!("- pull request: {url}\n"));
+    }
+    if let Some(note) = &record.published_note {
+        out.push_str(&format!("- output: {note}\n"));
     }
     out.push_str(&format!(
         "- agent: {} (attempt {})\n",

@@ -1,13 +1,15 @@
 //! Named fault points, a testing aid: with `AGENTOS_FAULT=<point>` the dispatcher
-//! aborts at that point as if it were killed (`kill -9`), leaving everything on
-//! disk exactly as a crash would. Points: `after-claim`, `after-worktree`,
-//! `agent-started`, `after-agent`, `mid-commit` (the commit made, not yet
-//! journalled), `after-commit`, `before-finish`.
+//! sends itself `SIGKILL` at that point, exactly as `kill -9` would, leaving
+//! everything on disk as a crash does. Points, in a task's order: `after-claim`,
+//! `after-worktree`, `agent-started`, `after-agent`, `mid-commit` (the commit
+//! made, not yet journalled), `after-commit`, `after-verify`, `after-push`,
+//! `after-pr`, `before-finish`.
 
-/// Abort the process here if `AGENTOS_FAULT` names this point.
+/// Kill the process here if `AGENTOS_FAULT` names this point.
 pub fn point(name: &str) {
     if std::env::var("AGENTOS_FAULT").is_ok_and(|v| v == name) {
-        eprintln!("AGENTOS_FAULT: aborting at `{name}`");
+        eprintln!("AGENTOS_FAULT: killed at `{name}`");
+        let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL);
         std::process::abort();
     }
 }

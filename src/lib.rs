@@ -18,6 +18,7 @@ pub mod lock;
 pub mod paths;
 pub mod preflight;
 pub mod progress;
+pub mod publish;
 pub mod queue;
 pub mod similarity;
 pub mod task;

@@ -479,6 +479,17 @@ pub struct Record {
     /// The task branch's commit after the commit step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Where the branch was pushed, and the commit the remote confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_commit: Option<String>,
+    /// The pull request that carries the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
+    /// Why the task's output is its branch and not a pull request, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_note: Option<String>,
     /// The verification report of the latest verify step (repository-relative).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,

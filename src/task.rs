@@ -24,6 +24,10 @@ pub struct Task {
     pub enqueued: Option<Timestamp>,
     /// `false`: the change need not touch every plain-path target.
     pub require_all: Option<bool>,
+    /// Open the pull request as a draft.
+    pub draft: Option<bool>,
+    /// Labels for the pull request.
+    pub labels: Vec<String>,
     pub body: String,
 }
 
@@ -40,6 +44,8 @@ struct FrontMatter {
     timeout: Option<String>,
     enqueued: Option<Timestamp>,
     require_all: Option<bool>,
+    draft: Option<bool>,
+    labels: Option<Vec<String>>,
 }
 
 /// What is wrong with a task, where, and how to fix it.
@@ -149,6 +155,8 @@ pub fn parse(text: &str) -> Result<Task, Problem> {
         timeout: fm.timeout,
         enqueued: fm.enqueued,
         require_all: fm.require_all,
+        draft: fm.draft,
+        labels: fm.labels.unwrap_or_default(),
         body: body.to_string(),
     })
 }
@@ -166,7 +174,7 @@ fn toml_problem(text: &str, front_start: usize, e: &toml::de::Error) -> Problem 
         .and_then(|m| m.split('`').next())
         .map(str::to_string);
     let fix = if field.is_some() {
-        "remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all)".to_string()
+        "remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels)".to_string()
     } else {
         "fix the TOML between the `+++` lines (strings need double quotes; lists look like [\"a\", \"b\"])".to_string()
     };
@@ -212,6 +220,12 @@ pub fn write(task: &Task) -> String {
     }
     if let Some(require_all) = task.require_all {
         kv("require_all", require_all.to_string());
+    }
+    if let Some(draft) = task.draft {
+        kv("draft", draft.to_string());
+    }
+    if !task.labels.is_empty() {
+        kv("labels", toml_array(&task.labels));
     }
     out.push_str("+++\n");
     out.push_str(&task.body);
@@ -602,7 +616,12 @@ mod tests {
             any::<i64>(),
             proptest::option::of(any::<String>()),
             proptest::option::of(-4_000_000_000_000_000_000i128..9_000_000_000_000_000_000i128),
-            (proptest::option::of(any::<bool>()), any::<String>()),
+            (
+                proptest::option::of(any::<bool>()),
+                proptest::option::of(any::<bool>()),
+                proptest::collection::vec(any::<String>(), 0..3),
+                any::<String>(),
+            ),
         )
             .prop_map(
                 |(
@@ -615,7 +634,7 @@ mod tests {
                     priority,
                     timeout,
                     enqueued,
-                    (require_all, body),
+                    (require_all, draft, labels, body),
                 )| Task {
                     title,
                     targets,
@@ -627,6 +646,8 @@ mod tests {
                     timeout,
                     enqueued: enqueued.map(Timestamp),
                     require_all,
+                    draft,
+                    labels,
                     body,
                 },
             )

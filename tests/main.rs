@@ -4,5 +4,6 @@ mod support;
 
 mod foundation;
 mod intake;
+mod publish;
 mod run_loop;
 mod verifier;

@@ -91,6 +91,15 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 &format!("{}{session}", crate::dispatch::describe_result(result)),
             );
         }
+        if let Some(url) = &record.pr_url {
+            line("pr", url);
+        }
+        if let (Some(remote), Some(commit)) = (&record.pushed_to, &record.pushed_commit) {
+            line("pushed", &format!("{commit} to {remote}"));
+        }
+        if let Some(note) = &record.published_note {
+            line("output", note);
+        }
         if let Some(report) = &record.report {
             line("report", report);
         }

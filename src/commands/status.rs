@@ -26,6 +26,17 @@ struct Status {
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
     doing: Vec<Doing>,
+    /// The most recently finished tasks: their branch, pushed commit and PR.
+    recent_done: Vec<DoneTask>,
+}
+
+#[derive(Serialize)]
+struct DoneTask {
+    id: String,
+    branch: Option<String>,
+    commit: Option<String>,
+    pushed_commit: Option<String>,
+    pr_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +85,27 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
         }
     }
+    let mut done = queue::entries(tree, State::Done).map_err(read_err)?;
+    done.sort_by_key(|e| {
+        std::cmp::Reverse(std::fs::metadata(&e.path).and_then(|m| m.modified()).ok())
+    });
+    let recent_done = done
+        .iter()
+        .take(5)
+        .map(|e| {
+            let r = queue::read_record(&e.record_path())
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            DoneTask {
+                id: e.id.clone(),
+                branch: r.branch,
+                commit: r.commit,
+                pushed_commit: r.pushed_commit,
+                pr_url: r.pr_url,
+            }
+        })
+        .collect();
     let status = Status {
         repository: tree.repo_root.display().to_string(),
         initialised: tree.is_initialised(),
@@ -88,6 +120,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             })
             .collect(),
         doing,
+        recent_done,
     };
     if args.json {
         return print_json(&status);
@@ -132,5 +165,19 @@ fn print_text(s: &Status) {
     }
     for i in &s.invalid {
         println!("invalid     {}: {}", i.file, i.reason);
+    }
+    for d in &s.recent_done {
+        let out = match (&d.pr_url, &d.branch) {
+            (Some(url), _) => url.clone(),
+            (None, Some(branch)) => format!(
+                "{branch}{}",
+                d.commit
+                    .as_deref()
+                    .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+                    .unwrap_or_default()
+            ),
+            (None, None) => String::new(),
+        };
+        println!("done        {}: {out}", d.id);
     }
 }

@@ -3,9 +3,8 @@
 //! the script sees the working directory Claude Code reports and how many tool
 //! results the conversation holds, and picks the next assistant turn, which is sent
 //! back as server-sent events exactly as the real API streams them.
+use super::http::{self, Request, Response};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 /// One request, as the script sees it.
@@ -34,16 +33,22 @@ pub struct MessagesApi {
 
 impl MessagesApi {
     pub fn start(script: Script) -> MessagesApi {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (script, seen) = (script.clone(), seen.clone());
-                std::thread::spawn(move || serve(stream, script, seen));
+        let url = http::serve(Arc::new(move |req: &Request| {
+            let value: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            if req.path.contains("count_tokens") {
+                Response::json(200, &json!({"input_tokens": 10}))
+            } else if req.method == "POST" && req.path.starts_with("/v1/messages") {
+                seen.lock().expect("lock").push(value.clone());
+                respond(&value, &script)
+            } else {
+                Response::json(
+                    404,
+                    &json!({"type": "error", "error": {"type": "not_found_error", "message": "not here"}}),
+                )
             }
-        });
+        }));
         MessagesApi { url, requests }
     }
 
@@ -80,101 +85,6 @@ impl MessagesApi {
     }
 }
 
-fn serve(stream: TcpStream, script: Script, seen: Arc<Mutex<Vec<Value>>>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0usize;
-        let mut chunked = false;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let lower = header.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
-                chunked = true;
-            }
-        }
-        let body = if chunked {
-            read_chunked(&mut reader)
-        } else {
-            read_exact(&mut reader, length)
-        };
-        let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let response = if request_line.starts_with("POST /v1/messages")
-            && !request_line.contains("count_tokens")
-        {
-            seen.lock().expect("lock").push(value.clone());
-            respond(&value, &script)
-        } else if request_line.contains("count_tokens") {
-            http(
-                200,
-                "application/json",
-                json!({"input_tokens": 10}).to_string().into_bytes(),
-            )
-        } else {
-            http(
-                404,
-                "application/json",
-                br#"{"type":"error","error":{"type":"not_found_error","message":"not here"}}"#
-                    .to_vec(),
-            )
-        };
-        if writer.write_all(&response).is_err() {
-            return;
-        }
-    }
-}
-
-fn read_exact(reader: &mut impl Read, n: usize) -> Vec<u8> {
-    let mut buf = vec![0; n];
-    let _ = reader.read_exact(&mut buf);
-    buf
-}
-
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let mut size = String::new();
-        if reader.read_line(&mut size).unwrap_or(0) == 0 {
-            return out;
-        }
-        let n =
-            usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
-        if n == 0 {
-            let mut end = String::new();
-            let _ = reader.read_line(&mut end);
-            return out;
-        }
-        out.extend(read_exact(reader, n));
-        let mut crlf = [0u8; 2];
-        let _ = reader.read_exact(&mut crlf);
-    }
-}
-
-fn http(status: u16, content_type: &str, body: Vec<u8>) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: keep-alive\r\n\r\n",
-        if status == 200 { "OK" } else { "Not Found" },
-        body.len()
-    )
-    .into_bytes();
-    out.extend(body);
-    out
-}
-
 /// The text of every content block of every message, and the system prompt.
 fn all_text(body: &Value) -> String {
     let mut text = String::new();
@@ -204,7 +114,7 @@ pub fn primary_cwd(body: &Value) -> Option<String> {
     Some(text[at..].lines().next()?.trim().to_string())
 }
 
-fn respond(body: &Value, script: &Script) -> Vec<u8> {
+fn respond(body: &Value, script: &Script) -> Response {
     let tool_results = body["messages"]
         .as_array()
         .into_iter()
@@ -230,7 +140,7 @@ fn respond(body: &Value, script: &Script) -> Vec<u8> {
         };
         let msg = json!({"id": id, "type": "message", "role": "assistant", "model": model, "content": content,
             "stop_reason": "end_turn", "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 5}});
-        return http(200, "application/json", msg.to_string().into_bytes());
+        return Response::json(200, &msg);
     }
     let (block, delta, stop) = match reply {
         Reply::Text(t) => (
@@ -261,5 +171,9 @@ fn respond(body: &Value, script: &Script) -> Vec<u8> {
             e
         ));
     }
-    http(200, "text/event-stream", sse.into_bytes())
+    Response {
+        status: 200,
+        content_type: "text/event-stream",
+        body: sse.into_bytes(),
+    }
 }

@@ -1,6 +1,8 @@
 //! Test helpers: sealed temporary git repositories and a runner for the real binary.
 #![allow(dead_code)]
 pub mod claude;
+pub mod github;
+pub mod http;
 pub mod messages_api;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,355 @@
+//! Publishing: push the verified branch, open one pull request through the API.
+use crate::support::github::GitHubApi;
+use crate::support::TestRepo;
+
+const TOKEN: &str = "ghp_TESTtoken0123456789abcdefSECRET";
+const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
+
+/// A repository with a local bare remote `origin` that has `main`.
+fn with_remote() -> TestRepo {
+    let repo = TestRepo::initialised();
+    let bare = repo.dir.path().join("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        bare.to_str().expect("utf8"),
+    ]);
+    repo.git(&["remote", "add", "origin", bare.to_str().expect("utf8")]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo
+}
+
+fn agent(repo: &TestRepo) -> String {
+    repo.fake_agent(
+        "fix.sh",
+        &format!(
+            "{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":2,\"total_cost_usd\":0.02,\"result\":\"Fixed the install command.\"}}'\n"
+        ),
+    )
+}
+
+fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
+    vec![
+        ("AGENTOS_AGENT_CMD".into(), agent(repo)),
+        ("AGENTOS_GITHUB_API".into(), api.url.clone()),
+        ("AGENTOS_GITHUB_REPO".into(), "octo/widgets".into()),
+        ("GITHUB_TOKEN".into(), TOKEN.into()),
+    ]
+}
+
+fn remote_ref(repo: &TestRepo, branch: &str) -> Option<String> {
+    let out = repo.git(&["ls-remote", "origin", &format!("refs/heads/{branch}")]);
+    out.split_whitespace().next().map(str::to_string)
+}
+
+#[test]
+fn one_pull_request_per_task_with_the_right_head_base_title_and_body() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    repo.write(
+        ".agentos/todo/fix-install.md",
+        "+++\ntitle = \"Fix the install command\"\ntargets = [\"README.md\"]\nbase_branch = \"main\"\ndraft = true\nlabels = [\"agentos\", \"docs\"]\n+++\nThe README says `cargo instal`.\n",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    repo.agentos_with(&["run"], &env(&repo, &api)).ok();
+    // The remote has the branch, at the commit the task recorded.
+    let record: serde_json::Value =
+        serde_json::from_str(&repo.read(".agentos/done/fix-install.record.json")).expect("json");
+    let local = repo
+        .git(&["rev-parse", "agentos/fix-install"])
+        .trim()
+        .to_string();
+    assert_eq!(
+        remote_ref(&repo, "agentos/fix-install").as_deref(),
+        Some(local.as_str())
+    );
+    assert_eq!(record["pushed_commit"], local.as_str());
+    // Exactly one pull request, as asked.
+    let pulls = api.pulls();
+    assert_eq!(pulls.len(), 1);
+    let pr = &pulls[0];
+    assert_eq!(pr["title"], "Fix the install command");
+    assert_eq!(pr["head"]["ref"], "agentos/fix-install");
+    assert_eq!(pr["base"]["ref"], "main");
+    assert_eq!(pr["draft"], true);
+    let labels: Vec<&str> = pr["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(labels, ["agentos", "docs"]);
+    let body = pr["body"].as_str().expect("body");
+    for part in [
+        "The README says `cargo instal`.",
+        "# Verification of `fix-install`: passed",
+        "+Install with `cargo install`.",
+        "Fixed the install command.",
+        "2 turns",
+        "Agentos-Task: fix-install",
+    ] {
+        assert!(body.contains(part), "the body lacks {part:?}:\n{body}");
+    }
+    assert_eq!(record["pr_url"], pr["html_url"]);
+    repo.agentos(&["show", "fix-install"])
+        .ok()
+        .stdout_has("pr        https://github.invalid/octo/widgets/pull/1");
+    repo.agentos(&["status"])
+        .ok()
+        .stdout_has("done        fix-install: https://github.invalid/octo/widgets/pull/1");
+}
+
+#[test]
+fn a_create_answered_502_still_ends_with_exactly_one_pull_request() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    api.state.lock().expect("lock").create_then_502 = 1;
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "flaky-api"])
+        .ok();
+    repo.agentos_with(&["run"], &env(&repo, &api)).ok();
+    assert_eq!(api.pulls().len(), 1);
+    let creates = api
+        .state
+        .lock()
+        .expect("lock")
+        .requests
+        .iter()
+        .filter(|(m, p, _)| m == "POST" && p.ends_with("/pulls"))
+        .count();
+    assert!(creates >= 2, "the create was retried ({creates} POSTs)");
+}
+
+#[test]
+fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    api.state.lock().expect("lock").stall = (1, std::time::Duration::from_secs(3));
+    repo.agentos(&["add", "Slow", "-t", "README.md", "--id", "slow"])
+        .ok();
+    let mut slow = env(&repo, &api);
+    slow.push(("AGENTOS_GITHUB_TIMEOUT".into(), "0.5".into()));
+    repo.agentos_with(&["run"], &slow).ok();
+    assert_eq!(api.pulls().len(), 1, "the stalled call was retried");
+    // A server that keeps failing: retried with backoff, then reported.
+    api.state.lock().expect("lock").fail_all = Some(503);
+    repo.agentos(&["add", "Down", "-t", "README.md", "--id", "down"])
+        .ok();
+    repo.agentos_with(&["run"], &slow).code(1);
+    let reason = repo.read(".agentos/failed/down.reason");
+    assert!(
+        reason.contains("503") && reason.contains("octo/widgets"),
+        "{reason}"
+    );
+    let lists = api
+        .state
+        .lock()
+        .expect("lock")
+        .requests
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p.ends_with("/pulls"))
+        .count();
+    assert!(
+        lists >= 4,
+        "the failing list was retried ({lists} GETs in all)"
+    );
+}
+
+#[test]
+fn a_crash_after_the_push_or_after_the_pull_request_never_opens_a_second() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    repo.agentos(&["add", "First", "-t", "README.md", "--id", "first"])
+        .ok();
+    let mut crash = env(&repo, &api);
+    crash.push(("AGENTOS_FAULT".into(), "after-push".into()));
+    assert_ne!(repo.agentos_with(&["run"], &crash).code, 0);
+    assert!(
+        remote_ref(&repo, "agentos/first").is_some(),
+        "pushed before the crash"
+    );
+    assert!(api.pulls().is_empty());
+    crash.last_mut().expect("fault").1 = "after-pr".into();
+    assert_ne!(repo.agentos_with(&["run"], &crash).code, 0);
+    assert_eq!(api.pulls().len(), 1);
+    repo.agentos_with(&["run"], &env(&repo, &api)).ok();
+    repo.agentos_with(&["run"], &env(&repo, &api)).ok();
+    assert_eq!(
+        api.pulls().len(),
+        1,
+        "resumes and re-runs open no second pull request"
+    );
+    assert!(repo.exists(".agentos/done/first.md"));
+}
+
+/// Kills the `git daemon` when the test ends.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A rejection needs the smart protocol (libgit2 pushes to a path without running
+/// the remote's hooks): serve the bare remote with `git daemon` on loopback.
+#[test]
+fn a_rejected_push_fails_the_task_with_gits_reason() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    let hook = repo.dir.path().join("remote.git/hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'branches under agentos/ are frozen' >&2\nexit 1\n",
+    )
+    .expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut cmd = std::process::Command::new("git");
+    crate::support::seal(&mut cmd, &repo.home);
+    let _daemon = Daemon(
+        cmd.args([
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+        ])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", repo.dir.path().display()))
+        .arg(repo.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("git daemon"),
+    );
+    let url = format!("git://127.0.0.1:{port}/remote.git");
+    repo.git(&["remote", "set-url", "origin", &url]);
+    let ready = std::time::Instant::now();
+    let listed = || {
+        std::process::Command::new("git")
+            .args(["ls-remote", &url])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    while !listed() {
+        assert!(
+            ready.elapsed() < std::time::Duration::from_secs(10),
+            "git daemon did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    repo.agentos(&["add", "Blocked", "-t", "README.md", "--id", "blocked"])
+        .ok();
+    repo.agentos_with(&["run"], &env(&repo, &api)).code(1);
+    let reason = repo.read(".agentos/failed/blocked.reason");
+    assert!(
+        reason.contains("rejected the push") && reason.contains("refs/heads/agentos/blocked"),
+        "{reason}"
+    );
+    assert!(api.pulls().is_empty());
+}
+
+#[test]
+fn auth_errors_are_explained() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    api.state.lock().expect("lock").fail_all = Some(403);
+    repo.agentos(&["add", "Denied", "-t", "README.md", "--id", "denied"])
+        .ok();
+    repo.agentos_with(&["run"], &env(&repo, &api)).code(1);
+    let reason = repo.read(".agentos/failed/denied.reason");
+    assert!(
+        reason.contains("the token cannot") && reason.contains("octo/widgets"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn without_a_github_repository_or_with_no_pr_the_branch_is_the_output() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    repo.agentos(&["add", "Local", "-t", "README.md", "--id", "local"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent(&repo))])
+        .ok();
+    assert!(
+        remote_ref(&repo, "agentos/local").is_none(),
+        "--no-pr pushes nothing"
+    );
+    repo.agentos(&["show", "local"]).ok().stdout_has("--no-pr");
+    // No GitHub repository (the remote is a path): pushed, no pull request, done.
+    repo.agentos(&["add", "Pushed", "-t", "README.md", "--id", "pushed"])
+        .ok();
+    repo.agentos_env(
+        &["run"],
+        &[
+            ("AGENTOS_AGENT_CMD", &agent(&repo)),
+            ("GITHUB_TOKEN", TOKEN),
+        ],
+    )
+    .ok();
+    assert!(remote_ref(&repo, "agentos/pushed").is_some());
+    assert!(api.pulls().is_empty());
+    assert!(repo
+        .read(".agentos/done/pushed.md")
+        .contains("no GitHub repository"));
+}
+
+/// The token appears in no output, log, record, report, friction line or PR body.
+#[test]
+fn the_token_never_appears_anywhere() {
+    let repo = with_remote();
+    let api = GitHubApi::start("octo", "widgets");
+    let mut outputs = String::new();
+    repo.agentos(&["add", "Good", "-t", "README.md", "--id", "good"])
+        .ok();
+    let run = repo.agentos_with(&["run"], &env(&repo, &api));
+    outputs.push_str(&run.stdout);
+    outputs.push_str(&run.stderr);
+    // A failure whose message echoes URLs and errors.
+    api.state.lock().expect("lock").fail_all = Some(401);
+    repo.agentos(&["add", "Bad", "-t", "README.md", "--id", "bad"])
+        .ok();
+    let run = repo.agentos_with(&["run"], &env(&repo, &api));
+    outputs.push_str(&run.stdout);
+    outputs.push_str(&run.stderr);
+    for args in [
+        &["status", "--json"][..],
+        &["list", "--json"],
+        &["show", "bad"],
+        &["logs", "good"],
+    ] {
+        let r = repo.agentos_with(args, &env(&repo, &api));
+        outputs.push_str(&r.stdout);
+        outputs.push_str(&r.stderr);
+    }
+    assert!(!outputs.contains(TOKEN), "the token was printed");
+    let mut stack = vec![repo.root()];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                files += 1;
+                let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
+                assert!(!found, "the token is in {}", path.display());
+            }
+        }
+    }
+    assert!(files > 20, "searched {files} files");
+    for pr in api.pulls() {
+        assert!(!pr["body"].as_str().unwrap_or("").contains(TOKEN));
+    }
+    assert!(repo.read(".agentos/failed/bad.reason").contains("refused"));
+}
