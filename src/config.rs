@@ -13,6 +13,15 @@ pub struct Config {
     pub remote: Option<String>,
     #[serde(default)]
     pub github: GitHub,
+    #[serde(default)]
+    pub friction: Friction,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Friction {
+    /// Occurrences that make a kind of friction recurring (`friction --enqueue`).
+    pub threshold: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -53,7 +62,7 @@ pub fn load(tree: &Tree) -> CmdResult<Config> {
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
             CommandError::invalid(format!("{}: {}", path.display(), e.message().trim()))
-                .hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30")
+                .hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30, [friction] threshold = 3")
         }),
         Err(_) => Ok(Config::default()),
     }

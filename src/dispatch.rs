@@ -7,7 +7,7 @@ use crate::bus::{self, Bus, Msg};
 use crate::commands::Context;
 use crate::error::{io_error, CmdResult, CommandError};
 use crate::git::task_branch;
-use crate::layout::State;
+use crate::layout::{State, Tree};
 use crate::lock::{DispatcherLock, LockError};
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Ready, Record, Step};
@@ -463,6 +463,18 @@ impl Dispatcher<'_> {
                             "attempt {} (pid {}) died after step {last}",
                             r.attempt, r.pid
                         ));
+                        crate::friction::note(
+                            &tree,
+                            crate::friction::Event::new(
+                                "resume",
+                                failed_step(&r),
+                                &format!(
+                                    "the dispatcher (pid {}) died after step {last}; resumed",
+                                    r.pid
+                                ),
+                            )
+                            .task(&entry.id, r.attempt),
+                        );
                         r.attempt += 1;
                     }
                     r
@@ -764,8 +776,18 @@ impl Worker {
             body,
             draft: task.draft.unwrap_or(false),
         };
-        let opened = publish::GitHub::new(github, &token, config.github_timeout())
-            .and_then(|forge| publish::open_once(&forge, &pull, &task.labels));
+        let opened =
+            publish::GitHub::new(github, &token, config.github_timeout()).and_then(|forge| {
+                let opened = publish::open_once(&forge, &pull, &task.labels);
+                for retry in forge.retries() {
+                    crate::friction::note(
+                        self.tree(),
+                        crate::friction::Event::new("github-retry", "publish", &retry)
+                            .task(&entry.id, record.attempt),
+                    );
+                }
+                opened
+            });
         match opened {
             Ok((pr, created)) => {
                 let verb = if created { "opened" } else { "found the open" };
@@ -811,7 +833,14 @@ impl Worker {
             .join(&entry.id)
             .join(format!("attempt-{}", record.attempt));
         std::fs::create_dir_all(&run_dir).map_err(|e| io_error("create", &run_dir, e))?;
-        let prompt = agent::prompt::compose(&agent.instructions, task, &entry.id, base, worktree);
+        let prompt = agent::prompt::compose(
+            &agent.instructions,
+            task,
+            &entry.id,
+            base,
+            worktree,
+            agent.memory && agent.is_claude,
+        );
         std::fs::write(run_dir.join("prompt.md"), &prompt)
             .map_err(|e| io_error("write", &run_dir, e))?;
         let timeout = match &task.timeout {
@@ -832,6 +861,7 @@ impl Worker {
         self.progress.agent_running(&entry.id);
         let outcome = {
             let mut observer = RecordingObserver {
+                tree: &self.ctx.tree,
                 entry,
                 record: &mut *record,
                 progress: &self.progress,
@@ -904,6 +934,16 @@ impl Worker {
 
     /// Fail a claimed task: to failed/ with its reason, the file unchanged.
     fn fail(&mut self, entry: &Entry, mut record: Record, reason: String) -> CmdResult<()> {
+        let step = failed_step(&record);
+        crate::friction::note(
+            self.tree(),
+            crate::friction::Event::new(
+                crate::friction::classify_failure(step, &reason),
+                step,
+                &reason,
+            )
+            .task(&entry.id, record.attempt),
+        );
         record.reason = Some(reason.clone());
         record.finished_at = Some(Timestamp::now());
         queue::finish(self.tree(), entry, &record, State::Failed, None)
@@ -923,6 +963,25 @@ impl Worker {
     }
 }
 
+/// The step a task failed in: the first one its journal does not have.
+fn failed_step(record: &Record) -> &'static str {
+    const ORDER: [(Step, &str); 8] = [
+        (Step::Claim, "claim"),
+        (Step::Preflight, "preflight"),
+        (Step::Worktree, "worktree"),
+        (Step::Agent, "agent"),
+        (Step::Commit, "commit"),
+        (Step::Verify, "verify"),
+        (Step::Publish, "publish"),
+        (Step::Finish, "finish"),
+    ];
+    ORDER
+        .iter()
+        .find(|(step, _)| !record.has(*step))
+        .map(|(_, name)| *name)
+        .unwrap_or("finish")
+}
+
 enum AgentStep {
     Done,
     Failed(String),
@@ -936,6 +995,7 @@ pub fn cancel_marker(entry: &Entry) -> PathBuf {
 
 /// Records the agent's process group the moment it exists, and what it writes.
 struct RecordingObserver<'a> {
+    tree: &'a Tree,
     entry: &'a Entry,
     record: &'a mut Record,
     progress: &'a Progress,
@@ -952,6 +1012,17 @@ impl runner::Observer for RecordingObserver<'_> {
             .map(|s| format!(" (session {s})"))
             .unwrap_or_default();
         self.progress.action(&format!("agent started{session}"));
+    }
+    fn silent(&mut self, for_: std::time::Duration) {
+        crate::friction::note(
+            self.tree,
+            crate::friction::Event::new(
+                "idle",
+                "agent",
+                &format!("the agent was silent for {} s", for_.as_secs()),
+            )
+            .task(&self.entry.id, self.record.attempt),
+        );
     }
     fn action(&mut self, summary: &str, writes: Option<&str>) {
         self.progress.action(summary);

@@ -428,16 +428,9 @@ pub fn run_post_commit(dir: &Path) -> CmdResult {
         eprintln!("git agentos: queued {id}");
     }
     for error in &intake.errors {
-        let _ = crate::friction::record(
+        crate::friction::note(
             &tree,
-            &crate::friction::Event {
-                time: Timestamp::now(),
-                kind: "hook-error",
-                task: None,
-                step: Some("post-commit"),
-                message: error,
-                attempt: None,
-            },
+            crate::friction::Event::new("hook-error", "post-commit", error),
         );
     }
     // One line per run, so a person (or a test) can see what each commit queued.

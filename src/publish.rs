@@ -129,10 +129,14 @@ pub struct GitHub {
     client: octocrab::Octocrab,
     runtime: tokio::runtime::Runtime,
     repo: GitHubRepo,
+    /// What each retried call met, for the friction log.
+    retried: std::cell::RefCell<Vec<String>>,
 }
 
-/// Retries of a failing call after octocrab's own (5xx, timeouts), with backoff.
-const ATTEMPTS: u32 = 3;
+/// Attempts of a call that meets a 5xx, a 429 or no answer in time, with backoff
+/// doubling from BACKOFF between them. octocrab's own retries (immediate, silent)
+/// are off, so every retry is paced and lands in the friction log.
+const ATTEMPTS: u32 = 4;
 const BACKOFF: Duration = Duration::from_millis(250);
 
 impl GitHub {
@@ -151,6 +155,7 @@ impl GitHub {
                 .base_uri(repo.api.as_str())
                 .map_err(|e| fail(format!("`{}` is not an API address: {e}", repo.api)))?
                 .personal_token(token.to_string())
+                .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
                 .set_connect_timeout(Some(Duration::from_secs(10)))
                 .set_read_timeout(Some(timeout))
                 .set_write_timeout(Some(timeout))
@@ -161,7 +166,13 @@ impl GitHub {
             client,
             runtime,
             repo,
+            retried: Default::default(),
         })
+    }
+
+    /// The failures that were retried, oldest first.
+    pub fn retries(&self) -> Vec<String> {
+        self.retried.borrow().clone()
     }
 
     /// Run a call, retrying what may be passing (5xx, no answer) with backoff.
@@ -179,11 +190,14 @@ impl GitHub {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let err = self.explain(what, &e);
-                    let passing = err.status.is_none_or(|s| s >= 500);
-                    last = Some(err);
+                    let passing = err.status.is_none_or(|s| s >= 500 || s == 429);
                     if !passing {
-                        break;
+                        return Err(err);
                     }
+                    if attempt + 1 < ATTEMPTS {
+                        self.retried.borrow_mut().push(err.message.clone());
+                    }
+                    last = Some(err);
                 }
             }
         }

@@ -4,6 +4,7 @@ mod support;
 
 mod foundation;
 mod intake;
+mod memory;
 mod publish;
 mod run_loop;
 mod verifier;

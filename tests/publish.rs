@@ -133,6 +133,11 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
     slow.push(("AGENTOS_GITHUB_TIMEOUT".into(), "0.5".into()));
     repo.agentos_with(&["run"], &slow).ok();
     assert_eq!(api.pulls().len(), 1, "the stalled call was retried");
+    let friction = repo.read(".agentos/friction.jsonl");
+    assert!(
+        friction.contains("\"kind\":\"github-retry\"") && friction.contains("\"task\":\"slow\""),
+        "{friction}"
+    );
     // A server that keeps failing: retried with backoff, then reported.
     api.state.lock().expect("lock").fail_all = Some(503);
     repo.agentos(&["add", "Down", "-t", "README.md", "--id", "down"])

@@ -35,6 +35,8 @@ pub struct AgentToml {
     /// How long to wait for the agent to confirm it started. Default: 60s.
     pub start_timeout: Option<String>,
     pub output: Option<Output>,
+    /// Hand the agent the memory server (`git agentos mcp`). Default: true.
+    pub memory: Option<bool>,
 }
 
 /// Everything the runner needs to know about one agent.
@@ -48,6 +50,8 @@ pub struct AgentConfig {
     pub model: Option<String>,
     pub allowed_tools: Vec<String>,
     pub permission_mode: String,
+    /// Start the memory server for it (`--mcp-config` for Claude Code).
+    pub memory: bool,
     pub timeout: Duration,
     pub start_timeout: Duration,
     pub output: Output,
@@ -90,7 +94,7 @@ pub fn load(tree: &Tree, name: &str, command_override: Option<&str>) -> CmdResul
     let file: AgentToml = match std::fs::read_to_string(&toml_path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
             CommandError::invalid(format!("{}: {}", toml_path.display(), e.message().trim()))
-                .hint("fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output")
+                .hint("fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory")
         })?,
         Err(_) => AgentToml::default(),
     };
@@ -130,6 +134,7 @@ pub fn load(tree: &Tree, name: &str, command_override: Option<&str>) -> CmdResul
         timeout: duration("timeout", &file.timeout, DEFAULT_TIMEOUT)?,
         start_timeout: duration("start_timeout", &file.start_timeout, DEFAULT_START_TIMEOUT)?,
         output: file.output.unwrap_or(Output::StreamJson),
+        memory: file.memory.unwrap_or(true),
         command,
     })
 }

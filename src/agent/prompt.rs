@@ -4,8 +4,26 @@ use std::path::Path;
 
 const TEMPLATE: &str = include_str!("../../templates/prompt.md");
 
-/// Compose the prompt from the agent's AGENT.md and the task.
-pub fn compose(instructions: &str, task: &Task, id: &str, base: &str, worktree: &Path) -> String {
+const MEMORY: &str = "
+## Memory
+
+Notes from people and earlier agents live in a shared memory, not in this prompt.
+Before you start, search it with the `memory_search` tool of the `agentos` MCP
+server (for the topics your instructions name, and for the words of this task);
+`current_task` returns this task's file. When you learn something the next agent
+should know (a convention, a pitfall), record it with `memory_add`.
+";
+
+/// Compose the prompt from the agent's AGENT.md and the task; `memory` when the
+/// agent has the memory server.
+pub fn compose(
+    instructions: &str,
+    task: &Task,
+    id: &str,
+    base: &str,
+    worktree: &Path,
+    memory: bool,
+) -> String {
     let targets: Vec<String> = task.targets.iter().map(|t| format!("- `{t}`")).collect();
     let body = if task.body.trim().is_empty() {
         "(no further description)"
@@ -19,5 +37,6 @@ pub fn compose(instructions: &str, task: &Task, id: &str, base: &str, worktree: 
         .replace("{{base}}", base)
         .replace("{{worktree}}", &worktree.display().to_string())
         .replace("{{targets}}", &targets.join("\n"))
+        .replace("{{memory}}", if memory { MEMORY } else { "" })
         .replace("{{body}}", body)
 }

@@ -45,12 +45,30 @@ pub trait Observer {
     fn started(&mut self, session_id: Option<&str>);
     /// A tool call, for progress and for the verifier.
     fn action(&mut self, summary: &str, writes: Option<&str>);
+    /// The agent printed nothing for this long (a long idle stretch).
+    fn silent(&mut self, _for: Duration) {}
 }
+
+/// A silence longer than this is friction worth recording.
+pub const LONG_SILENCE: Duration = Duration::from_secs(300);
 
 /// How long the group gets between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
 
-fn command_line(launch: &Launch) -> (String, Vec<String>) {
+/// Write the `--mcp-config` that starts the memory server for this task.
+fn write_mcp_config(launch: &Launch) -> Option<PathBuf> {
+    if !launch.config.memory {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let home = crate::memory::vault_dir().ok()?;
+    let json = crate::mcp::config_json(&exe, launch.worktree, launch.task_id, home.parent()?);
+    let path = launch.run_dir.join("mcp.json");
+    std::fs::write(&path, json).ok()?;
+    Some(path)
+}
+
+fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
     let cfg = launch.config;
     let mut extra: Vec<String> = Vec::new();
     if cfg.is_claude {
@@ -61,9 +79,15 @@ fn command_line(launch: &Launch) -> (String, Vec<String>) {
             "--verbose".into(),
         ]);
         extra.extend(["--permission-mode".into(), cfg.permission_mode.clone()]);
-        if !cfg.allowed_tools.is_empty() {
+        let mut tools = cfg.allowed_tools.clone();
+        if let Some(path) = mcp {
+            extra.extend(["--mcp-config".into(), path.display().to_string()]);
+            // Every tool of the memory server, without asking.
+            tools.push(format!("mcp__{}", crate::mcp::SERVER_NAME));
+        }
+        if !tools.is_empty() {
             extra.push("--allowedTools".into());
-            extra.push(cfg.allowed_tools.join(","));
+            extra.push(tools.join(","));
         }
         if let Some(model) = &cfg.model {
             extra.extend(["--model".into(), model.clone()]);
@@ -97,7 +121,8 @@ pub fn run(
                 ))
             }
         };
-    let (script, extra) = command_line(launch);
+    let mcp = write_mcp_config(launch);
+    let (script, extra) = command_line(launch, mcp.as_deref());
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
     let mut cmd = Command::new(exe);
     cmd.arg("agent-shim")
@@ -112,6 +137,7 @@ pub fn run(
         .env("AGENTOS_WORKTREE", launch.worktree)
         .env("AGENTOS_PROMPT_FILE", launch.run_dir.join("prompt.md"))
         .env("AGENTOS_DISPATCHER_PID", std::process::id().to_string())
+        .envs(mcp.as_ref().map(|p| ("AGENTOS_MCP_CONFIG", p.as_os_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr_file));
@@ -172,6 +198,7 @@ pub fn run(
     // After the process exits, give its output a moment to drain (a grandchild may
     // hold stdout open); then judge without it.
     let mut drain_deadline: Option<Instant> = None;
+    let mut last_line = Instant::now();
     let outcome = loop {
         if exit.is_some() && eof {
             break None;
@@ -188,6 +215,11 @@ pub fn run(
         match rx.recv_timeout(wait) {
             Ok(Msg::AgentLine { run: r, line }) if r == run => {
                 let _ = writeln!(stream_log, "{line}");
+                let gap = last_line.elapsed();
+                last_line = Instant::now();
+                if gap >= LONG_SILENCE {
+                    observer.silent(gap);
+                }
                 if plain {
                     continue;
                 }

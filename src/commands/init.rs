@@ -20,14 +20,22 @@ You are a careful software engineer working on one task in a git worktree.
 - Change only the files the task lists as its targets.
 - Keep the change small and focused; match the style of the code around it.
 - When you are done, stop: git agentos commits, verifies and publishes your work.
+
+Memory topics to search first (this file stays a thin boot loader; the knowledge
+lives in `git agentos memory`): conventions, testing, this repository's name.
 ";
 
 pub const SAMPLE_CONFIG: &str = "\
 # git agentos settings for this repository (all optional).
 
+# remote = \"origin\"          # where task branches are pushed
+
 # [github]
 # repo = \"owner/name\"        # when it cannot be read off the remote's URL
-# remote = \"origin\"          # where task branches are pushed
+# timeout = 30                # seconds to wait for an API answer before retrying
+
+# [friction]
+# threshold = 3               # occurrences before `friction --enqueue` makes a task
 ";
 
 pub fn run(dir: &Path, _args: Args) -> CmdResult {

@@ -137,6 +137,7 @@ const AGENT_TOML: &str = "\
 # permission_mode = \"acceptEdits\"
 # timeout = \"30m\"
 # start_timeout = \"60s\"
+# memory = true                     # hand it the memory server (`git agentos mcp`)
 ";
 
 pub fn agent(dir: &Path, args: AgentArgs) -> CmdResult {
@@ -158,7 +159,7 @@ pub fn agent(dir: &Path, args: AgentArgs) -> CmdResult {
             }
             std::fs::create_dir_all(&folder).map_err(|e| io_error("create", &folder, e))?;
             let md =
-                format!("# The {name} agent\n\nWhat this agent is for, and how it should work.\n");
+                format!("# The {name} agent\n\nWhat this agent is for, and how it should work.\n\nMemory topics to search first: {name}.\n");
             for (file, text) in [("AGENT.md", md.as_str()), ("agent.toml", AGENT_TOML)] {
                 let path = folder.join(file);
                 crate::durable::write(&path, text.as_bytes())

@@ -83,8 +83,19 @@ pub fn retry(dir: &Path, args: RetryArgs) -> CmdResult {
         let dest = keep.join(format!("record-before-retry-{}.json", Timestamp::now().0));
         durable::rename(&record, &dest).map_err(|e| io_error("move", &record, e))?;
     }
+    let reason = std::fs::read_to_string(entry.reason_path()).unwrap_or_default();
     durable::rename(&entry.path, &todo).map_err(|e| io_error("move", &entry.path, e))?;
     let _ = std::fs::remove_file(entry.reason_path());
+    let mut event = crate::friction::Event::new(
+        "retry",
+        "",
+        &format!(
+            "queued again after: {}",
+            reason.lines().next().unwrap_or("(no reason)")
+        ),
+    );
+    event.task = Some(entry.id.clone());
+    crate::friction::note(&ctx.tree, event);
     println!("queued again: {}", entry.id);
     Ok(())
 }

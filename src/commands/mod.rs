@@ -1,11 +1,14 @@
 //! One module per subcommand; each turns flags into calls on the library.
 pub mod add;
 pub mod demo;
+pub mod friction;
 pub mod init;
 pub mod intake;
 pub mod list;
 pub mod logs;
 pub mod manage;
+pub mod mcp;
+pub mod memory;
 pub mod run;
 pub mod show;
 pub mod status;

@@ -1,0 +1,35 @@
+//! `git agentos mcp`: serve the memory vault (and the current task) to an agent.
+use crate::error::{CmdResult, CommandError};
+use std::path::Path;
+
+/// Serve memory (search, add) and the current task over MCP on stdin/stdout.
+/// The dispatcher hands Claude Code an `--mcp-config` that starts this for each
+/// task; you can also register it yourself: `claude mcp add agentos -- git agentos mcp`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The task whose file `current_task` returns.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
+    let vault = crate::memory::vault_dir()?;
+    let context = super::Context::discover(dir).ok();
+    let task = match (&args.task, &context) {
+        (Some(id), Some(ctx)) => {
+            let entry = ctx.find_task(id)?;
+            Some((id.clone(), entry.path.clone()))
+        }
+        (Some(id), None) => {
+            return Err(CommandError::env(format!(
+                "--task {id}: `{}` is not inside a git repository",
+                dir.display()
+            ))
+            .hint("start the server with -C REPO"))
+        }
+        (None, _) => None,
+    };
+    let repo = context.map(|c| c.repo.root().to_path_buf());
+    crate::mcp::serve(crate::mcp::MemoryServer::new(vault, task, repo))
+        .map_err(|e| CommandError::env(format!("mcp: {e}")))
+}
