@@ -920,7 +920,7 @@ impl Worker {
             .map_err(|e| io_error("finish", &entry.path, e))?;
         let _ = std::fs::remove_file(cancel_marker(entry));
         if !self.keep {
-            let _ = self.ctx.repo.remove_worktree(&entry.id, worktree);
+            let _ = self.ctx.repo.retire_worktree(worktree);
         }
         let branch = record
             .branch
@@ -953,7 +953,7 @@ impl Worker {
             let _ = self
                 .ctx
                 .repo
-                .remove_worktree(&entry.id, &self.worktree_path(&entry.id));
+                .retire_worktree(&self.worktree_path(&entry.id));
         }
         self.progress
             .line(&format!("{}: failed: {reason}", entry.id));

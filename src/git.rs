@@ -121,15 +121,23 @@ impl Repo {
     /// (and 331 against 412 ms on 1,000 files); the CLI scales better.
     pub fn fresh_worktree(&self, id: &str, base: &str, path: &Path) -> CmdResult<()> {
         let _guard = self.worktree_guard()?;
-        self.remove_worktree_locked(id, path)?;
+        self.remove_worktree_locked(path)?;
         oid(base)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| crate::error::io_error("create", parent, e))?;
         }
-        let path_arg = path.to_str().ok_or_else(|| {
-            CommandError::env(format!("the worktree path {} is not UTF-8", path.display()))
-        })?;
+        let path_arg = utf8(path)?;
+        if let Some(slot) = pooled_slot(path) {
+            match self.reuse_worktree(&slot, id, base, path) {
+                Ok(()) => return Ok(()),
+                // Whatever went wrong, a fresh checkout below is always right.
+                Err(_) => {
+                    let _ = self.remove_worktree_locked(&slot);
+                    let _ = self.remove_worktree_locked(path);
+                }
+            }
+        }
         self.git_cli(&[
             "worktree",
             "add",
@@ -141,6 +149,87 @@ impl Repo {
             base,
         ])
         .map(|_| ())
+    }
+
+    /// Turn a recycled worktree into the task's: move it into place, put the
+    /// branch at `base` with every tracked file as the base has it (`checkout -f`
+    /// rewrites only the files that differ), then delete every untracked and
+    /// ignored file (`clean -ffdx`). The result equals a fresh checkout of `base`.
+    fn reuse_worktree(&self, slot: &Path, id: &str, base: &str, path: &Path) -> CmdResult<()> {
+        self.move_worktree(slot, path)?;
+        self.git_cli_in(
+            path,
+            &[
+                "checkout",
+                "--quiet",
+                "--force",
+                "-B",
+                &task_branch(id),
+                base,
+            ],
+        )?;
+        self.git_cli_in(path, &["clean", "--quiet", "-ffdx"])?;
+        let head = git2::Repository::open(path)
+            .and_then(|wt| wt.head()?.peel_to_commit().map(|c| c.id().to_string()))
+            .map_err(|e| git_err("read the recycled worktree's HEAD", &e))?;
+        if head != base {
+            return Err(CommandError::env(format!(
+                "the recycled worktree {} is at {head} instead of {base}",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `git worktree move` without a process: rename the folder and point git's
+    /// record (`.git/worktrees/<name>/gitdir`) at its new place, as git does. A
+    /// worktree linked by relative paths goes through git itself.
+    fn move_worktree(&self, from: &Path, to: &Path) -> CmdResult<()> {
+        let link = std::fs::read_to_string(from.join(".git")).unwrap_or_default();
+        let admin = link.trim().strip_prefix("gitdir: ").map(PathBuf::from);
+        match admin {
+            Some(admin)
+                if admin.is_absolute() && admin.join("gitdir").is_file() && to.is_absolute() =>
+            {
+                std::fs::rename(from, to).map_err(|e| crate::error::io_error("move", from, e))?;
+                let record = admin.join("gitdir");
+                crate::durable::write(
+                    &record,
+                    format!("{}\n", to.join(".git").display()).as_bytes(),
+                )
+                .map_err(|e| crate::error::io_error("write", &record, e))
+            }
+            _ => self
+                .git_cli(&["worktree", "move", utf8(from)?, utf8(to)?])
+                .map(|_| ()),
+        }
+    }
+
+    /// Done with a task's worktree: keep it for the next task (detached, in
+    /// `worktrees/.pool/`) while the pool has room, else remove it. The branch stays.
+    pub fn retire_worktree(&self, path: &Path) -> CmdResult<()> {
+        let _guard = self.worktree_guard()?;
+        let pool = pool_dir(path);
+        let room = std::fs::read_dir(&pool).map_or(0, |d| d.count()) < POOL_SIZE;
+        if room && path.join(".git").is_file() {
+            let slot = pool.join(format!("slot-{}", crate::timestamp::Timestamp::now().0));
+            let moved = std::fs::create_dir_all(&pool).is_ok()
+                && self
+                    .git_cli_in(path, &["checkout", "--quiet", "--detach"])
+                    .is_ok()
+                && self.move_worktree(path, &slot).is_ok();
+            if moved {
+                return Ok(());
+            }
+        }
+        self.remove_worktree_locked(path)
+    }
+
+    /// The git CLI in another working tree (a task's worktree).
+    fn git_cli_in(&self, dir: &Path, args: &[&str]) -> CmdResult<String> {
+        let mut full = vec!["-C", utf8(dir)?];
+        full.extend_from_slice(args);
+        self.git_cli(&full)
     }
 
     /// Run the git CLI in the main working tree, away from any GIT_* variables of
@@ -174,11 +263,8 @@ impl Repo {
     /// after the commit whose worktree is gone.
     pub fn worktree_at_branch(&self, id: &str, path: &Path) -> CmdResult<()> {
         let _guard = self.worktree_guard()?;
-        self.remove_worktree_locked(id, path)?;
-        let path_arg = path.to_str().ok_or_else(|| {
-            CommandError::env(format!("the worktree path {} is not UTF-8", path.display()))
-        })?;
-        self.git_cli(&["worktree", "add", "--quiet", path_arg, &task_branch(id)])
+        self.remove_worktree_locked(path)?;
+        self.git_cli(&["worktree", "add", "--quiet", utf8(path)?, &task_branch(id)])
             .map(|_| ())
     }
 
@@ -203,23 +289,32 @@ impl Repo {
         Ok(false)
     }
 
-    /// Remove the task's worktree folder and git's record of it. The branch stays.
-    pub fn remove_worktree(&self, id: &str, path: &Path) -> CmdResult<()> {
+    /// Remove a worktree folder and git's record of it. The branch stays.
+    pub fn remove_worktree(&self, path: &Path) -> CmdResult<()> {
         let _guard = self.worktree_guard()?;
-        self.remove_worktree_locked(id, path)
+        self.remove_worktree_locked(path)
     }
 
-    fn remove_worktree_locked(&self, id: &str, path: &Path) -> CmdResult<()> {
+    /// Delete the folder, then prune every record whose folder is gone (a record's
+    /// name need not match its folder: recycled worktrees keep their first name).
+    fn remove_worktree_locked(&self, path: &Path) -> CmdResult<()> {
         if std::fs::symlink_metadata(path).is_ok() {
             std::fs::remove_dir_all(path)
                 .map_err(|e| crate::error::io_error("remove the worktree", path, e))?;
         }
         let main = self.main()?;
-        if let Ok(wt) = main.find_worktree(id) {
-            let mut opts = git2::WorktreePruneOptions::new();
-            opts.valid(true).working_tree(true).locked(false);
-            wt.prune(Some(&mut opts))
-                .map_err(|e| git_err(&format!("prune the worktree {id}"), &e))?;
+        let names = main
+            .worktrees()
+            .map_err(|e| git_err("list worktrees", &e))?;
+        for name in names.iter().flatten().flatten() {
+            if let Ok(wt) = main.find_worktree(name) {
+                if wt.validate().is_err() {
+                    let mut opts = git2::WorktreePruneOptions::new();
+                    opts.working_tree(true).locked(false);
+                    wt.prune(Some(&mut opts))
+                        .map_err(|e| git_err(&format!("prune the worktree {name}"), &e))?;
+                }
+            }
         }
         Ok(())
     }
@@ -674,6 +769,34 @@ pub struct CommitInfo {
 }
 
 /// The branch a task's work goes on.
+/// Finished worktrees kept for reuse, at most.
+const POOL_SIZE: usize = 4;
+
+/// `worktrees/.pool/` beside a task's worktree.
+fn pool_dir(worktree: &Path) -> PathBuf {
+    worktree
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(".pool")
+}
+
+/// A recycled worktree to take, if the pool has one.
+fn pooled_slot(worktree: &Path) -> Option<PathBuf> {
+    let mut slots: Vec<PathBuf> = std::fs::read_dir(pool_dir(worktree))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    slots.sort();
+    slots.pop()
+}
+
+fn utf8(path: &Path) -> CmdResult<&str> {
+    path.to_str().ok_or_else(|| {
+        CommandError::env(format!("the worktree path {} is not UTF-8", path.display()))
+    })
+}
+
 pub fn task_branch(id: &str) -> String {
     format!("agentos/{id}")
 }

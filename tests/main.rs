@@ -8,3 +8,4 @@ mod memory;
 mod publish;
 mod run_loop;
 mod verifier;
+mod worktree_pool;

@@ -211,7 +211,7 @@ pub fn clean(dir: &Path, args: CleanArgs) -> CmdResult {
         }
         let path = worktrees.join(&id);
         if !args.dry_run {
-            ctx.repo.remove_worktree(&id, &path)?;
+            ctx.repo.remove_worktree(&path)?;
         }
         println!("{verb} worktree {}", ctx.rel(&path));
     }

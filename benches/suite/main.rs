@@ -1,0 +1,114 @@
+//! The performance suite: `cargo bench` builds its own fixtures (a 1,000-file and
+//! a 10,000-file repository, 10,000 queued tasks, a local bare remote), measures
+//! what git agentos exists for next to what a person would otherwise run, in the
+//! same run on the same machine, and prints one table: each row a median over
+//! repeated runs, its baseline, the ratio, the goal and whether it is met.
+//!
+//! `BENCH_IDLE_SECS` shortens the idle window (default 60); `BENCH_RUNS` sets the
+//! repetitions (default 15).
+#[path = "../common/mod.rs"]
+mod common;
+mod fixtures;
+mod hook;
+mod idle;
+mod pickup;
+mod queue;
+mod task;
+mod verify;
+mod worktree;
+
+/// A section of the suite: builds its fixtures in a scratch folder, returns rows.
+type Section = fn(&std::path::Path) -> Vec<Row>;
+
+/// One line of the table.
+pub struct Row {
+    pub what: String,
+    pub measured: String,
+    pub baseline: String,
+    pub ratio: Option<f64>,
+    pub goal: String,
+    pub met: bool,
+}
+
+impl Row {
+    /// A row measured against a baseline: met when the ratio is at most `max`.
+    pub fn ratio(what: &str, ours_ms: f64, base_what: &str, base_ms: f64, max: f64) -> Row {
+        let ratio = ours_ms / base_ms;
+        Row {
+            what: what.into(),
+            measured: format!("{ours_ms:.1} ms"),
+            baseline: format!("{base_what}: {base_ms:.1} ms"),
+            ratio: Some(ratio),
+            goal: format!("at most {max:.2}x"),
+            met: ratio <= max,
+        }
+    }
+
+    /// A row with an absolute goal.
+    pub fn limit(what: &str, value: f64, unit: &str, max: f64) -> Row {
+        Row {
+            what: what.into(),
+            measured: format!("{value:.2} {unit}"),
+            baseline: "—".into(),
+            ratio: None,
+            goal: format!("under {max} {unit}"),
+            met: value < max,
+        }
+    }
+}
+
+pub fn runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(15)
+}
+
+fn main() {
+    if common::listing() {
+        return;
+    }
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows: Vec<Row> = Vec::new();
+    let sections: [(&str, Section); 7] = [
+        ("idle", idle::rows),
+        ("pickup", pickup::rows),
+        ("worktree", worktree::rows),
+        ("task", task::rows),
+        ("verify", verify::rows),
+        ("hook", hook::rows),
+        ("queue", queue::rows),
+    ];
+    for (name, section) in sections {
+        if wanted(name) {
+            eprintln!("bench: {name}…");
+            let scratch = dir.path().join(name);
+            std::fs::create_dir_all(&scratch).expect("mkdir");
+            rows.extend(section(&scratch));
+        }
+    }
+    println!(
+        "\n{} cores, median of {} runs per row unless it says otherwise\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        runs()
+    );
+    println!("| what | measured | baseline | ratio | goal | met |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.what,
+            r.measured,
+            r.baseline,
+            r.ratio.map_or("—".into(), |x| format!("{x:.2}x")),
+            r.goal,
+            if r.met { "yes" } else { "no" }
+        );
+    }
+}

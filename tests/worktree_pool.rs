@@ -1,0 +1,133 @@
+//! Recycled worktrees: a task's finished worktree is reused for the next task, and
+//! must then be indistinguishable from a fresh checkout of the new base.
+use crate::support::TestRepo;
+
+/// Every path under the working tree but `.git`: type, mode, symlink target and
+/// content hash, untracked and ignored files included; then what git sees.
+const MANIFEST: &str = r#"{ find . -path ./.git -prune -o -mindepth 1 -printf '%P %y %m %l\n' | sort
+  find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum
+  echo "head $(git rev-parse HEAD) $(git symbolic-ref -q HEAD)"
+  git status --porcelain --ignored --untracked-files=all; }"#;
+
+#[test]
+fn a_recycled_worktree_equals_a_fresh_checkout_byte_for_byte() {
+    let repo = TestRepo::initialised();
+    repo.write(".gitignore", "build/\n*.log\n");
+    repo.write("src/lib.rs", "pub fn one() {}\n");
+    repo.write("src/gone.rs", "// removed by the next base\n");
+    repo.write("tools/run.sh", "#!/bin/sh\necho run\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        repo.path("tools/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "fixture"]);
+    let snapshots = repo.dir.path().join("snapshots");
+    std::fs::create_dir_all(&snapshots).expect("mkdir");
+    // The first task's agent leaves everything a worktree can hold: changed,
+    // deleted, new, ignored and untracked files, a new folder, a mode change.
+    let messy = repo.fake_agent(
+        "messy.sh",
+        "echo '{\"type\":\"system\",\"subtype\":\"init\"}'\n\
+             echo changed >> README.md\nrm src/lib.rs\nchmod -x tools/run.sh\n\
+             mkdir -p build/deep new/empty && echo bin > build/deep/out.bin && echo x > app.log\n\
+             echo untracked > notes.txt && ln -s README.md link\n\
+             echo '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}'\n",
+    );
+    repo.agentos(&["add", "Mess", "-t", "README.md", "--id", "first"])
+        .ok();
+    // Verification fails (the agent touched more than its target): the worktree
+    // still goes to the pool.
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &messy)]);
+    assert_eq!(
+        repo.files_in(".agentos/worktrees/.pool").len(),
+        1,
+        "retired to the pool"
+    );
+
+    // A new base: files changed, added and removed.
+    repo.write("src/lib.rs", "pub fn one() {}\npub fn two() {}\n");
+    repo.write("src/new.rs", "// new\n");
+    repo.git(&["rm", "-q", "src/gone.rs"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "second base"]);
+    let look = repo.fake_agent(
+        "look.sh",
+        &format!(
+            "{MANIFEST} > {snap}/second.txt\n\
+             echo '{{\"type\":\"system\",\"subtype\":\"init\"}}'\n\
+             echo fixed >> README.md\n\
+             echo '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}}'\n",
+            snap = snapshots.display()
+        ),
+    );
+    repo.agentos(&["add", "Look", "-t", "README.md", "--id", "second"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &look)])
+        .ok();
+    assert!(repo.exists(".agentos/done/second.md"));
+    // The worktree came from the pool (and went back to it).
+    assert_eq!(repo.files_in(".agentos/worktrees/.pool").len(), 1);
+    let recycled = std::fs::read_to_string(snapshots.join("second.txt")).expect("snapshot");
+
+    // The same commit checked out fresh, on the branch the task had.
+    let fresh = repo.dir.path().join("fresh");
+    let base = repo.git(&["rev-parse", "main"]).trim().to_string();
+    repo.git(&["branch", "-q", "-f", "agentos/second-fresh", &base]);
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        fresh.to_str().expect("utf8"),
+        "agentos/second-fresh",
+    ]);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(MANIFEST)
+        .current_dir(&fresh)
+        .output()
+        .expect("manifest");
+    let expected =
+        String::from_utf8_lossy(&out.stdout).replace("agentos/second-fresh", "agentos/second");
+    assert!(
+        recycled.contains(&format!("head {base} refs/heads/agentos/second")),
+        "{recycled}"
+    );
+    assert_eq!(
+        recycled, expected,
+        "the recycled worktree differs from a fresh one"
+    );
+    assert!(recycled.contains("tools/run.sh f 755"), "{recycled}");
+    for leftover in [
+        "notes.txt",
+        "app.log",
+        "build",
+        "new",
+        "link",
+        "src/gone.rs",
+    ] {
+        assert!(
+            !recycled.contains(&format!("\n{leftover} ")),
+            "{leftover} left over: {recycled}"
+        );
+    }
+
+    // git knows the pooled worktree where it now is.
+    let listed = repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(
+        listed.contains(".agentos/worktrees/.pool/slot-"),
+        "{listed}"
+    );
+    repo.git(&["worktree", "prune"]);
+    assert!(repo
+        .git(&["worktree", "list", "--porcelain"])
+        .contains(".pool/slot-"));
+
+    // `clean` drops the pool and git's records of it.
+    repo.agentos(&["clean"]).ok();
+    assert!(!repo.exists(".agentos/worktrees/.pool"));
+    let listed = repo.git(&["worktree", "list", "--porcelain"]);
+    assert!(!listed.contains(".pool"), "{listed}");
+}
