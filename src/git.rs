@@ -536,6 +536,16 @@ impl Repo {
         })
     }
 
+    /// True when `git status` sees nothing to commit in the worktree, untracked
+    /// files included (ignored ones are never part of a change).
+    fn worktree_is_clean(&self, worktree: &Path) -> bool {
+        self.git_cli_in(
+            worktree,
+            &["status", "--porcelain", "-z", "--untracked-files=all"],
+        )
+        .is_ok_and(|out| out.is_empty())
+    }
+
     /// Everything that differs from `base`: in the worktree (commits on the task
     /// branch plus anything left uncommitted, untracked files included; ignored
     /// files are not part of a change), or, when the worktree is gone, on the
@@ -557,7 +567,17 @@ impl Repo {
             .recurse_untracked_dirs(true)
             .include_typechange(true)
             .show_untracked_content(true);
-        let mut diff = if in_worktree {
+        // A clean worktree (the usual case: the dispatcher has committed) is its
+        // HEAD commit: diff trees, no walk of the files. `git status` decides, as it
+        // checks the files in parallel threads where libgit2 takes one.
+        let clean_head = if in_worktree && self.worktree_is_clean(worktree) {
+            repo.head().and_then(|h| h.peel_to_tree()).ok()
+        } else {
+            None
+        };
+        let mut diff = if let Some(head_tree) = &clean_head {
+            repo.diff_tree_to_tree(Some(&base_tree), Some(head_tree), Some(&mut opts))
+        } else if in_worktree {
             repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut opts))
         } else {
             let branch = repo
