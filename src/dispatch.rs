@@ -593,6 +593,16 @@ impl Worker {
         if self.cancel_requested(&entry) {
             return self.fail(&entry, record, "cancelled by `git agentos cancel`".into());
         }
+        if !record.history.is_empty() {
+            // A resume: a killed dispatcher may have left git's lock files behind.
+            for lock in self.ctx.repo.clear_stale_locks(&entry.id, &worktree) {
+                self.progress.line(&format!(
+                    "{}: removed {}, left by the dispatcher that died",
+                    entry.id,
+                    lock.display()
+                ));
+            }
+        }
         if !record.has(Step::Worktree) {
             if let Err(e) = self.ctx.repo.fresh_worktree(&entry.id, &base, &worktree) {
                 return self.fail(&entry, record, format!("worktree: {}", e.message));

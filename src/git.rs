@@ -309,8 +309,12 @@ impl Repo {
         for name in names.iter().flatten().flatten() {
             if let Ok(wt) = main.find_worktree(name) {
                 if wt.validate().is_err() {
+                    // Ours (under the worktrees folder) go even when locked: a
+                    // `git worktree add` killed midway leaves its record locked
+                    // ("initializing"). Anyone else's lock is respected.
+                    let ours = worktrees_dir(path).is_some_and(|dir| wt.path().starts_with(dir));
                     let mut opts = git2::WorktreePruneOptions::new();
-                    opts.working_tree(true).locked(false);
+                    opts.working_tree(true).locked(ours);
                     wt.prune(Some(&mut opts))
                         .map_err(|e| git_err(&format!("prune the worktree {name}"), &e))?;
                 }
@@ -339,6 +343,26 @@ impl Repo {
 
     /// Commit everything left in the worktree (new, changed, deleted files; ignored
     /// files stay out) on its branch. None when there was nothing to commit.
+    /// Remove the lock files a killed dispatcher can leave on a task's worktree
+    /// and branch (`index.lock`, `HEAD.lock`, `refs/heads/agentos/<id>.lock`). Only
+    /// for a resume: the dispatcher lock is held and the earlier attempt's agent is
+    /// gone, so nothing else can be writing them. Returns what was removed.
+    pub fn clear_stale_locks(&self, id: &str, worktree: &Path) -> Vec<PathBuf> {
+        let mut candidates = vec![self
+            .repo
+            .commondir()
+            .join("refs/heads")
+            .join(format!("{}.lock", task_branch(id)))];
+        if let Ok(wt) = git2::Repository::open(worktree) {
+            candidates.push(wt.path().join("index.lock"));
+            candidates.push(wt.path().join("HEAD.lock"));
+        }
+        candidates
+            .into_iter()
+            .filter(|p| std::fs::remove_file(p).is_ok())
+            .collect()
+    }
+
     pub fn commit_all(&self, worktree: &Path, message: &str) -> CmdResult<Option<String>> {
         let repo = git2::Repository::open(worktree)
             .map_err(|e| git_err(&format!("open the worktree {}", worktree.display()), &e))?;
@@ -798,6 +822,16 @@ fn pool_dir(worktree: &Path) -> PathBuf {
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(".pool")
+}
+
+/// The folder that holds task worktrees, from a task's or a pooled one's path.
+fn worktrees_dir(path: &Path) -> Option<&Path> {
+    let parent = path.parent()?;
+    if parent.file_name().is_some_and(|n| n == ".pool") {
+        parent.parent()
+    } else {
+        Some(parent)
+    }
 }
 
 /// A recycled worktree to take, if the pool has one.

@@ -13,6 +13,7 @@ pub mod fault;
 pub mod friction;
 pub mod friction_report;
 pub mod git;
+pub mod github;
 pub mod hooks;
 pub mod layout;
 pub mod lock;

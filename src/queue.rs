@@ -588,11 +588,27 @@ pub fn finish(
 ) -> io::Result<Entry> {
     let dir = tree.state_dir(to);
     durable::ensure_dir(&dir)?;
-    let dest = Entry {
+    // A finish that a crash cut short (the output written, the claimed file not yet
+    // removed) left this task's own copy there: replace it, never add a second.
+    let own = dir.join(format!("{}.md", entry.id));
+    let earlier = Entry {
         id: entry.id.clone(),
         state: to,
-        path: free_name(&dir, &entry.id),
+        path: own.clone(),
         folder_agent: None,
+    };
+    let is_ours = own.exists()
+        && read_record(&earlier.record_path())
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.id == record.id && r.claimed_at == record.claimed_at);
+    let dest = Entry {
+        path: if is_ours {
+            own
+        } else {
+            free_name(&dir, &entry.id)
+        },
+        ..earlier
     };
     write_record(&dest.record_path(), record)?;
     if let Some(reason) = record.reason.as_deref().filter(|_| to == State::Failed) {

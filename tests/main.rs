@@ -6,6 +6,7 @@ mod foundation;
 mod intake;
 mod memory;
 mod publish;
+mod reliability;
 mod run_loop;
 mod verifier;
 mod worktree_pool;

@@ -2,11 +2,11 @@
 use crate::support::github::GitHubApi;
 use crate::support::TestRepo;
 
-const TOKEN: &str = "ghp_TESTtoken0123456789abcdefSECRET";
+pub const TOKEN: &str = "ghp_TESTtoken0123456789abcdefSECRET";
 const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
 
 /// A repository with a local bare remote `origin` that has `main`.
-fn with_remote() -> TestRepo {
+pub fn with_remote() -> TestRepo {
     let repo = TestRepo::initialised();
     let bare = repo.dir.path().join("remote.git");
     repo.git(&[
@@ -22,7 +22,7 @@ fn with_remote() -> TestRepo {
     repo
 }
 
-fn agent(repo: &TestRepo) -> String {
+pub fn agent(repo: &TestRepo) -> String {
     repo.fake_agent(
         "fix.sh",
         &format!(
@@ -31,7 +31,7 @@ fn agent(repo: &TestRepo) -> String {
     )
 }
 
-fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
+pub fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
     vec![
         ("AGENTOS_AGENT_CMD".into(), agent(repo)),
         ("AGENTOS_GITHUB_API".into(), api.url.clone()),
@@ -40,7 +40,7 @@ fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
     ]
 }
 
-fn remote_ref(repo: &TestRepo, branch: &str) -> Option<String> {
+pub fn remote_ref(repo: &TestRepo, branch: &str) -> Option<String> {
     let out = repo.git(&["ls-remote", "origin", &format!("refs/heads/{branch}")]);
     out.split_whitespace().next().map(str::to_string)
 }

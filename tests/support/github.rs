@@ -16,6 +16,11 @@ pub struct State {
     pub create_then_502: usize,
     /// Answer every request with this status (401, 403…).
     pub fail_all: Option<u16>,
+    /// Answer the next request 403 "API rate limit exceeded" with this
+    /// `retry-after` (seconds) and `x-ratelimit-remaining: 0`.
+    pub rate_limit_once: Option<u64>,
+    /// Answer the next N requests 200 with a body that is not JSON.
+    pub malformed: usize,
     /// Hold the next N requests this long before answering (slower than the
     /// client's timeout).
     pub stall: (usize, std::time::Duration),
@@ -75,11 +80,29 @@ fn handle(state: &Mutex<State>, owner: &str, repo: &str, req: &Request) -> Respo
     if !(auth.starts_with("Bearer ") || auth.starts_with("token ")) {
         return error(401, "Requires authentication");
     }
+    if let Some(secs) = s.rate_limit_once.take() {
+        let mut r = error(403, "API rate limit exceeded for user ID 1.");
+        r.headers = vec![
+            ("retry-after".into(), secs.to_string()),
+            ("x-ratelimit-remaining".into(), "0".into()),
+        ];
+        return r;
+    }
+    if s.malformed > 0 {
+        s.malformed -= 1;
+        return Response {
+            status: 200,
+            content_type: "text/html",
+            body: b"<html><body>upstream proxy error</body></html>".to_vec(),
+            headers: Vec::new(),
+        };
+    }
     if let Some(status) = s.fail_all {
         let message = match status {
             403 => "Resource not accessible by personal access token",
             404 => "Not Found",
             401 => "Bad credentials",
+            500 => "Server Error",
             _ => "Service Unavailable",
         };
         return error(status, message);

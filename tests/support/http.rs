@@ -18,6 +18,7 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -26,6 +27,7 @@ impl Response {
             status,
             content_type: "application/json",
             body: value.to_string().into_bytes(),
+            headers: Vec::new(),
         }
     }
 }
@@ -102,11 +104,19 @@ fn connection(stream: TcpStream, handler: Handler) {
             403 => "Forbidden",
             404 => "Not Found",
             422 => "Unprocessable Entity",
+            429 => "Too Many Requests",
+            500 => "Internal Server Error",
             502 => "Bad Gateway",
+            503 => "Service Unavailable",
             _ => "Status",
         };
+        let extra: String = response
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let mut out = format!(
-            "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: keep-alive\r\n\r\n",
+            "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\n{extra}connection: keep-alive\r\n\r\n",
             response.status,
             response.content_type,
             response.body.len()

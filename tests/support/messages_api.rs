@@ -175,5 +175,6 @@ fn respond(body: &Value, script: &Script) -> Response {
         status: 200,
         content_type: "text/event-stream",
         body: sse.into_bytes(),
+        headers: Vec::new(),
     }
 }
