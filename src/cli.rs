@@ -63,6 +63,13 @@ pub enum Command {
 
 /// Parse the command line, run the command, print any error; returns the exit code.
 pub fn main() -> i32 {
+    // Past a file-size limit (RLIMIT_FSIZE, or a quota) the kernel kills a writer
+    // with SIGXFSZ unless the signal is blocked; blocked, the write fails with
+    // EFBIG and becomes a reason like any full disk. Threads inherit the mask;
+    // agents start with a clean one.
+    let mut xfsz = nix::sys::signal::SigSet::empty();
+    xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
+    let _ = xfsz.thread_block();
     let cli = Cli::parse();
     if let Command::AgentShim { command } = cli.command {
         return crate::agent::process::shim_main(command, crate::agent::runner::GRACE);

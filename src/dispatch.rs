@@ -927,7 +927,7 @@ impl Worker {
             std::fs::read_to_string(&entry.path).map_err(|e| io_error("read", &entry.path, e))?;
         let text = format!("{original}{}", result_section(&record));
         queue::finish(self.tree(), entry, &record, State::Done, Some(&text))
-            .map_err(|e| io_error("finish", &entry.path, e))?;
+            .map_err(|e| self.finish_error(entry, State::Done, e))?;
         let _ = std::fs::remove_file(cancel_marker(entry));
         if !self.keep {
             let _ = self.ctx.repo.retire_worktree(worktree);
@@ -940,6 +940,16 @@ impl Worker {
             .line(&format!("{}: done → {branch}", entry.id));
         self.finished.push(Finished::Done(entry.id.clone()));
         Ok(())
+    }
+
+    /// A task that cannot be moved to its final folder stays, journalled, in
+    /// doing/: say where the trouble is and that the next run finishes it.
+    fn finish_error(&self, entry: &Entry, to: State, e: std::io::Error) -> CommandError {
+        let dir = self.tree().state_dir(to);
+        io_error(&format!("move `{}` into", entry.id), &dir, e).hint(format!(
+            "make {} writable (or free some disk space); the task waits in doing/ and the next `run` finishes it",
+            self.ctx.rel(&dir)
+        ))
     }
 
     /// Fail a claimed task: to failed/ with its reason, the file unchanged.
@@ -957,7 +967,7 @@ impl Worker {
         record.reason = Some(reason.clone());
         record.finished_at = Some(Timestamp::now());
         queue::finish(self.tree(), entry, &record, State::Failed, None)
-            .map_err(|e| io_error("finish", &entry.path, e))?;
+            .map_err(|e| self.finish_error(entry, State::Failed, e))?;
         let _ = std::fs::remove_file(cancel_marker(entry));
         if !self.keep {
             let _ = self

@@ -380,7 +380,16 @@ impl Repo {
         let head = repo
             .head()
             .and_then(|h| h.peel_to_commit())
-            .map_err(|e| git_err("read the worktree's HEAD", &e))?;
+            .map_err(|e| match e.code() {
+                git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound => CommandError::env(
+                    format!(
+                        "the worktree's branch is gone (deleted while the agent worked?): {}; nothing was committed",
+                        e.message()
+                    ),
+                )
+                .hint("run the task again with `git agentos retry ID`"),
+                _ => git_err("read the worktree's HEAD", &e),
+            })?;
         if head.tree_id() == tree_id {
             return Ok(None);
         }

@@ -467,3 +467,67 @@ pub fn run_post_commit(dir: &Path) -> CmdResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn commit_with(trailers: Vec<(String, String)>) -> CommitInfo {
+        CommitInfo {
+            sha: "0123456789abcdef0123456789abcdef01234567".into(),
+            subject: "subject".into(),
+            trailers,
+            change_key: "key".into(),
+            files: Vec::new(),
+            branch: Some("main".into()),
+        }
+    }
+
+    fn trailer_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Agentos-Task".to_string()),
+            Just("agentos-targets".to_string()),
+            Just("Agentos-Agent".to_string()),
+            "[A-Za-z-]{1,20}",
+        ]
+    }
+
+    proptest! {
+        /// Any trailers: no panic; every task is either rejected with a reason that
+        /// names a field, or valid, inside the repository, and written to a file
+        /// that parses back to itself.
+        #[test]
+        fn trailer_tasks_are_valid_or_clearly_rejected(
+            pairs in proptest::collection::vec((trailer_key(), any::<String>()), 0..8)
+        ) {
+            for (_, task) in trailer_tasks(&commit_with(pairs)) {
+                let Ok(mut task) = task else { continue };
+                task.base = Some("0123456789abcdef0123456789abcdef01234567".into());
+                match task::validate(&task) {
+                    Err(problem) => prop_assert!(!problem.to_string().trim().is_empty()),
+                    Ok(()) => {
+                        for t in &task.targets {
+                            prop_assert!(task::check_target(t).is_ok());
+                            prop_assert!(!t.starts_with('/') && !t.split('/').any(|c| c == ".."));
+                        }
+                        prop_assert_eq!(task::parse(&task::write(&task)), Ok(task.clone()));
+                    }
+                }
+            }
+        }
+
+        /// Any trigger file text: no panic; a rejection names the fields.
+        #[test]
+        fn trigger_files_parse_or_fail_cleanly(text in any::<String>()) {
+            let _ = toml::from_str::<Trigger>(&text);
+        }
+
+        /// Commit messages of any shape: git's trailer parser never panics here.
+        #[test]
+        fn commit_messages_of_any_shape(message in any::<String>(), key in trailer_key(), value in ".{0,40}") {
+            let text = format!("{message}\n\n{key}: {value}\n");
+            let _ = git2::message_trailers_strs(&text);
+        }
+    }
+}

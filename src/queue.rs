@@ -729,6 +729,44 @@ mod tests {
     }
 
     #[test]
+    fn a_finish_cut_short_by_a_crash_is_redone_in_place_not_duplicated() {
+        let (_d, tree) = tree();
+        put(
+            &tree,
+            "a.md",
+            "+++\ntitle = \"a\"\ntargets = [\"x\"]\n+++\n",
+        );
+        let ready = inspect_todo(&tree).expect("inspect").ready.remove(0);
+        let (entry, record) = claim(&tree, &ready).expect("claim").expect("claimed");
+        let claimed_text = fs::read_to_string(&entry.path).expect("read");
+        let done =
+            finish(&tree, &entry, &record, State::Done, Some("first output")).expect("finish");
+        // The crash: the output is in done/, the claimed file still in doing/.
+        fs::write(&entry.path, &claimed_text).expect("restore");
+        write_record(&entry.record_path(), &record).expect("record");
+        let again =
+            finish(&tree, &entry, &record, State::Done, Some("second output")).expect("finish");
+        assert_eq!(again.path, done.path);
+        assert_eq!(
+            fs::read_to_string(&done.path).expect("read"),
+            "second output"
+        );
+        assert_eq!(entries(&tree, State::Done).expect("entries").len(), 1);
+        assert!(entries(&tree, State::Doing).expect("entries").is_empty());
+        // A file of the same name from a different claim is never replaced.
+        let mut stranger = record.clone();
+        stranger.claimed_at = Some(crate::timestamp::Timestamp(1));
+        fs::write(&entry.path, &claimed_text).expect("restore");
+        write_record(&entry.record_path(), &stranger).expect("record");
+        let other = finish(&tree, &entry, &stranger, State::Done, Some("other")).expect("finish");
+        assert_ne!(other.path, done.path);
+        assert_eq!(
+            fs::read_to_string(&done.path).expect("read"),
+            "second output"
+        );
+    }
+
+    #[test]
     fn reject_keeps_bytes_and_never_overwrites() {
         let (_d, tree) = tree();
         put(&tree, "x.md", "garbage");

@@ -665,6 +665,33 @@ mod tests {
             let _ = parse(&text);
         }
 
+        /// Front matter of any content between `+++` lines: parsed, or rejected
+        /// with a problem that says what to fix; a target never leaves the tree.
+        #[test]
+        fn front_matter_of_any_shape(front in any::<String>(), body in ".{0,40}") {
+            match parse(&format!("+++\n{front}\n+++\n{body}")) {
+                Err(problem) => prop_assert!(!problem.to_string().trim().is_empty()),
+                Ok(task) => {
+                    if validate(&task).is_ok() {
+                        for t in &task.targets {
+                            prop_assert!(check_target(t).is_ok());
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Front matter built from real field names with arbitrary values.
+        #[test]
+        fn known_fields_with_arbitrary_values(
+            field in prop_oneof![Just("title"), Just("targets"), Just("priority"), Just("timeout"),
+                                 Just("base"), Just("agent"), Just("verify"), Just("labels"), Just("draft")],
+            value in ".{0,30}"
+        ) {
+            let text = format!("+++\ntitle = \"t\"\ntargets = [\"a\"]\n{field} = {value}\n+++\n");
+            let _ = parse(&text).map(|t| validate(&t));
+        }
+
         #[test]
         fn slugify_makes_slugs(title in any::<String>()) {
             prop_assert!(is_slug(&slugify(&title)));

@@ -226,6 +226,11 @@ fn soak_fifty_tasks_through_seeded_random_kill_9s_none_lost_none_doubled() {
         .matches("\"kind\":\"resume\"")
         .count();
     assert!(resumes >= 1, "kills that hit a task show as resumes");
+    eprintln!(
+        "soak: {} tasks, {kills} kill -9s, {resumes} resumed tasks, {} done, 0 lost, 0 duplicated",
+        ids.len(),
+        ids.len()
+    );
 }
 
 #[test]
@@ -377,4 +382,153 @@ fn github_faults_are_retried_waited_out_or_explained_and_never_leak_the_token() 
     for (_, _, body) in &api.state.lock().expect("lock").requests {
         assert!(!body.contains(TOKEN));
     }
+}
+
+/// A folder nobody may write into until the guard drops: `chmod 555`, and for
+/// root (whom modes do not stop) the immutable attribute.
+struct ReadOnly(std::path::PathBuf);
+
+impl ReadOnly {
+    fn new(dir: &std::path::Path) -> ReadOnly {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+        let probe = dir.join(".probe");
+        if std::fs::write(&probe, "x").is_ok() {
+            std::fs::remove_file(&probe).expect("rm probe");
+            let ok = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "cannot make {} read-only as root: chattr +i failed",
+                dir.display()
+            );
+        }
+        ReadOnly(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+fn agent_doing(repo: &TestRepo, name: &str, work: &str) -> String {
+    repo.fake_agent(
+        name,
+        &format!(
+            "{INIT}\n{work}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n"
+        ),
+    )
+}
+
+#[test]
+fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
+    let repo = TestRepo::initialised();
+    let good = agent_doing(&repo, "good.sh", "");
+
+    // A read-only done/: the run stops saying where; the task waits in doing/,
+    // unchanged; once done/ is writable again it finishes.
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "ro"])
+        .ok();
+    let queued = repo.read(".agentos/todo/ro.md");
+    {
+        let _guard = ReadOnly::new(&repo.path(".agentos/done"));
+        let run = repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &good)]);
+        assert_ne!(run.code, 0);
+        assert!(run.stderr.contains(".agentos/done"), "{}", run.stderr);
+        assert_eq!(
+            repo.read(".agentos/doing/ro.md"),
+            queued,
+            "the task file is intact"
+        );
+    }
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &good)])
+        .ok();
+    assert!(repo.exists(".agentos/done/ro.md"));
+
+    // The worktree deleted under the running task.
+    let vandal = agent_doing(&repo, "vandal.sh", "rm -rf \"$AGENTOS_WORKTREE\"");
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "gone"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &vandal)])
+        .code(1);
+    let reason = repo.read(".agentos/failed/gone.reason");
+    assert!(reason.contains("disappeared"), "{reason}");
+
+    // The task branch deleted by someone while the agent works.
+    let pruner = agent_doing(
+        &repo,
+        "pruner.sh",
+        "git update-ref -d \"refs/heads/agentos/$AGENTOS_TASK_ID\"",
+    );
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "nobranch"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &pruner)])
+        .code(1);
+    let reason = repo.read(".agentos/failed/nobranch.reason");
+    assert!(reason.contains("branch is gone"), "{reason}");
+
+    // The base branch moves while the agent works: the task stays on its base.
+    let base = repo.git(&["rev-parse", "main"]).trim().to_string();
+    let mover = agent_doing(
+        &repo,
+        "mover.sh",
+        &format!(
+            "git -C {} -c user.name=x -c user.email=x@x commit -q --allow-empty -m moved",
+            repo.root().display()
+        ),
+    );
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "moved"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &mover)])
+        .ok();
+    assert_ne!(repo.git(&["rev-parse", "main"]).trim(), base, "main moved");
+    assert_eq!(repo.git(&["rev-parse", "agentos/moved^"]).trim(), base);
+
+    // A full disk, as a file-size limit: the agent's stream cannot be saved.
+    let chatty = repo.fake_agent(
+        "chatty.sh",
+        &format!(
+            "{INIT}\nprintf '{{\"type\":\"assistant\",\"pad\":\"%0200000d\"}}\\n' 0\nprintf 'x\\n' > README.md\n{RESULT}\n"
+        ),
+    );
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "full"])
+        .ok();
+    let mut cmd = std::process::Command::new("sh");
+    crate::support::seal(&mut cmd, &repo.home);
+    let out = cmd
+        .arg("-c")
+        .arg("ulimit -f 64 && exec \"$0\" run --no-pr")
+        .arg(crate::support::BIN)
+        .env("AGENTOS_AGENT_CMD", &chatty)
+        .current_dir(repo.root())
+        .output()
+        .expect("run under a file-size limit");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reason = repo.read(".agentos/failed/full.reason");
+    assert!(
+        reason.contains("cannot write the agent's stream") && reason.contains("too large"),
+        "{reason}"
+    );
+
+    // Through all of it, the person's files are as they were.
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    assert!(repo.read("README.md").contains("cargo instal`"));
 }

@@ -214,7 +214,14 @@ pub fn run(
         let wait = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
             Ok(Msg::AgentLine { run: r, line }) if r == run => {
-                let _ = writeln!(stream_log, "{line}");
+                if let Err(e) = writeln!(stream_log, "{line}") {
+                    // A full disk (or a file-size limit) must end the task with a
+                    // reason, not lose the stream silently.
+                    break Some(fail(format!(
+                        "cannot write the agent's stream to {}: {e} (is the disk full?)",
+                        stream_path.display()
+                    )));
+                }
                 let gap = last_line.elapsed();
                 last_line = Instant::now();
                 if gap >= LONG_SILENCE {
