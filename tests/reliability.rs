@@ -194,6 +194,7 @@ fn soak_fifty_tasks_through_seeded_random_kill_9s_none_lost_none_doubled() {
         let mut child = repo
             .cmd(&["run", "--no-pr"])
             .env("AGENTOS_AGENT_CMD", &agent)
+            .env("GITHUB_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -218,9 +219,15 @@ fn soak_fifty_tasks_through_seeded_random_kill_9s_none_lost_none_doubled() {
         kills += 1;
     }
     assert!(kills >= 5, "the soak killed the dispatcher {kills} times");
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+    let last = repo
+        .agentos_env(
+            &["run", "--no-pr"],
+            &[("AGENTOS_AGENT_CMD", &agent), ("GITHUB_TOKEN", TOKEN)],
+        )
         .ok();
+    assert!(!last.stdout.contains(TOKEN) && !last.stderr.contains(TOKEN));
     assert_each_done_once(&repo, &ids);
+    assert_eq!(files_with_token(repo.dir.path()), Vec::<String>::new());
     let resumes = repo
         .read(".agentos/friction.jsonl")
         .matches("\"kind\":\"resume\"")
@@ -241,6 +248,7 @@ fn four_runs_and_a_watch_started_at_once_finish_every_task_exactly_once() {
     let spawn = |args: &[&str]| {
         repo.cmd(args)
             .env("AGENTOS_AGENT_CMD", &agent)
+            .env("GITHUB_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -252,6 +260,7 @@ fn four_runs_and_a_watch_started_at_once_finish_every_task_exactly_once() {
     for run in runs {
         let out = run.wait_with_output().expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains(TOKEN));
         if stderr.contains("another dispatcher holds the queue") {
             assert_eq!(out.status.code(), Some(3), "{stderr}");
             refused += 1;
@@ -280,6 +289,7 @@ fn four_runs_and_a_watch_started_at_once_finish_every_task_exactly_once() {
             "{id} claimed once: {record}"
         );
     }
+    assert_eq!(files_with_token(repo.dir.path()), Vec::<String>::new());
 }
 
 fn nix_term(pid: u32) {
@@ -442,7 +452,10 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     let queued = repo.read(".agentos/todo/ro.md");
     {
         let _guard = ReadOnly::new(&repo.path(".agentos/done"));
-        let run = repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &good)]);
+        let run = repo.agentos_env(
+            &["run", "--no-pr"],
+            &[("AGENTOS_AGENT_CMD", &good), ("GITHUB_TOKEN", TOKEN)],
+        );
         assert_ne!(run.code, 0);
         assert!(run.stderr.contains(".agentos/done"), "{}", run.stderr);
         assert_eq!(
@@ -451,16 +464,22 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
             "the task file is intact"
         );
     }
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &good)])
-        .ok();
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &good), ("GITHUB_TOKEN", TOKEN)],
+    )
+    .ok();
     assert!(repo.exists(".agentos/done/ro.md"));
 
     // The worktree deleted under the running task.
     let vandal = agent_doing(&repo, "vandal.sh", "rm -rf \"$AGENTOS_WORKTREE\"");
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "gone"])
         .ok();
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &vandal)])
-        .code(1);
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &vandal), ("GITHUB_TOKEN", TOKEN)],
+    )
+    .code(1);
     let reason = repo.read(".agentos/failed/gone.reason");
     assert!(reason.contains("disappeared"), "{reason}");
 
@@ -472,8 +491,11 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     );
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "nobranch"])
         .ok();
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &pruner)])
-        .code(1);
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &pruner), ("GITHUB_TOKEN", TOKEN)],
+    )
+    .code(1);
     let reason = repo.read(".agentos/failed/nobranch.reason");
     assert!(reason.contains("branch is gone"), "{reason}");
 
@@ -489,8 +511,11 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     );
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "moved"])
         .ok();
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &mover)])
-        .ok();
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &mover), ("GITHUB_TOKEN", TOKEN)],
+    )
+    .ok();
     assert_ne!(repo.git(&["rev-parse", "main"]).trim(), base, "main moved");
     assert_eq!(repo.git(&["rev-parse", "agentos/moved^"]).trim(), base);
 
@@ -510,6 +535,7 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
         .arg("ulimit -f 64 && exec \"$0\" run --no-pr")
         .arg(crate::support::BIN)
         .env("AGENTOS_AGENT_CMD", &chatty)
+        .env("GITHUB_TOKEN", TOKEN)
         .current_dir(repo.root())
         .output()
         .expect("run under a file-size limit");
@@ -524,6 +550,9 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
         reason.contains("cannot write the agent's stream") && reason.contains("too large"),
         "{reason}"
     );
+
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+    assert_eq!(files_with_token(repo.dir.path()), Vec::<String>::new());
 
     // Through all of it, the person's files are as they were.
     assert_eq!(
