@@ -120,6 +120,10 @@ fn a_create_answered_502_still_ends_with_exactly_one_pull_request() {
         .filter(|(m, p, _)| m == "POST" && p.ends_with("/pulls"))
         .count();
     assert!(creates >= 2, "the create was retried ({creates} POSTs)");
+    assert_eq!(
+        crate::reliability::files_with_token(repo.dir.path()),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -131,7 +135,8 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
         .ok();
     let mut slow = env(&repo, &api);
     slow.push(("AGENTOS_GITHUB_TIMEOUT".into(), "0.5".into()));
-    repo.agentos_with(&["run"], &slow).ok();
+    let first = repo.agentos_with(&["run"], &slow).ok();
+    assert!(!first.stdout.contains(TOKEN) && !first.stderr.contains(TOKEN));
     assert_eq!(api.pulls().len(), 1, "the stalled call was retried");
     let friction = repo.read(".agentos/friction.jsonl");
     assert!(
@@ -142,7 +147,8 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
     api.state.lock().expect("lock").fail_all = Some(503);
     repo.agentos(&["add", "Down", "-t", "README.md", "--id", "down"])
         .ok();
-    repo.agentos_with(&["run"], &slow).code(1);
+    let down = repo.agentos_with(&["run"], &slow).code(1);
+    assert!(!down.stdout.contains(TOKEN) && !down.stderr.contains(TOKEN));
     let reason = repo.read(".agentos/failed/down.reason");
     assert!(
         reason.contains("503") && reason.contains("octo/widgets"),
@@ -159,6 +165,13 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
     assert!(
         lists >= 4,
         "the failing list was retried ({lists} GETs in all)"
+    );
+    // Printed output is checked too: the runs above ran with the token set.
+    let run = repo.agentos_with(&["status"], &slow);
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+    assert_eq!(
+        crate::reliability::files_with_token(repo.dir.path()),
+        Vec::<String>::new()
     );
 }
 
@@ -357,4 +370,66 @@ fn the_token_never_appears_anywhere() {
         assert!(!pr["body"].as_str().unwrap_or("").contains(TOKEN));
     }
     assert!(repo.read(".agentos/failed/bad.reason").contains("refused"));
+}
+
+/// An HTTP remote that refuses every credential: the token is offered once,
+/// through git's credential callback (as Basic auth), and never again.
+#[test]
+fn an_https_style_push_offers_the_token_once_through_the_credential_callback() {
+    use crate::support::http::{serve, Request, Response};
+    use std::sync::{Arc, Mutex};
+    let repo = TestRepo::initialised();
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let log = seen.clone();
+    let url = serve(Arc::new(move |req: &Request| {
+        log.lock()
+            .expect("lock")
+            .push(req.headers.get("authorization").cloned());
+        let mut r = Response::json(401, &serde_json::json!({"message": "Bad credentials"}));
+        r.headers = vec![("www-authenticate".into(), "Basic realm=\"git\"".into())];
+        r
+    }));
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("{url}/octo/widgets.git"),
+    ]);
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "authfail"])
+        .ok();
+    let run = repo.agentos_env(
+        &["run"],
+        &[
+            ("AGENTOS_AGENT_CMD", &agent(&repo)),
+            ("GITHUB_TOKEN", TOKEN),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let reason = repo.read(".agentos/failed/authfail.reason");
+    assert!(reason.contains("push"), "{reason}");
+    let seen = seen.lock().expect("lock").clone();
+    let with_token: Vec<&String> = seen.iter().flatten().collect();
+    assert_eq!(with_token.len(), 1, "the token was offered once: {seen:?}");
+    let basic = with_token[0].strip_prefix("Basic ").expect("basic auth");
+    let decoded = base64_decode(basic);
+    assert_eq!(decoded, format!("x-access-token:{TOKEN}"));
+    assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN) && !reason.contains(TOKEN));
+}
+
+fn base64_decode(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8(out).expect("utf8")
 }

@@ -32,7 +32,7 @@ fn state_files(repo: &TestRepo, state: &str) -> Vec<String> {
 }
 
 /// Every file under the test's folder that holds the token (none may).
-fn files_with_token(root: &std::path::Path) -> Vec<String> {
+pub fn files_with_token(root: &std::path::Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
