@@ -28,8 +28,8 @@ pub struct CancelArgs {
     pub id: String,
 }
 
-/// Remove worktrees of finished tasks, prune git's records of worktrees that are
-/// gone, and delete local agentos/<id> branches of done tasks whose work is safe
+/// Remove worktrees of finished tasks (and the pool of recycled ones kept for the
+/// next tasks), prune git's records of worktrees that are gone, and delete local agentos/<id> branches of done tasks whose work is safe
 /// elsewhere (pushed to a remote, or merged into another branch). Never touches a
 /// running task, or a branch whose work exists nowhere else.
 #[derive(clap::Args, Debug)]
