@@ -341,8 +341,6 @@ impl Repo {
         Ok(pruned)
     }
 
-    /// Commit everything left in the worktree (new, changed, deleted files; ignored
-    /// files stay out) on its branch. None when there was nothing to commit.
     /// Remove the lock files a killed dispatcher can leave on a task's worktree
     /// and branch (`index.lock`, `HEAD.lock`, `refs/heads/agentos/<id>.lock`). Only
     /// for a resume: the dispatcher lock is held and the earlier attempt's agent is
@@ -363,6 +361,8 @@ impl Repo {
             .collect()
     }
 
+    /// Commit everything left in the worktree (new, changed, deleted files; ignored
+    /// files stay out) on its branch. None when there was nothing to commit.
     pub fn commit_all(&self, worktree: &Path, message: &str) -> CmdResult<Option<String>> {
         let repo = git2::Repository::open(worktree)
             .map_err(|e| git_err(&format!("open the worktree {}", worktree.display()), &e))?;

@@ -10,19 +10,24 @@ use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The vault's folder: `$AGENTOS_HOME/memory`, else `~/.agentos/memory`.
-pub fn vault_dir() -> CmdResult<PathBuf> {
-    let home = match std::env::var_os("AGENTOS_HOME").filter(|v| !v.is_empty()) {
-        Some(h) => PathBuf::from(h),
+/// `$AGENTOS_HOME`, else `~/.agentos`: where git agentos keeps what every
+/// repository shares.
+pub fn agentos_home() -> CmdResult<PathBuf> {
+    match std::env::var_os("AGENTOS_HOME").filter(|v| !v.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h)),
         None => std::env::var_os("HOME")
             .filter(|v| !v.is_empty())
             .map(|h| PathBuf::from(h).join(".agentos"))
             .ok_or_else(|| {
                 CommandError::env("neither AGENTOS_HOME nor HOME is set")
                     .hint("set AGENTOS_HOME to the folder that holds the memory vault")
-            })?,
-    };
-    Ok(home.join("memory"))
+            }),
+    }
+}
+
+/// The vault's folder: `<agentos home>/memory`.
+pub fn vault_dir() -> CmdResult<PathBuf> {
+    Ok(agentos_home()?.join("memory"))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -61,8 +61,8 @@ fn write_mcp_config(launch: &Launch) -> Option<PathBuf> {
         return None;
     }
     let exe = std::env::current_exe().ok()?;
-    let home = crate::memory::vault_dir().ok()?;
-    let json = crate::mcp::config_json(&exe, launch.worktree, launch.task_id, home.parent()?);
+    let home = crate::memory::agentos_home().ok()?;
+    let json = crate::mcp::config_json(&exe, launch.worktree, launch.task_id, &home);
     let path = launch.run_dir.join("mcp.json");
     std::fs::write(&path, json).ok()?;
     Some(path)

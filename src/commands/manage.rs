@@ -29,9 +29,10 @@ pub struct CancelArgs {
 }
 
 /// Remove worktrees of finished tasks (and the pool of recycled ones kept for the
-/// next tasks), prune git's records of worktrees that are gone, and delete local agentos/<id> branches of done tasks whose work is safe
-/// elsewhere (pushed to a remote, or merged into another branch). Never touches a
-/// running task, or a branch whose work exists nowhere else.
+/// next tasks), prune git's records of worktrees that are gone, and delete local
+/// agentos/<id> branches of done tasks whose work is safe elsewhere (pushed to a
+/// remote, or merged into another branch). Never touches a running task, or a
+/// branch whose work exists nowhere else.
 #[derive(clap::Args, Debug)]
 pub struct CleanArgs {
     /// Say what would be removed, remove nothing.

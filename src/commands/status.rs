@@ -86,7 +86,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         }
     }
     let mut done = queue::entries(tree, State::Done).map_err(read_err)?;
-    done.sort_by_key(|e| {
+    done.sort_by_cached_key(|e| {
         std::cmp::Reverse(std::fs::metadata(&e.path).and_then(|m| m.modified()).ok())
     });
     let recent_done = done
