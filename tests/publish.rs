@@ -40,6 +40,11 @@ pub fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
     ]
 }
 
+/// Every file under `root` that holds the token (none may).
+pub fn files_with_token(root: &std::path::Path) -> Vec<String> {
+    crate::support::search_files(root, TOKEN).1
+}
+
 pub fn remote_ref(repo: &TestRepo, branch: &str) -> Option<String> {
     let out = repo.git(&["ls-remote", "origin", &format!("refs/heads/{branch}")]);
     out.split_whitespace().next().map(str::to_string)
@@ -111,19 +116,9 @@ fn a_create_answered_502_still_ends_with_exactly_one_pull_request() {
         .ok();
     repo.agentos_with(&["run"], &env(&repo, &api)).ok();
     assert_eq!(api.pulls().len(), 1);
-    let creates = api
-        .state
-        .lock()
-        .expect("lock")
-        .requests
-        .iter()
-        .filter(|(m, p, _)| m == "POST" && p.ends_with("/pulls"))
-        .count();
+    let creates = api.requests_to("POST", "/pulls");
     assert!(creates >= 2, "the create was retried ({creates} POSTs)");
-    assert_eq!(
-        crate::reliability::files_with_token(repo.dir.path()),
-        Vec::<String>::new()
-    );
+    assert_eq!(files_with_token(repo.dir.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -154,14 +149,7 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
         reason.contains("503") && reason.contains("octo/widgets"),
         "{reason}"
     );
-    let lists = api
-        .state
-        .lock()
-        .expect("lock")
-        .requests
-        .iter()
-        .filter(|(m, p, _)| m == "GET" && p.ends_with("/pulls"))
-        .count();
+    let lists = api.requests_to("GET", "/pulls");
     assert!(
         lists >= 4,
         "the failing list was retried ({lists} GETs in all)"
@@ -169,10 +157,7 @@ fn a_stalled_answer_is_retried_after_the_timeout_and_persistent_5xx_is_reported(
     // Printed output is checked too: the runs above ran with the token set.
     let run = repo.agentos_with(&["status"], &slow);
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
-    assert_eq!(
-        crate::reliability::files_with_token(repo.dir.path()),
-        Vec::<String>::new()
-    );
+    assert_eq!(files_with_token(repo.dir.path()), Vec::<String>::new());
 }
 
 #[test]
@@ -351,20 +336,8 @@ fn the_token_never_appears_anywhere() {
         outputs.push_str(&r.stderr);
     }
     assert!(!outputs.contains(TOKEN), "the token was printed");
-    let mut stack = vec![repo.root()];
-    let mut files = 0;
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                files += 1;
-                let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
-                assert!(!found, "the token is in {}", path.display());
-            }
-        }
-    }
+    let (files, found) = crate::support::search_files(&repo.root(), TOKEN);
+    assert!(found.is_empty(), "the token is in {found:?}");
     assert!(files > 20, "searched {files} files");
     for pr in api.pulls() {
         assert!(!pr["body"].as_str().unwrap_or("").contains(TOKEN));

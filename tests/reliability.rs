@@ -1,6 +1,6 @@
 //! Reliability: `kill -9` at every step of a task's life, a seeded soak of random
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
-use crate::publish::{env, remote_ref, with_remote, TOKEN};
+use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
 use crate::support::TestRepo;
 use std::process::Stdio;
@@ -29,25 +29,6 @@ fn state_files(repo: &TestRepo, state: &str) -> Vec<String> {
         .into_iter()
         .filter(|f| f.ends_with(".md"))
         .collect()
-}
-
-/// Every file under the test's folder that holds the token (none may).
-pub fn files_with_token(root: &std::path::Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                if bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()) {
-                    found.push(path.display().to_string());
-                }
-            }
-        }
-    }
-    found
 }
 
 #[test]

@@ -44,6 +44,17 @@ impl GitHubApi {
     pub fn pulls(&self) -> Vec<Value> {
         self.state.lock().expect("lock").pulls.clone()
     }
+
+    /// How many requests had this method and a path ending in `suffix`.
+    pub fn requests_to(&self, method: &str, suffix: &str) -> usize {
+        self.state
+            .lock()
+            .expect("lock")
+            .requests
+            .iter()
+            .filter(|(m, p, _)| m == method && p.ends_with(suffix))
+            .count()
+    }
 }
 
 fn error(status: u16, message: &str) -> Response {

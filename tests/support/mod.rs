@@ -219,3 +219,24 @@ impl TestRepo {
         path.display().to_string()
     }
 }
+
+/// Search every file under `root` for `needle`: how many files were read, and the
+/// ones that hold it.
+pub fn search_files(root: &Path, needle: &str) -> (usize, Vec<String>) {
+    let (mut files, mut found) = (0, Vec::new());
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                files += 1;
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    (files, found)
+}
