@@ -1,6 +1,8 @@
-//! Command-line definitions (clap) and the one place errors become exit codes.
+//! Command-line definitions (clap), and the one place where logging is set up and
+//! errors are printed and become exit codes.
 use crate::commands;
 use crate::error::CommandError;
+use crate::term::untrusted;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -22,6 +24,11 @@ pub struct Cli {
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
+    /// Say more on stderr: -v what the dispatcher does, -vv each step
+    /// (RUST_LOG, when set, decides instead).
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -34,22 +41,22 @@ pub enum Command {
     List(commands::list::Args),
     Show(commands::show::Args),
     Status(commands::status::Args),
-    Run(commands::run::RunArgs),
-    Watch(commands::run::WatchArgs),
+    Run(commands::run::Args),
+    Watch(commands::watch::Args),
     Verify(commands::verify::Args),
-    Retry(commands::manage::RetryArgs),
-    Cancel(commands::manage::CancelArgs),
-    Clean(commands::manage::CleanArgs),
+    Retry(commands::retry::Args),
+    Cancel(commands::cancel::Args),
+    Clean(commands::clean::Args),
     Logs(commands::logs::Args),
     Memory(commands::memory::Args),
     Mcp(commands::mcp::Args),
     Friction(commands::friction::Args),
     Demo(commands::demo::Args),
-    Hooks(commands::intake::HooksArgs),
-    Agent(commands::intake::AgentArgs),
-    Templates(commands::intake::TemplatesArgs),
+    Hooks(commands::hooks::Args),
+    Agent(commands::agent::Args),
+    Templates(commands::templates::Args),
     #[command(hide = true)]
-    Hook(commands::intake::HookArgs),
+    Hook(commands::hook::Args),
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
@@ -72,10 +79,15 @@ pub fn main() -> i32 {
     let _ = xfsz.thread_block();
     let cli = Cli::parse();
     if let Command::AgentShim { command } = cli.command {
-        return crate::agent::process::shim_main(command, crate::agent::runner::GRACE);
+        return crate::agent::shim::shim_main(command, crate::agent::runner::GRACE);
     }
     if let Command::DemoAgent = cli.command {
         return commands::demo::scripted_agent();
+    }
+    crate::logging::init(cli.verbose);
+    if let Err(err) = crate::clock::check_env() {
+        report(&err);
+        return err.kind.exit_code();
     }
     match run(cli) {
         Ok(()) => 0,
@@ -99,28 +111,29 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Show(args) => commands::show::run(&dir, args),
         Command::Status(args) => commands::status::run(&dir, args),
         Command::Run(args) => commands::run::run(&dir, args),
-        Command::Watch(args) => commands::run::watch(&dir, args),
+        Command::Watch(args) => commands::watch::run(&dir, args),
         Command::Verify(args) => commands::verify::run(&dir, args),
-        Command::Retry(args) => commands::manage::retry(&dir, args),
-        Command::Cancel(args) => commands::manage::cancel(&dir, args),
-        Command::Clean(args) => commands::manage::clean(&dir, args),
+        Command::Retry(args) => commands::retry::run(&dir, args),
+        Command::Cancel(args) => commands::cancel::run(&dir, args),
+        Command::Clean(args) => commands::clean::run(&dir, args),
         Command::Logs(args) => commands::logs::run(&dir, args),
         Command::Memory(args) => commands::memory::run(&dir, args),
         Command::Mcp(args) => commands::mcp::run(&dir, args),
         Command::Friction(args) => commands::friction::run(&dir, args),
         Command::Demo(args) => commands::demo::run(args),
-        Command::Hooks(args) => commands::intake::hooks(&dir, args),
-        Command::Agent(args) => commands::intake::agent(&dir, args),
-        Command::Templates(args) => commands::intake::templates(&dir, args),
-        Command::Hook(args) => commands::intake::hook(&dir, args),
+        Command::Hooks(args) => commands::hooks::run(&dir, args),
+        Command::Agent(args) => commands::agent::run(&dir, args),
+        Command::Templates(args) => commands::templates::run(&dir, args),
+        Command::Hook(args) => commands::hook::run(&dir, args),
         Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
 }
 
-/// Print an error and its hints to stderr.
+/// Print an error and its hints to stderr. Messages quote ids, fields and
+/// reasons from files, so they are shown through [`untrusted`].
 pub fn report(err: &CommandError) {
-    eprintln!("error: {}", err.message);
+    eprintln!("error: {}", untrusted(&err.message));
     for hint in &err.hints {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", untrusted(hint));
     }
 }

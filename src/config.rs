@@ -1,7 +1,7 @@
 //! `.agentos/config.toml`: repository-wide settings.
-use crate::error::{CmdResult, CommandError};
-use crate::layout::Tree;
+use crate::queue::Tree;
 use serde::Deserialize;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,27 +42,23 @@ impl Config {
             .or_else(|| self.github.remote.clone())
             .unwrap_or_else(|| "origin".into())
     }
+}
 
-    /// How long to wait for an answer from the GitHub API: `AGENTOS_GITHUB_TIMEOUT`
-    /// (seconds), else `[github] timeout`, else 30 s.
-    pub fn github_timeout(&self) -> std::time::Duration {
-        std::env::var("AGENTOS_GITHUB_TIMEOUT")
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .or(self.github.timeout)
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(std::time::Duration::from_secs_f64)
-            .unwrap_or(std::time::Duration::from_secs(30))
-    }
+/// config.toml that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
 }
 
 /// Read config.toml; a missing file is the defaults.
-pub fn load(tree: &Tree) -> CmdResult<Config> {
+pub fn load(tree: &Tree) -> Result<Config, ConfigError> {
     let path = tree.dir.join("config.toml");
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            CommandError::invalid(format!("{}: {}", path.display(), e.message().trim()))
-                .hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30, [friction] threshold = 3")
+        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError {
+            path,
+            message: e.message().trim().to_string(),
         }),
         Err(_) => Ok(Config::default()),
     }

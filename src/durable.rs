@@ -26,8 +26,20 @@ fn write_temp(dir: &Path, contents: &[u8]) -> io::Result<tempfile::NamedTempFile
 
 /// Replace `path` atomically with `contents`, durably.
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_with_permissions(path, contents, None)
+}
+
+/// [`write`], the new file with these permissions (else the temporary file's 0600).
+pub fn write_with_permissions(
+    path: &Path,
+    contents: &[u8],
+    permissions: Option<fs::Permissions>,
+) -> io::Result<()> {
     let dir = parent_of(path)?;
     let tmp = write_temp(dir, contents)?;
+    if let Some(permissions) = permissions {
+        tmp.as_file().set_permissions(permissions)?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
 }

@@ -1,4 +1,19 @@
-//! The one error type every command returns, and its mapping to exit codes.
+//! The command boundary: the one error type every command returns, its mapping
+//! to exit codes, and the conversions from the library's typed errors, where each
+//! gets its hints once (as jj's `command_error.rs` does).
+use crate::agent::config::AgentError;
+use crate::config::ConfigError;
+use crate::dispatch::DispatchError;
+use crate::forge::ForgeError;
+use crate::git::GitError;
+use crate::hooks::templates::TemplateError;
+use crate::hooks::HookError;
+use crate::memory::mcp::McpError;
+use crate::memory::MemoryError;
+use crate::path_error::PathError;
+use crate::pipeline::verify::VerifyError;
+use crate::queue::QueueError;
+use crate::task::TaskFileError;
 use std::fmt;
 
 /// What kind of failure this is; decides the process exit code.
@@ -51,6 +66,11 @@ impl CommandError {
         self.hints.push(hint.into());
         self
     }
+    /// The same error, its message prefixed (`--file x.md: …`).
+    pub fn context(mut self, prefix: &str) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
 }
 
 impl fmt::Display for CommandError {
@@ -61,9 +81,188 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// An I/O error on a named path becomes an environment error that names the path.
-pub fn io_error(action: &str, path: &std::path::Path, err: std::io::Error) -> CommandError {
-    CommandError::env(format!("cannot {action} `{}`: {err}", path.display()))
+pub type CmdResult<T = ()> = Result<T, CommandError>;
+
+fn env(e: impl fmt::Display) -> CommandError {
+    CommandError::env(e.to_string())
 }
 
-pub type CmdResult<T = ()> = Result<T, CommandError>;
+fn invalid(e: impl fmt::Display) -> CommandError {
+    CommandError::invalid(e.to_string())
+}
+
+impl From<PathError> for CommandError {
+    fn from(e: PathError) -> Self {
+        env(e)
+    }
+}
+
+impl From<GitError> for CommandError {
+    fn from(e: GitError) -> Self {
+        match e {
+            GitError::NotARepository { .. } => env(e)
+                .hint("run git agentos inside a git repository, or create one with `git init`"),
+            GitError::Bare { .. } => {
+                env(e).hint("git agentos needs a repository with a working tree")
+            }
+            GitError::NoHead { .. } => env(e).hint("make a first commit, or pass --base REV"),
+            GitError::UnknownRevision { .. } => {
+                invalid(e).hint("name a branch, tag or commit that exists in this repository")
+            }
+            GitError::NotACommit { .. } => invalid(e),
+            GitError::Spawn(_) => env(e).hint("install git and put it on PATH"),
+            GitError::BranchGone { .. } => {
+                env(e).hint("run the task again with `git agentos retry ID`")
+            }
+            _ => env(e),
+        }
+    }
+}
+
+impl From<QueueError> for CommandError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Io(e) => e.into(),
+            QueueError::NoSuchTask { ref near, .. } => {
+                let hint = near.as_ref().map(|n| format!("did you mean `{n}`?"));
+                let mut err = invalid(&e);
+                if let Some(hint) = hint {
+                    err = err.hint(hint);
+                }
+                err.hint("`git agentos list` shows every task")
+            }
+            QueueError::Finish { ref rel, .. } => {
+                let hint = format!("make {rel} writable (or free some disk space); the task waits in doing/ and the next `run` finishes it");
+                env(e).hint(hint)
+            }
+            QueueError::IdTaken { .. } => invalid(e).hint(
+                "ids are unique across todo/, doing/, done/ and failed/: choose another --id",
+            ),
+            QueueError::Running { .. } => invalid(e).hint("cancel it first"),
+            QueueError::Done { .. } => {
+                invalid(e).hint("to do more, queue a new task: git agentos add …")
+            }
+            QueueError::NotRetryable { .. } => invalid(e).hint(
+                "this file was rejected as a copy of another task; give it a new id by renaming it",
+            ),
+            QueueError::Queued { .. } | QueueError::Finished { .. } | QueueError::Exists(_) => {
+                invalid(e)
+            }
+        }
+    }
+}
+
+impl From<TaskFileError> for CommandError {
+    fn from(e: TaskFileError) -> Self {
+        invalid(e)
+    }
+}
+
+impl From<AgentError> for CommandError {
+    fn from(e: AgentError) -> Self {
+        let hint = match &e {
+            AgentError::Unknown { name, .. } => format!(
+                "create .agentos/agents/{name}/AGENT.md, or set `agent` to one of the agents above"
+            ),
+            AgentError::Instructions { .. } => {
+                "every agent folder holds an AGENT.md with its instructions".into()
+            }
+            AgentError::Settings { .. } => "fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory".into(),
+            AgentError::Duration { .. } => "write it like \"90s\", \"30m\" or \"1h30m\"".into(),
+        };
+        invalid(e).hint(hint)
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        invalid(e).hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30, [friction] threshold = 3")
+    }
+}
+
+impl From<TemplateError> for CommandError {
+    fn from(e: TemplateError) -> Self {
+        match &e {
+            TemplateError::Missing { name, .. } => {
+                let hint = format!("add .agentos/templates/{name}.md, or use one of those");
+                invalid(e).hint(hint)
+            }
+            _ => invalid(e),
+        }
+    }
+}
+
+impl From<HookError> for CommandError {
+    fn from(e: HookError) -> Self {
+        match e {
+            HookError::Git(e) => e.into(),
+            HookError::Io(e) => e.into(),
+        }
+    }
+}
+
+impl From<MemoryError> for CommandError {
+    fn from(e: MemoryError) -> Self {
+        match e {
+            MemoryError::NoHome => {
+                env(e).hint("set AGENTOS_HOME to the folder that holds the memory vault")
+            }
+            MemoryError::Empty => {
+                invalid(e).hint("give the text: `git agentos memory add \"what to remember\"`")
+            }
+            MemoryError::TooLong(_) => invalid(e)
+                .hint("keep notes short; link to a file in the repository for the long form"),
+            MemoryError::BadTag(_) => {
+                invalid(e).hint("a tag is one word of letters, digits, `-`, `_`, `.` or `/`")
+            }
+            MemoryError::BadId(_) | MemoryError::NoSuchNote { .. } => {
+                invalid(e).hint("`git agentos memory list` shows the ids")
+            }
+            MemoryError::NoFreeId { .. } => env(e),
+            MemoryError::Io(e) => e.into(),
+        }
+    }
+}
+
+impl From<McpError> for CommandError {
+    fn from(e: McpError) -> Self {
+        CommandError::env(format!("mcp: {e}"))
+    }
+}
+
+impl From<VerifyError> for CommandError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Git(e) => e.into(),
+            VerifyError::NoBase { .. } | VerifyError::Targets(_) => invalid(e),
+        }
+    }
+}
+
+impl From<ForgeError> for CommandError {
+    fn from(e: ForgeError) -> Self {
+        env(e)
+    }
+}
+
+impl From<DispatchError> for CommandError {
+    fn from(e: DispatchError) -> Self {
+        match e {
+            DispatchError::Queue(e) => e.into(),
+            DispatchError::Git(e) => e.into(),
+            DispatchError::LockHeld { .. } => env(e).hint(
+                "only one `run` or `watch` may process a repository's queue; wait for it or stop it",
+            ),
+            DispatchError::AgentMissing { claude, .. } => {
+                let mut err = env(e);
+                if claude {
+                    err = err.hint("install Claude Code: npm install -g @anthropic-ai/claude-code");
+                }
+                err.hint("or point AGENTOS_AGENT_CMD, or `command` in agent.toml, at the agent to run")
+            }
+            DispatchError::Signals(_) | DispatchError::Watch { .. } | DispatchError::Thread(_) => {
+                env(e)
+            }
+        }
+    }
+}

@@ -1,33 +1,31 @@
 //! git agentos: a git-native orchestrator for coding agents.
 //!
 //! Data flows one way: task file → queue → worktree → agent → verifier → publisher.
+//! The folders say so: `task/` is the file, `queue/` the state folders and every
+//! move between them, `dispatch/` the one dispatcher that claims tasks and hands
+//! them to a worker, `pipeline/` one module per step a task goes through, over
+//! `agent/`, `git/` and `forge/`. `memory/`, `friction/` and `hooks/` are the side
+//! services; `commands/` are thin: flags in, one operation, text out.
 pub mod agent;
-pub mod bus;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod dispatch;
 pub mod durable;
 pub mod error;
 pub mod fault;
+pub mod forge;
 pub mod friction;
-pub mod friction_report;
 pub mod git;
-pub mod github;
 pub mod hooks;
-pub mod layout;
-pub mod lock;
-pub mod mcp;
+pub mod logging;
 pub mod memory;
-pub mod memory_search;
-pub mod paths;
-pub mod preflight;
+pub mod path_error;
+pub mod pipeline;
 pub mod progress;
-pub mod publish;
 pub mod queue;
 pub mod similarity;
 pub mod task;
-pub mod templates;
-pub mod timestamp;
-pub mod todo_index;
-pub mod verify;
+pub mod term;
+pub mod workspace;

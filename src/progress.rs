@@ -1,5 +1,6 @@
 //! What the dispatcher tells the person watching: a spinner with the task, elapsed
 //! time and the agent's last action on a terminal; plain lines otherwise.
+use crate::term::untrusted;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -28,8 +29,11 @@ impl Progress {
         }
     }
 
-    /// A line that stays (above the spinner, if any).
+    /// A line that stays (above the spinner, if any). Lines carry reasons and
+    /// agent output: shown through [`untrusted`], never obeyed.
     pub fn line(&self, text: &str) {
+        let text = untrusted(text);
+        let text = text.as_ref();
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
@@ -52,8 +56,9 @@ impl Progress {
         self.bar = Some(bar);
     }
 
-    /// The agent's latest action.
+    /// The agent's latest action (its own words: [`untrusted`]).
     pub fn action(&self, summary: &str) {
+        let summary = untrusted(summary);
         match &self.bar {
             Some(bar) => bar.set_message(summary.to_string()),
             None => eprintln!("{}: {summary}", self.task),

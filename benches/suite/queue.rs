@@ -21,7 +21,7 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
             targets: vec![format!("src/file{i}.rs")],
             base: Some("0123456789abcdef0123456789abcdef01234567".into()),
             base_branch: Some("main".into()),
-            enqueued: Some(git_agentos::timestamp::Timestamp::now()),
+            enqueued: Some(git_agentos::clock::Timestamp::now()),
             body: format!("Change file {i} as described.\n"),
             ..Default::default()
         };

@@ -1,13 +1,45 @@
 //! An agent's folder: `agents/<name>/AGENT.md` and the optional `agent.toml`.
-use crate::error::{CmdResult, CommandError};
-use crate::layout::Tree;
+use crate::queue::Tree;
 use crate::task::parse_duration;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The built-in instructions of the `default` agent when it has no folder.
-pub const DEFAULT_INSTRUCTIONS: &str = crate::commands::init::DEFAULT_AGENT_MD;
+/// The built-in instructions of the `default` agent when it has no folder (and
+/// what `init` writes into `agents/default/AGENT.md`).
+pub const DEFAULT_INSTRUCTIONS: &str = "\
+# The default agent
+
+You are a careful software engineer working on one task in a git worktree.
+
+- Change only the files the task lists as its targets.
+- Keep the change small and focused; match the style of the code around it.
+- When you are done, stop: git agentos commits, verifies and publishes your work.
+
+Memory topics to search first (this file stays a thin boot loader; the knowledge
+lives in `git agentos memory`): conventions, testing, this repository's name.
+";
+
+/// An agent that does not exist or whose folder cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("there is no agent `{name}`: no folder .agentos/agents/{name}/ (agents here: {list})")]
+    Unknown { name: String, list: String },
+    #[error("agent `{name}`: cannot read {}: {source}", path.display())]
+    Instructions {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Settings { path: PathBuf, message: String },
+    #[error("{}: field `{field}`: `{text}` is not a duration", path.display())]
+    Duration {
+        path: PathBuf,
+        field: String,
+        text: String,
+    },
+}
 
 /// How the runner talks to the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -67,7 +99,7 @@ pub const DEFAULT_TOOLS: [&str; 3] = ["Read", "Glob", "Grep"];
 
 /// An agent other than `default` must have its folder; the error names the agents
 /// that exist.
-pub fn check_exists(tree: &Tree, name: &str) -> CmdResult<()> {
+pub fn check_exists(tree: &Tree, name: &str) -> Result<(), AgentError> {
     if name == "default" || tree.agents_dir().join(name).is_dir() {
         Ok(())
     } else {
@@ -76,40 +108,42 @@ pub fn check_exists(tree: &Tree, name: &str) -> CmdResult<()> {
 }
 
 /// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`.
-pub fn load(tree: &Tree, name: &str, command_override: Option<&str>) -> CmdResult<AgentConfig> {
+pub fn load(
+    tree: &Tree,
+    name: &str,
+    command_override: Option<&str>,
+) -> Result<AgentConfig, AgentError> {
     check_exists(tree, name)?;
     let dir = tree.agents_dir().join(name);
     let instructions = match std::fs::read_to_string(dir.join("AGENT.md")) {
         Ok(text) => text,
         Err(_) if name == "default" => DEFAULT_INSTRUCTIONS.to_string(),
-        Err(e) => {
-            return Err(CommandError::invalid(format!(
-                "agent `{name}`: cannot read {}: {e}",
-                dir.join("AGENT.md").display()
-            ))
-            .hint("every agent folder holds an AGENT.md with its instructions"))
+        Err(source) => {
+            return Err(AgentError::Instructions {
+                name: name.to_string(),
+                path: dir.join("AGENT.md"),
+                source,
+            })
         }
     };
     let toml_path = dir.join("agent.toml");
     let file: AgentToml = match std::fs::read_to_string(&toml_path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            CommandError::invalid(format!("{}: {}", toml_path.display(), e.message().trim()))
-                .hint("fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory")
+        Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Settings {
+            path: toml_path.clone(),
+            message: e.message().trim().to_string(),
         })?,
         Err(_) => AgentToml::default(),
     };
     let duration =
-        |field: &str, value: &Option<String>, default: Duration| -> CmdResult<Duration> {
+        |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {
                 None => Ok(default),
                 Some(text) => parse_duration(text)
                     .filter(|d| !d.is_zero())
-                    .ok_or_else(|| {
-                        CommandError::invalid(format!(
-                            "{}: field `{field}`: `{text}` is not a duration",
-                            toml_path.display()
-                        ))
-                        .hint("write it like \"90s\", \"30m\" or \"1h30m\"")
+                    .ok_or_else(|| AgentError::Duration {
+                        path: toml_path.clone(),
+                        field: field.to_string(),
+                        text: text.clone(),
                     }),
             }
         };
@@ -173,7 +207,7 @@ pub fn missing_program(command: &str) -> Option<String> {
     (!found).then(|| program.to_string())
 }
 
-fn unknown_agent(tree: &Tree, name: &str) -> CommandError {
+fn unknown_agent(tree: &Tree, name: &str) -> AgentError {
     let mut known: Vec<String> = std::fs::read_dir(tree.agents_dir())
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -188,12 +222,10 @@ fn unknown_agent(tree: &Tree, name: &str) -> CommandError {
     } else {
         known.join(", ")
     };
-    CommandError::invalid(format!(
-        "there is no agent `{name}`: no folder .agentos/agents/{name}/ (agents here: {list})"
-    ))
-    .hint(format!(
-        "create .agentos/agents/{name}/AGENT.md, or set `agent` to one of the agents above"
-    ))
+    AgentError::Unknown {
+        name: name.to_string(),
+        list,
+    }
 }
 
 #[cfg(test)]

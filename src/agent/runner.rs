@@ -3,7 +3,6 @@
 use super::config::{AgentConfig, Output};
 use super::process;
 use super::stream::{self, AgentResult, Event};
-use crate::bus::Msg;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -21,8 +20,54 @@ pub struct Launch<'a> {
     /// runs/<id>/attempt-<n>/
     pub run_dir: &'a Path,
     pub timeout: Duration,
-    /// Sequence number; tags this run's messages on the bus.
-    pub run: u64,
+}
+
+/// What reaches a running agent's runner: its output and exit, tagged with the
+/// run they belong to (a late message of an earlier run is ignored), and the
+/// dispatcher's signals.
+#[derive(Debug)]
+pub enum AgentMsg {
+    /// A line the agent of run `run` wrote to stdout.
+    Line { run: u64, line: String },
+    /// The agent's stdout closed.
+    Eof { run: u64 },
+    /// The agent process (the shim) exited.
+    Exit {
+        run: u64,
+        status: std::process::ExitStatus,
+    },
+    /// SIGINT or SIGTERM reached the dispatcher.
+    Signal(i32),
+}
+
+/// Starts agents and waits for their outcome: [`ProcessLauncher`] runs the real
+/// process; the dispatcher's tests use a fake.
+pub trait Launcher {
+    fn launch(&mut self, launch: &Launch, observer: &mut dyn Observer) -> Outcome;
+}
+
+/// The real launcher: each agent a process under the shim, its output and the
+/// dispatcher's signals heard on one channel.
+pub struct ProcessLauncher {
+    tx: Sender<AgentMsg>,
+    rx: Receiver<AgentMsg>,
+    runs: u64,
+}
+
+impl ProcessLauncher {
+    /// A launcher, and the sender the dispatcher's signals are forwarded to.
+    pub fn new() -> (ProcessLauncher, Sender<AgentMsg>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let signals = tx.clone();
+        (ProcessLauncher { tx, rx, runs: 0 }, signals)
+    }
+}
+
+impl Launcher for ProcessLauncher {
+    fn launch(&mut self, launch: &Launch, observer: &mut dyn Observer) -> Outcome {
+        self.runs += 1;
+        run(launch, self.runs, &self.tx, &self.rx, observer)
+    }
 }
 
 /// How an agent run ended.
@@ -62,7 +107,7 @@ fn write_mcp_config(launch: &Launch) -> Option<PathBuf> {
     }
     let exe = std::env::current_exe().ok()?;
     let home = crate::memory::agentos_home().ok()?;
-    let json = crate::mcp::config_json(&exe, launch.worktree, launch.task_id, &home);
+    let json = crate::memory::mcp::config_json(&exe, launch.worktree, launch.task_id, &home);
     let path = launch.run_dir.join("mcp.json");
     std::fs::write(&path, json).ok()?;
     Some(path)
@@ -83,7 +128,7 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
         if let Some(path) = mcp {
             extra.extend(["--mcp-config".into(), path.display().to_string()]);
             // Every tool of the memory server, without asking.
-            tools.push(format!("mcp__{}", crate::mcp::SERVER_NAME));
+            tools.push(format!("mcp__{}", crate::memory::mcp::SERVER_NAME));
         }
         if !tools.is_empty() {
             extra.push("--allowedTools".into());
@@ -98,11 +143,12 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
 }
 
 /// Run the agent to completion, a failure, a deadline or a signal. Messages for
-/// this run arrive on `rx`; `tx` is handed to the reader threads.
-pub fn run(
+/// run number `run` arrive on `rx`; `tx` is handed to the reader threads.
+fn run(
     launch: &Launch,
-    tx: &Sender<Msg>,
-    rx: &Receiver<Msg>,
+    run: u64,
+    tx: &Sender<AgentMsg>,
+    rx: &Receiver<AgentMsg>,
     observer: &mut dyn Observer,
 ) -> Outcome {
     let fail = |reason: String| Outcome::Failed {
@@ -154,7 +200,6 @@ pub fn run(
     };
     let pgid = child.id() as i32;
     observer.spawned(pgid);
-    let run = launch.run;
     if let Some(stdout) = child.stdout.take() {
         let tx = tx.clone();
         let _ = std::thread::Builder::new()
@@ -163,14 +208,14 @@ pub fn run(
                 for line in BufReader::new(stdout).lines() {
                     match line {
                         Ok(line) => {
-                            if tx.send(Msg::AgentLine { run, line }).is_err() {
+                            if tx.send(AgentMsg::Line { run, line }).is_err() {
                                 return;
                             }
                         }
                         Err(_) => break,
                     }
                 }
-                let _ = tx.send(Msg::AgentEof { run });
+                let _ = tx.send(AgentMsg::Eof { run });
             });
     }
     {
@@ -179,7 +224,7 @@ pub fn run(
             .name("agent-wait".into())
             .spawn(move || {
                 if let Ok(status) = child.wait() {
-                    let _ = tx.send(Msg::AgentExit { run, status });
+                    let _ = tx.send(AgentMsg::Exit { run, status });
                 }
             });
     }
@@ -213,7 +258,7 @@ pub fn run(
         }
         let wait = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
-            Ok(Msg::AgentLine { run: r, line }) if r == run => {
+            Ok(AgentMsg::Line { run: r, line }) if r == run => {
                 if let Err(e) = writeln!(stream_log, "{line}") {
                     // A full disk (or a file-size limit) must end the task with a
                     // reason, not lose the stream silently.
@@ -233,8 +278,9 @@ pub fn run(
                 match stream::parse_line(&line) {
                     Err(stream::NotAnEvent(text)) => {
                         break Some(fail(format!(
-                            "the agent's output is not Claude Code stream-json: `{text}` (see {})",
-                            stream_path.display()
+                            "the agent's output is not Claude Code stream-json: `{text}` (see {}){}",
+                            stream_path.display(),
+                            plain_hint(launch.config)
                         )));
                     }
                     Ok(Event::Init { session_id, .. }) => {
@@ -248,13 +294,13 @@ pub fn run(
                     Ok(Event::Other) => {}
                 }
             }
-            Ok(Msg::AgentEof { run: r }) if r == run => eof = true,
-            Ok(Msg::AgentExit { run: r, status }) if r == run => {
+            Ok(AgentMsg::Eof { run: r }) if r == run => eof = true,
+            Ok(AgentMsg::Exit { run: r, status }) if r == run => {
                 exit = Some(status);
                 drain_deadline = Some(Instant::now() + Duration::from_secs(2));
             }
-            Ok(Msg::Signal(sig)) => break Some(Outcome::Interrupted(sig)),
-            Ok(_) => {} // stale messages of an earlier run, queue changes
+            Ok(AgentMsg::Signal(sig)) => break Some(Outcome::Interrupted(sig)),
+            Ok(_) => {} // stale messages of an earlier run
             Err(RecvTimeoutError::Timeout) => {
                 if exit.is_some() {
                     break None; // exited; output still held open by a leftover process
@@ -262,13 +308,13 @@ pub fn run(
                 if !started {
                     break Some(fail(format!(
                         "agent never started: no system/init event within {} (see {})",
-                        human(launch.config.start_timeout.min(launch.timeout)),
+                        crate::task::human(launch.config.start_timeout.min(launch.timeout)),
                         stderr_path.display()
                     )));
                 }
                 break Some(fail(format!(
                     "agent timed out after {}",
-                    human(launch.timeout)
+                    crate::task::human(launch.timeout)
                 )));
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -287,11 +333,11 @@ pub fn run(
             other => other,
         };
     }
-    judge(plain, started, result, exit, &stderr_path)
+    judge(launch.config, started, result, exit, &stderr_path)
 }
 
 fn judge(
-    plain: bool,
+    config: &AgentConfig,
     started: bool,
     result: Option<AgentResult>,
     exit: Option<std::process::ExitStatus>,
@@ -307,7 +353,7 @@ fn judge(
         }
     };
     let code_ok = exit.map(|s| s.success()).unwrap_or(false);
-    if plain {
+    if config.output == Output::Plain {
         return if code_ok {
             Outcome::Succeeded(AgentResult {
                 subtype: "success".into(),
@@ -322,9 +368,13 @@ fn judge(
     }
     if !started {
         return Outcome::Failed {
-            reason: with_tail(format!(
-                "the agent {how} before it started (no system/init event)"
-            )),
+            reason: format!(
+                "{}{}",
+                with_tail(format!(
+                    "the agent {how} before it started (no system/init event)"
+                )),
+                plain_hint(config)
+            ),
             result: None,
         };
     }
@@ -377,22 +427,14 @@ fn stderr_tail(path: &Path) -> String {
     stream::excerpt(&lines[start..].join(" | "))
 }
 
-/// `90s`, `2m`, `1h30m`.
-pub fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
-        return format!("{}ms", d.as_millis());
+/// For an agent other than Claude Code that fails to speak stream-json: the line
+/// that says how to run it as a plain command (empty for Claude Code itself).
+fn plain_hint(config: &AgentConfig) -> String {
+    if config.is_claude {
+        return String::new();
     }
-    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
-    out
+    format!(
+        "\nhint: if `{}` does not speak Claude Code's stream-json, set `output = \"plain\"` in .agentos/agents/{}/agent.toml (it is then judged by its exit code)",
+        config.command, config.name
+    )
 }

@@ -3,7 +3,7 @@
 //! The stream starts with `{"type":"system","subtype":"init",…}` and ends with
 //! `{"type":"result",…}`. Every other event is only looked at for progress (the
 //! agent's last action) and for the paths its tools wrote; unknown types are ignored.
-use serde::{Deserialize, Serialize};
+pub use crate::queue::{AgentResult, Denial};
 use serde_json::Value;
 
 /// What one line of the agent's output means to the runner.
@@ -23,29 +23,6 @@ pub enum Event {
     Result(AgentResult),
     /// A valid event the runner has no use for.
     Other,
-}
-
-/// The `result` event, as recorded in the claim record and shown by `show`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AgentResult {
-    pub subtype: String,
-    pub is_error: bool,
-    pub num_turns: Option<u64>,
-    pub total_cost_usd: Option<f64>,
-    pub session_id: Option<String>,
-    /// The agent's closing summary (the `result` text).
-    pub summary: Option<String>,
-    /// Tool calls Claude Code refused (for example writes outside the worktree).
-    pub permission_denials: Vec<Denial>,
-}
-
-/// One refused tool call.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Denial {
-    pub tool_name: String,
-    pub path: Option<String>,
 }
 
 /// Why a line is not an event.

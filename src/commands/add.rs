@@ -1,10 +1,11 @@
 //! `git agentos add`: write a valid task into todo/ and print its id.
-use super::Context;
-use crate::durable;
-use crate::error::{io_error, CmdResult, CommandError};
+use crate::clock::Timestamp;
+use crate::error::{CmdResult, CommandError};
+use crate::hooks::templates;
+use crate::path_error::PathError;
 use crate::queue;
 use crate::task::{self, Task};
-use crate::timestamp::Timestamp;
+use crate::workspace::Workspace;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -67,21 +68,21 @@ pub struct Args {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let (mut task, source) = match &args.file {
         Some(file) => (load_file(dir, file)?, file.display().to_string()),
         None => (Task::default(), "the new task".to_string()),
     };
     apply_flags(dir, &mut task, &args)?;
     if let Some(name) = &args.template {
-        let text = crate::templates::load(&ctx.tree, name)?;
+        let text = templates::load(&ctx.tree, name)?;
         let targets = task.targets.join(", ");
         let vars = [
             ("title", task.title.as_str()),
             ("body", task.body.trim_end()),
             ("targets", targets.as_str()),
         ];
-        let mut from_template = crate::templates::render(&text, name, &vars)?;
+        let mut from_template = templates::render(&text, name, &vars)?;
         from_template.targets = task.targets.clone();
         if task.agent.is_some() {
             from_template.agent = task.agent.clone();
@@ -111,10 +112,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     };
     task::validate(&task).map_err(invalid)?;
     if let Some(agent) = task.agent.as_deref() {
-        crate::agent::config::check_exists(&ctx.tree, agent).map_err(|mut e| {
-            e.message = format!("field `agent`: {}", e.message);
-            e
-        })?;
+        crate::agent::config::check_exists(&ctx.tree, agent)
+            .map_err(|e| CommandError::from(e).context("field `agent`"))?;
     }
     match &task.base {
         Some(base) => {
@@ -211,31 +210,17 @@ fn with_newline(mut text: String) -> String {
 }
 
 /// Write the task into todo/ under a fresh id; an explicit id must be free.
-fn enqueue(ctx: &Context, task: &Task, explicit_id: Option<&str>) -> CmdResult<String> {
-    let todo = ctx.tree.state_dir(crate::layout::State::Todo);
-    let text = task::write(task);
-    let taken = queue::all_ids(&ctx.tree).map_err(|e| io_error("read", &ctx.tree.dir, e))?;
-    if let Some(id) = explicit_id {
-        task::check_id(id).map_err(|p| CommandError::invalid(format!("--id {id}: {p}")))?;
-        if taken.contains(id) {
-            let where_ = queue::find(&ctx.tree, id)
-                .ok()
-                .flatten()
-                .map(|e| ctx.rel(&e.path).into_owned());
-            return Err(CommandError::invalid(format!(
-                "the task id `{id}` is already used by {}",
-                where_.unwrap_or_else(|| "another task".into())
-            ))
-            .hint("ids are unique across todo/, doing/, done/ and failed/: choose another --id"));
+fn enqueue(ctx: &Workspace, task: &Task, explicit_id: Option<&str>) -> CmdResult<String> {
+    match explicit_id {
+        Some(id) => {
+            task::check_id(id).map_err(|p| CommandError::invalid(format!("--id {id}: {p}")))?;
+            queue::enqueue_as(&ctx.tree, task, id)?;
+            Ok(id.to_string())
         }
-        let path = todo.join(format!("{id}.md"));
-        return match durable::create_new(&path, text.as_bytes()) {
-            Ok(()) => Ok(id.to_string()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(CommandError::invalid(
-                format!("the task id `{id}` is already used by {}", ctx.rel(&path)),
-            )),
-            Err(e) => Err(io_error("write", &path, e)),
-        };
+        None => {
+            let todo = ctx.tree.state_dir(queue::State::Todo);
+            queue::enqueue_new(&ctx.tree, task)
+                .map_err(|e| PathError::new("write a task into", &todo, e).into())
+        }
     }
-    queue::enqueue_new(&ctx.tree, task).map_err(|e| io_error("write a task into", &todo, e))
 }

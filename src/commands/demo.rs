@@ -1,7 +1,8 @@
 //! `git agentos demo`: a newcomer's tour on a throwaway repository.
-use super::Context;
 use crate::dispatch::{self, Options};
 use crate::error::{CmdResult, CommandError};
+use crate::path_error::PathError;
+use crate::workspace::Workspace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,26 +25,16 @@ pub struct Args {
 const README: &str =
     "# hello\n\nA tiny example project.\n\n## Install\n\n    cargo instal --path .\n";
 
+/// git in the demo repository, committing as the demo.
 fn git(dir: &Path, args: &[&str]) -> CmdResult<String> {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=git agentos demo",
-            "-c",
-            "user.email=demo@agentos.invalid",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| CommandError::env(format!("cannot run git: {e}")).hint("install git"))?;
-    if !out.status.success() {
-        return Err(CommandError::env(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let mut full = vec![
+        "-c",
+        "user.name=git agentos demo",
+        "-c",
+        "user.email=demo@agentos.invalid",
+    ];
+    full.extend_from_slice(args);
+    Ok(crate::git::run::git(dir, &full)?)
 }
 
 fn claude_available() -> bool {
@@ -76,14 +67,13 @@ pub fn run(args: Args) -> CmdResult {
                 .hint("pass --dir with a new or empty folder"),
         );
     }
-    std::fs::create_dir_all(&dir).map_err(|e| crate::error::io_error("create", &dir, e))?;
+    std::fs::create_dir_all(&dir).map_err(PathError::at("create", &dir))?;
     println!(
         "1. A throwaway repository with a typo in its README: {}",
         dir.display()
     );
     git(&dir, &["init", "-q", "-b", "main"])?;
-    std::fs::write(dir.join("README.md"), README)
-        .map_err(|e| crate::error::io_error("write", &dir, e))?;
+    std::fs::write(dir.join("README.md"), README).map_err(PathError::at("write", &dir))?;
     git(&dir, &["add", "README.md"])?;
     git(&dir, &["commit", "-q", "-m", "A README with a typo"])?;
     super::init::run(&dir, super::init::Args {})?;
@@ -127,7 +117,7 @@ pub fn run(args: Args) -> CmdResult {
         },
     )?;
     println!("\n3. Run the queue: git agentos run --no-pr");
-    let ctx = Context::discover(&dir)?;
+    let ctx = Workspace::discover(&dir)?;
     let summary = dispatch::run(
         &ctx,
         Options {

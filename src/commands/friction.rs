@@ -1,8 +1,11 @@
 //! `git agentos friction`: what went wrong, how often, and the tasks it becomes.
-use super::Context;
-use crate::error::{io_error, CmdResult, CommandError};
-use crate::friction_report::{self, Summary};
-use crate::timestamp::Timestamp;
+use crate::clock::Timestamp;
+use crate::error::{CmdResult, CommandError};
+use crate::friction::enqueue;
+use crate::friction::report::{self, Summary};
+use crate::path_error::PathError;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::path::Path;
 
 /// Summarize .agentos/friction.jsonl (failed verifications, agent errors,
@@ -37,7 +40,7 @@ pub struct Args {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     if let Some(kind) = &args.add {
         if !crate::task::is_slug(kind) {
             return Err(
@@ -52,14 +55,16 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         );
         event.task = args.task.clone();
         ctx.ensure_runtime()?;
-        return crate::friction::record(&ctx.tree, &event)
-            .map_err(|e| io_error("append to", &crate::friction::path(&ctx.tree), e));
+        let log = crate::friction::path(&ctx.tree);
+        crate::friction::record(&ctx.tree, &event).map_err(PathError::at("append to", &log))?;
+        return Ok(());
     }
     let now = Timestamp::now();
-    let (mut events, unreadable) = crate::friction::read(&ctx.tree)
-        .map_err(|e| io_error("read", &crate::friction::path(&ctx.tree), e))?;
+    let log = crate::friction::path(&ctx.tree);
+    let (mut events, unreadable) =
+        crate::friction::read(&ctx.tree).map_err(PathError::at("read", &log))?;
     if let Some(since) = &args.since {
-        let from = friction_report::parse_since(since, now).ok_or_else(|| {
+        let from = report::parse_since(since, now).ok_or_else(|| {
             CommandError::invalid(format!("--since `{since}` is not a date, a time or an age"))
                 .hint("use 2026-11-01, 2026-11-01T09:00:00Z, 7d or 12h")
         })?;
@@ -70,8 +75,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         let threshold = args.threshold.or(config.friction.threshold).unwrap_or(3);
         ctx.ensure_runtime()?;
         let base_branch = ctx.repo.head().ok().and_then(|(_, b)| b);
-        let created = friction_report::enqueue(&ctx.tree, &events, threshold, base_branch)
-            .map_err(|e| io_error("queue friction tasks in", &ctx.tree.dir, e))?;
+        let created = enqueue::enqueue(&ctx.tree, &events, threshold, base_branch)?;
         if args.json {
             return super::print_json(&serde_json::json!({ "enqueued": created }));
         }
@@ -83,7 +87,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         }
         return Ok(());
     }
-    let summary = friction_report::summarize(&events, unreadable, now);
+    let summary = report::summarize(&events, unreadable, now);
     if args.json {
         return super::print_json(&summary);
     }
@@ -91,36 +95,55 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     Ok(())
 }
 
+/// The summary for a person: kinds, tasks and messages come from the log, which
+/// agents and scripts write, so the whole text goes through [`untrusted`].
 fn print_text(s: &Summary) {
+    let mut out = String::new();
+    let _ = write_text(s, &mut out);
+    print!("{}", untrusted(&out));
+}
+
+fn write_text(s: &Summary, out: &mut String) -> std::fmt::Result {
+    use std::fmt::Write;
     if s.total == 0 {
-        println!("no friction recorded");
-        return;
+        writeln!(out, "no friction recorded")?;
+        return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "{} events; last 7 days {}, the 7 before {}",
         s.total, s.last_week, s.week_before
-    );
-    println!("\nby kind and step:");
+    )?;
+    writeln!(out, "\nby kind and step:")?;
     for c in &s.recurring {
-        println!(
+        writeln!(
+            out,
             "  {:>5}  {:<18} {:<12} last {}",
             c.count, c.kind, c.step, c.last
-        );
+        )?;
     }
     if !s.worst_tasks.is_empty() {
-        println!("\nworst tasks:");
+        writeln!(out, "\nworst tasks:")?;
         for o in &s.worst_tasks {
-            println!("  {:>5}  {:<30} {}", o.count, o.task, o.kinds.join(", "));
+            writeln!(
+                out,
+                "  {:>5}  {:<30} {}",
+                o.count,
+                o.task,
+                o.kinds.join(", ")
+            )?;
         }
     }
-    println!("\nby day:");
+    writeln!(out, "\nby day:")?;
     for (day, n) in s.by_day.iter().rev().take(14).rev() {
-        println!("  {day}  {n:>5}  {}", "#".repeat((*n).min(60)));
+        writeln!(out, "  {day}  {n:>5}  {}", "#".repeat((*n).min(60)))?;
     }
     if s.unreadable_lines > 0 {
-        println!(
+        writeln!(
+            out,
             "\n{} lines of .agentos/friction.jsonl could not be read and were skipped",
             s.unreadable_lines
-        );
+        )?;
     }
+    Ok(())
 }

@@ -1,7 +1,9 @@
 //! `git agentos init`: create the `.agentos/` tree, a default agent and the .gitignore.
-use super::Context;
+use crate::agent::config::DEFAULT_INSTRUCTIONS;
 use crate::durable;
-use crate::error::{io_error, CmdResult};
+use crate::error::CmdResult;
+use crate::path_error::PathError;
+use crate::workspace::Workspace;
 use std::path::Path;
 
 /// Create the .agentos/ tree in this repository: the queue folders, a default agent
@@ -11,19 +13,6 @@ use std::path::Path;
 /// Safe to repeat: existing files are never overwritten.
 #[derive(clap::Args, Debug)]
 pub struct Args {}
-
-pub const DEFAULT_AGENT_MD: &str = "\
-# The default agent
-
-You are a careful software engineer working on one task in a git worktree.
-
-- Change only the files the task lists as its targets.
-- Keep the change small and focused; match the style of the code around it.
-- When you are done, stop: git agentos commits, verifies and publishes your work.
-
-Memory topics to search first (this file stays a thin boot loader; the knowledge
-lives in `git agentos memory`): conventions, testing, this repository's name.
-";
 
 pub const SAMPLE_CONFIG: &str = "\
 # git agentos settings for this repository (all optional).
@@ -39,21 +28,21 @@ pub const SAMPLE_CONFIG: &str = "\
 ";
 
 pub fn run(dir: &Path, _args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let tree = &ctx.tree;
     let mut created = tree
         .ensure_runtime()
-        .map_err(|e| io_error("create the folders of", &tree.dir, e))?;
+        .map_err(PathError::at("create the folders of", &tree.dir))?;
     let agent_md = tree.agents_dir().join("default").join("AGENT.md");
     let config = tree.dir.join("config.toml");
-    for (path, text) in [(&agent_md, DEFAULT_AGENT_MD), (&config, SAMPLE_CONFIG)] {
+    for (path, text) in [(&agent_md, DEFAULT_INSTRUCTIONS), (&config, SAMPLE_CONFIG)] {
         if path.exists() {
             continue;
         }
         if let Some(parent) = path.parent() {
-            durable::ensure_dir(parent).map_err(|e| io_error("create", parent, e))?;
+            durable::ensure_dir(parent).map_err(PathError::at("create", parent))?;
         }
-        durable::write(path, text.as_bytes()).map_err(|e| io_error("write", path, e))?;
+        durable::write(path, text.as_bytes()).map_err(PathError::at("write", path))?;
         created.push(path.to_path_buf());
     }
     if created.is_empty() {

@@ -1,8 +1,11 @@
 //! `git agentos list`: the tasks in each state folder.
-use super::{print_json, view, Context};
-use crate::error::{io_error, CmdResult, CommandError};
-use crate::layout::State;
+use super::{print_json, view};
+use crate::error::{CmdResult, CommandError};
+use crate::path_error::PathError;
 use crate::queue;
+use crate::queue::State;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::path::Path;
 
 /// List tasks: todo/ in the order they will run, then doing/, done/ and failed/.
@@ -26,7 +29,7 @@ fn parse_state(s: &str) -> Result<State, String> {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let states: Vec<State> = match args.state {
         Some(s) => vec![s],
         None => State::ALL.to_vec(),
@@ -34,7 +37,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let tree = ctx.tree.clone();
     let read_err = |state: State| {
         let dir = tree.state_dir(state);
-        move |e| io_error("read", &dir, e)
+        move |e| CommandError::from(PathError::new("read", &dir, e))
     };
     if args.json {
         let mut all = Vec::new();
@@ -96,6 +99,14 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         }
         println!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
         return Ok(());
+    }
+    // Titles, ids and agents come from files: shown, never obeyed (see `term`).
+    for r in &mut rows {
+        for text in [&mut r.id, &mut r.agent, &mut r.text] {
+            if let std::borrow::Cow::Owned(shown) = untrusted(text) {
+                *text = shown;
+            }
+        }
     }
     let id_width = rows
         .iter()

@@ -1,8 +1,10 @@
 //! `git agentos logs`: what a task's agent did.
-use super::Context;
 use crate::agent::stream::{self, Event};
-use crate::error::{io_error, CmdResult, CommandError};
-use crate::layout::State;
+use crate::error::{CmdResult, CommandError};
+use crate::path_error::PathError;
+use crate::queue::State;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,7 +49,7 @@ fn readable(line: &str) -> Option<String> {
         )),
         Ok(Event::Action { summary, .. }) => Some(format!("  {summary}")),
         Ok(Event::Result(r)) => {
-            let mut text = format!("result: {}", crate::dispatch::describe_result(&r));
+            let mut text = format!("result: {}", r.describe());
             if r.is_error {
                 text.push_str(" (error)");
             }
@@ -69,20 +71,21 @@ fn readable(line: &str) -> Option<String> {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let entry = ctx.find_task(&args.id)?;
+    // The agent's output is a model's: shown, never obeyed, except with --raw.
     let print = |line: &str| {
         if args.raw {
             println!("{line}");
         } else if let Some(text) = readable(line) {
-            println!("{text}");
+            println!("{}", untrusted(&text));
         }
     };
     let Some(attempt) = latest_attempt(&ctx.tree.runs_dir(), &args.id) else {
         if entry.state == State::Todo || !args.follow {
             println!(
                 "`{}` has no agent log yet ({}).",
-                args.id,
+                untrusted(&args.id),
                 entry.state.name()
             );
             return Ok(());
@@ -93,14 +96,14 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         )));
     };
     let log = attempt.join("agent.jsonl");
-    let file = std::fs::File::open(&log).map_err(|e| io_error("open", &log, e))?;
+    let file = std::fs::File::open(&log).map_err(PathError::at("open", &log))?;
     let mut reader = BufReader::new(file);
     let mut pending = String::new();
     loop {
         let mut chunk = String::new();
         let n = reader
             .read_line(&mut chunk)
-            .map_err(|e| io_error("read", &log, e))?;
+            .map_err(PathError::at("read", &log))?;
         if n > 0 {
             pending.push_str(&chunk);
             if pending.ends_with('\n') {
@@ -121,17 +124,17 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         std::thread::sleep(Duration::from_millis(200));
         let pos = reader
             .stream_position()
-            .map_err(|e| io_error("read", &log, e))?;
+            .map_err(PathError::at("read", &log))?;
         reader
             .seek(SeekFrom::Start(pos))
-            .map_err(|e| io_error("read", &log, e))?;
+            .map_err(PathError::at("read", &log))?;
     }
     if !pending.trim().is_empty() {
         print(pending.trim_end());
     }
     let stderr = std::fs::read_to_string(attempt.join("agent.stderr")).unwrap_or_default();
     if !args.raw && !stderr.trim().is_empty() {
-        println!("stderr:\n{}", stderr.trim_end());
+        println!("stderr:\n{}", untrusted(stderr.trim_end()));
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     let vault = crate::memory::vault_dir()?;
-    let context = super::Context::discover(dir).ok();
+    let context = crate::workspace::Workspace::discover(dir).ok();
     let task = match (&args.task, &context) {
         (Some(id), Some(ctx)) => {
             let entry = ctx.find_task(id)?;
@@ -30,6 +30,6 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         (None, _) => None,
     };
     let repo = context.map(|c| c.repo.root().to_path_buf());
-    crate::mcp::serve(crate::mcp::MemoryServer::new(vault, task, repo))
-        .map_err(|e| CommandError::env(format!("mcp: {e}")))
+    crate::memory::mcp::serve(crate::memory::mcp::MemoryServer::new(vault, task, repo))?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `git agentos memory`: notes shared by every repository, searched by relevance.
 use crate::error::CmdResult;
 use crate::memory::{Note, Vault};
+use crate::term::untrusted;
 use serde::Serialize;
 use std::path::Path;
 
@@ -71,6 +72,7 @@ pub fn view<'a>(vault: &Vault, note: &'a Note, score: Option<f64>) -> NoteView<'
     }
 }
 
+/// A note for a person: agents write notes too, so its text is [`untrusted`].
 fn print_note(note: &Note, score: Option<f64>) {
     let tags = if note.tags.is_empty() {
         String::new()
@@ -78,10 +80,11 @@ fn print_note(note: &Note, score: Option<f64>) {
         format!("  [{}]", note.tags.join(", "))
     };
     let score = score.map(|s| format!("  ({s:.2})")).unwrap_or_default();
-    println!("{}{tags}{score}", note.id);
+    let mut text = format!("{}{tags}{score}\n", note.id);
     for line in note.text.lines() {
-        println!("    {line}");
+        text.push_str(&format!("    {line}\n"));
     }
+    print!("{}", untrusted(&text));
 }
 
 /// The repository a note comes from: the enclosing repository's top folder.
@@ -101,7 +104,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         Action::Search { query, json, limit } => {
             let (notes, bad) = vault.load()?;
             warn_bad(&bad);
-            let hits = crate::memory_search::rank(&notes, &query);
+            let hits = crate::memory::search::rank(&notes, &query);
             let hits = &hits[..hits.len().min(limit)];
             if json {
                 let views: Vec<_> = hits
@@ -111,7 +114,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
                 super::print_json(&views)?;
             } else if hits.is_empty() {
                 println!(
-                    "no note matches `{query}` ({} notes in {})",
+                    "no note matches `{}` ({} notes in {})",
+                    untrusted(&query),
                     notes.len(),
                     vault.dir.display()
                 );
@@ -149,8 +153,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
 fn warn_bad(bad: &[crate::memory::Unreadable]) {
     for (path, why) in bad {
         eprintln!(
-            "warning: skipped {}: {why} (fix its `+++` front matter: tags, repo, time)",
-            path.display()
+            "warning: skipped {}: {} (fix its `+++` front matter: tags, repo, time)",
+            path.display(),
+            untrusted(why)
         );
     }
 }

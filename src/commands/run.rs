@@ -1,7 +1,8 @@
-//! `git agentos run` and `git agentos watch`: the dispatcher in the foreground.
-use super::Context;
+//! `git agentos run`: the dispatcher in the foreground, until the queue is empty.
 use crate::dispatch::{self, Options, Summary};
 use crate::error::{CmdResult, CommandError, ErrorKind};
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::path::Path;
 
 /// Process the queue: claim each task in turn, run its agent in a fresh worktree on
@@ -12,7 +13,7 @@ use std::path::Path;
 /// step not yet done. Only one `run` or `watch` per repository: a second one exits
 /// with code 3 and names the holder.
 #[derive(clap::Args, Debug)]
-pub struct RunArgs {
+pub struct Args {
     /// Process one task, then exit.
     #[arg(long)]
     pub once: bool,
@@ -27,25 +28,8 @@ pub struct RunArgs {
     pub jobs: usize,
 }
 
-/// The long-running dispatcher: process the queue, then wait for new task files
-/// (file-system events; no polling, no CPU while idle) and process those too.
-/// SIGINT or SIGTERM stops it cleanly; a task it was running is resumed by the next
-/// dispatcher.
-#[derive(clap::Args, Debug)]
-pub struct WatchArgs {
-    /// Keep each task's worktree for inspection.
-    #[arg(long)]
-    pub keep: bool,
-    /// Do not open pull requests.
-    #[arg(long)]
-    pub no_pr: bool,
-    /// Run up to N tasks at once, never two whose targets may overlap.
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 1)]
-    pub jobs: usize,
-}
-
-pub fn run(dir: &Path, args: RunArgs) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ctx = Workspace::discover(dir)?;
     let summary = dispatch::run(
         &ctx,
         Options {
@@ -60,36 +44,16 @@ pub fn run(dir: &Path, args: RunArgs) -> CmdResult {
     conclude(&summary)
 }
 
-pub fn watch(dir: &Path, args: WatchArgs) -> CmdResult {
-    let ctx = Context::discover(dir)?;
-    let summary = dispatch::run(
-        &ctx,
-        Options {
-            once: false,
-            keep: args.keep,
-            no_pr: args.no_pr,
-            watch: true,
-            agent_command: None,
-            jobs: args.jobs,
-        },
-    )?;
-    if summary.interrupted.is_some() {
-        print_summary(&summary);
-        return Ok(());
-    }
-    conclude(&summary)
-}
-
-fn print_summary(summary: &Summary) {
+pub(super) fn print_summary(summary: &Summary) {
     for id in &summary.done {
-        println!("done    {id}");
+        println!("done    {}", untrusted(id));
     }
     for (id, reason) in &summary.failed {
-        println!("failed  {id}: {reason}");
+        println!("failed  {}: {}", untrusted(id), untrusted(reason));
     }
 }
 
-fn conclude(summary: &Summary) -> CmdResult {
+pub(super) fn conclude(summary: &Summary) -> CmdResult {
     print_summary(summary);
     if let Some(sig) = summary.interrupted {
         return Err(CommandError::new(

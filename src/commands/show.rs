@@ -1,7 +1,10 @@
 //! `git agentos show`: one task, its state, its record and its body.
-use super::{print_json, view, Context};
-use crate::error::{io_error, CmdResult};
-use crate::layout::State;
+use super::{print_json, view};
+use crate::error::CmdResult;
+use crate::path_error::PathError;
+use crate::queue::State;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::path::Path;
 
 /// Show one task: its fields, where it is, its claim record and journal, why it
@@ -17,11 +20,11 @@ pub struct Args {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let entry = ctx.find_task(&args.id)?;
     let view = if entry.state == State::Todo {
         let mut view = view::todo_views(&ctx)
-            .map_err(|e| io_error("read", &ctx.tree.dir, e))?
+            .map_err(PathError::at("read", &ctx.tree.dir))?
             .into_iter()
             .find(|v| v.file == ctx.rel(&entry.path))
             .unwrap_or_else(|| view::settled_view(&ctx, &entry));
@@ -86,10 +89,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 .as_deref()
                 .map(|s| format!(" (session {s})"))
                 .unwrap_or_default();
-            line(
-                "agent run",
-                &format!("{}{session}", crate::dispatch::describe_result(result)),
-            );
+            line("agent run", &format!("{}{session}", result.describe()));
         }
         if let Some(url) = &record.pr_url {
             line("pr", url);
@@ -113,7 +113,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     if let Some(reason) = &view.reason {
         line("reason", reason);
     }
-    println!("{out}");
-    print!("{}", view.body);
+    // Every field and the body come from files, commits, agents or GitHub.
+    println!("{}", untrusted(&out));
+    print!("{}", untrusted(&view.body));
     Ok(())
 }

@@ -1,9 +1,12 @@
 //! `git agentos status`: the whole system at a glance.
-use super::{print_json, Context};
-use crate::error::{io_error, CmdResult};
-use crate::layout::State;
-use crate::lock::{DispatcherLock, Holder};
+use super::print_json;
+use crate::dispatch::lock::{DispatcherLock, Holder};
+use crate::error::{CmdResult, CommandError};
+use crate::path_error::PathError;
 use crate::queue;
+use crate::queue::State;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -54,11 +57,11 @@ struct Doing {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let tree = &ctx.tree;
-    let read_err = |e| io_error("read", &tree.dir, e);
+    let read_err = |e| CommandError::from(PathError::new("read", &tree.dir, e));
     let dispatcher = if tree.is_initialised() {
-        DispatcherLock::probe(tree).map_err(|e| io_error("open", &tree.lock_path(), e))?
+        DispatcherLock::probe(tree).map_err(PathError::at("open", &tree.lock_path()))?
     } else {
         None
     };
@@ -129,20 +132,31 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     Ok(())
 }
 
+/// The status for a person; names, reasons and URLs come from files and GitHub,
+/// so the whole text goes through [`untrusted`].
 fn print_text(s: &Status) {
-    println!("repository  {}", s.repository);
+    let mut out = String::new();
+    let _ = write_text(s, &mut out);
+    print!("{}", untrusted(&out));
+}
+
+fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
+    use std::fmt::Write;
+    writeln!(out, "repository  {}", s.repository)?;
     if !s.initialised {
-        println!("not initialised: run `git agentos init`");
-        return;
+        writeln!(out, "not initialised: run `git agentos init`")?;
+        return Ok(());
     }
     match &s.dispatcher {
-        Some(holder) => println!("dispatcher  running: {holder}"),
-        None => println!(
+        Some(holder) => writeln!(out, "dispatcher  running: {holder}")?,
+        None => writeln!(
+            out,
             "dispatcher  not running (start one with `git agentos run` or `git agentos watch`)"
-        ),
+        )?,
     }
     let c = |k: &str| s.counts.get(k).copied().unwrap_or(0);
-    println!(
+    writeln!(
+        out,
         "queue       {} todo, {} doing, {} done, {} failed{}",
         c("todo"),
         c("doing"),
@@ -153,21 +167,22 @@ fn print_text(s: &Status) {
         } else {
             String::new()
         }
-    );
+    )?;
     for d in &s.doing {
-        println!(
+        writeln!(
+            out,
             "doing       {}: attempt {}, last step {}, claimed by pid {}",
             d.id,
             d.attempt,
             d.last_step.as_deref().unwrap_or("none"),
             d.pid
-        );
+        )?;
     }
     for i in &s.invalid {
-        println!("invalid     {}: {}", i.file, i.reason);
+        writeln!(out, "invalid     {}: {}", i.file, i.reason)?;
     }
     for d in &s.recent_done {
-        let out = match (&d.pr_url, &d.branch) {
+        let shown = match (&d.pr_url, &d.branch) {
             (Some(url), _) => url.clone(),
             (None, Some(branch)) => format!(
                 "{branch}{}",
@@ -178,6 +193,7 @@ fn print_text(s: &Status) {
             ),
             (None, None) => String::new(),
         };
-        println!("done        {}: {out}", d.id);
+        writeln!(out, "done        {}: {shown}", d.id)?;
     }
+    Ok(())
 }

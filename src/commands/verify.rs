@@ -1,9 +1,12 @@
 //! `git agentos verify`: check a task's change again and print the report.
-use super::Context;
-use crate::error::{io_error, CmdResult, CommandError};
-use crate::layout::State;
+use crate::error::{CmdResult, CommandError};
+use crate::path_error::PathError;
+use crate::pipeline::verify;
 use crate::queue;
+use crate::queue::State;
 use crate::task;
+use crate::term::untrusted;
+use crate::workspace::Workspace;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -20,7 +23,7 @@ pub struct Args {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Context::discover(dir)?;
+    let ctx = Workspace::discover(dir)?;
     let entry = ctx.find_task(&args.id)?;
     if entry.state == State::Todo {
         return Err(CommandError::invalid(format!(
@@ -32,22 +35,23 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let mut task = task::load(&entry.path).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let mut task = task::load(&entry.path)?;
     if args.no_commands {
         task.verify.clear();
     }
     let worktree = ctx.tree.worktrees_dir().join(&entry.id);
     let log_dir = ctx.tree.runs_dir().join(&entry.id).join("verify");
-    std::fs::create_dir_all(&log_dir).map_err(|e| io_error("create", &log_dir, e))?;
-    let report =
-        crate::verify::verify_task(&ctx.repo, &entry.id, &task, &record, &worktree, &log_dir)?;
-    let md = crate::verify::markdown(&report);
+    std::fs::create_dir_all(&log_dir).map_err(PathError::at("create", &log_dir))?;
+    let report = verify::verify_task(&ctx.repo, &entry.id, &task, &record, &worktree, &log_dir)?;
+    let md = verify::markdown(&report);
     let path = log_dir.join("report.md");
-    crate::durable::write(&path, md.as_bytes()).map_err(|e| io_error("write", &path, e))?;
+    crate::durable::write(&path, md.as_bytes()).map_err(PathError::at("write", &path))?;
+    // Paths, diff lines and command output come from the agent's change.
+    let shown = untrusted(&md);
     if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        print!("{}", crate::verify::coloured(&md));
+        print!("{}", verify::coloured(&shown));
     } else {
-        print!("{md}");
+        print!("{shown}");
     }
     if report.passed {
         Ok(())

@@ -1,9 +1,9 @@
 //! How tasks are summarised for `list`, `show` and `status` (text and JSON).
-use super::Context;
-use crate::layout::State;
+use crate::clock::Timestamp;
+use crate::queue::State;
 use crate::queue::{self, Entry, Record};
 use crate::task::{self, Task};
-use crate::timestamp::Timestamp;
+use crate::workspace::Workspace;
 use serde::Serialize;
 use std::fs;
 
@@ -38,7 +38,7 @@ pub struct TaskView {
 }
 
 impl TaskView {
-    fn from_task(ctx: &Context, entry: &Entry, task: Task, agent: Option<String>) -> TaskView {
+    fn from_task(ctx: &Workspace, entry: &Entry, task: Task, agent: Option<String>) -> TaskView {
         TaskView {
             id: entry.id.clone(),
             state: entry.state,
@@ -58,7 +58,7 @@ impl TaskView {
         }
     }
 
-    fn unreadable(ctx: &Context, entry: &Entry, reason: String) -> TaskView {
+    fn unreadable(ctx: &Workspace, entry: &Entry, reason: String) -> TaskView {
         TaskView {
             id: entry.id.clone(),
             state: entry.state,
@@ -85,7 +85,7 @@ impl TaskView {
 }
 
 /// The todo/ queue in dispatch order, then the files that cannot run.
-pub fn todo_views(ctx: &Context) -> std::io::Result<Vec<TaskView>> {
+pub fn todo_views(ctx: &Workspace) -> std::io::Result<Vec<TaskView>> {
     let ins = queue::inspect_todo(&ctx.tree)?;
     let mut out: Vec<TaskView> = ins
         .ready
@@ -101,7 +101,7 @@ pub fn todo_views(ctx: &Context) -> std::io::Result<Vec<TaskView>> {
 }
 
 /// A task in doing/, done/ or failed/ with its record and reason.
-pub fn settled_view(ctx: &Context, entry: &Entry) -> TaskView {
+pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
     let record = queue::read_record(&entry.record_path()).ok().flatten();
     let reason = fs::read_to_string(entry.reason_path())
         .ok()
@@ -124,7 +124,7 @@ pub fn settled_view(ctx: &Context, entry: &Entry) -> TaskView {
 }
 
 /// The tasks in one state, in the order `list` shows them.
-pub fn views(ctx: &Context, state: State) -> std::io::Result<Vec<TaskView>> {
+pub fn views(ctx: &Workspace, state: State) -> std::io::Result<Vec<TaskView>> {
     if state == State::Todo {
         return todo_views(ctx);
     }

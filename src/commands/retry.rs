@@ -1,0 +1,30 @@
+//! `git agentos retry`: queue a failed task again.
+use crate::error::CmdResult;
+use crate::workspace::Workspace;
+use std::path::Path;
+
+/// Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
+/// first if it was invalid). Its earlier record is kept in runs/<id>/.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The task id.
+    pub id: String,
+}
+
+pub fn run(dir: &Path, args: Args) -> CmdResult {
+    let ws = Workspace::discover(dir)?;
+    let entry = ws.find_task(&args.id)?;
+    let reason = crate::queue::retry(&ws.tree, &entry)?;
+    let mut event = crate::friction::Event::new(
+        "retry",
+        "",
+        &format!(
+            "queued again after: {}",
+            reason.lines().next().unwrap_or("(no reason)")
+        ),
+    );
+    event.task = Some(entry.id.clone());
+    crate::friction::note(&ws.tree, event);
+    println!("queued again: {}", entry.id);
+    Ok(())
+}

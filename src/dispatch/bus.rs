@@ -1,0 +1,37 @@
+//! The dispatcher's one channel: signals, file-system events, and the reports of
+//! worker threads. Everything the dispatcher waits for between tasks arrives
+//! here, so it waits in one place, with a deadline, and never polls.
+use super::worker::Finished;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// One thing that happened.
+#[derive(Debug)]
+pub enum Msg {
+    /// SIGINT or SIGTERM reached the dispatcher.
+    Signal(i32),
+    /// Something changed in todo/.
+    QueueChanged,
+    /// A worker thread (`--jobs N`) is through with the task `id`.
+    WorkerDone {
+        id: String,
+        result: Result<Finished, String>,
+    },
+}
+
+pub struct Bus {
+    pub tx: Sender<Msg>,
+    pub rx: Receiver<Msg>,
+}
+
+impl Bus {
+    pub fn new() -> Bus {
+        let (tx, rx) = channel();
+        Bus { tx, rx }
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus::new()
+    }
+}

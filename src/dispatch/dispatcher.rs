@@ -1,0 +1,248 @@
+//! The dispatcher's state under the lock: the bus it waits on, the tasks it
+//! claims (after checking their agent can start at all), the invalid files it
+//! moves to failed/, and the summary of what it did.
+use super::bus::{Bus, Msg};
+use super::error::DispatchError;
+use super::signals::Signals;
+use super::wait::Grace;
+use super::worker::{Finished, Worker};
+use crate::agent;
+use crate::agent::runner::{AgentMsg, ProcessLauncher};
+use crate::forge::LazyForge;
+use crate::path_error::PathError;
+use crate::pipeline::Settings;
+use crate::progress::Progress;
+use crate::queue::{self, Entry, Ready, Record, State};
+use crate::workspace::Workspace;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What `run`, `watch` and `demo` ask of the dispatcher.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Process one task, then exit.
+    pub once: bool,
+    /// Keep each task's worktree after it finishes.
+    pub keep: bool,
+    /// Do not open pull requests.
+    pub no_pr: bool,
+    /// Wait for new work instead of exiting when the queue is empty.
+    pub watch: bool,
+    /// The agent command for every task (else `AGENTOS_AGENT_CMD`, agent.toml, `claude`).
+    pub agent_command: Option<String>,
+    /// How many tasks may run at once (never two whose targets may overlap); 0 or 1: one.
+    pub jobs: usize,
+}
+
+/// What a dispatcher run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    /// Stopped by this signal.
+    pub interrupted: Option<i32>,
+}
+
+pub struct Dispatcher<'a> {
+    pub ws: &'a Workspace,
+    pub opts: Options,
+    pub bus: Bus,
+    pub signals: Signals,
+    pub agent_override: Option<String>,
+    pub settings: Arc<Settings>,
+    pub forge: Arc<LazyForge>,
+    pub progress: Progress,
+    pub summary: Summary,
+    /// When a young invalid file should be looked at again.
+    pub recheck: Option<Instant>,
+    grace: Grace,
+    /// Runs tasks in this thread (always for resumes; for everything with one job).
+    pub inline: Worker,
+}
+
+impl<'a> Dispatcher<'a> {
+    pub fn new(ws: &'a Workspace, opts: Options, signals: Signals) -> Result<Self, DispatchError> {
+        let bus = Bus::new();
+        let tx = bus.tx.clone();
+        signals.subscribe(move |sig| tx.send(Msg::Signal(sig)).is_ok());
+        let agent_override = opts
+            .agent_command
+            .clone()
+            .or_else(|| std::env::var("AGENTOS_AGENT_CMD").ok())
+            .filter(|s| !s.trim().is_empty());
+        let settings = Arc::new(Settings {
+            keep: opts.keep,
+            no_pr: opts.no_pr,
+            forge_env: crate::forge::ForgeEnv::from_env(),
+        });
+        let forge = Arc::new(LazyForge::new());
+        let inline = new_worker(
+            &ws.tree.repo_root,
+            &signals,
+            settings.clone(),
+            forge.clone(),
+            Progress::new(),
+            agent_override.clone(),
+        )?;
+        Ok(Dispatcher {
+            ws,
+            opts,
+            bus,
+            signals,
+            agent_override,
+            settings,
+            forge,
+            progress: Progress::new(),
+            summary: Summary::default(),
+            recheck: None,
+            grace: Grace::default(),
+            inline,
+        })
+    }
+
+    /// The runnable tasks in dispatch order. Invalid files are moved to failed/ on
+    /// the way (young ones get a moment, in case they are still being written).
+    pub fn scan(&mut self) -> Result<Vec<Ready>, DispatchError> {
+        let tree = self.ws.tree.clone();
+        let todo = tree.state_dir(State::Todo);
+        let inspection = queue::inspect_todo(&tree).map_err(PathError::at("read", &todo))?;
+        let now = Instant::now();
+        let mut wait: Option<Duration> = None;
+        for (entry, err) in &inspection.invalid {
+            if let Some(left) = self.grace.remaining(&entry.path, now) {
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+                continue;
+            }
+            let reason = err.to_string();
+            match queue::reject(&tree, entry, &reason) {
+                Ok(moved) => {
+                    self.progress
+                        .line(&format!("rejected {}: {reason}", self.ws.rel(&entry.path)));
+                    tracing::warn!(file = %entry.path.display(), %reason, "rejected");
+                    self.summary.failed.push((moved.id, reason));
+                }
+                Err(e) => self.progress.line(&format!(
+                    "cannot move {} to failed/: {e}",
+                    entry.path.display()
+                )),
+            }
+        }
+        let waiting: Vec<&std::path::Path> = inspection
+            .invalid
+            .iter()
+            .map(|(e, _)| e.path.as_path())
+            .collect();
+        self.grace.keep_only(&waiting);
+        self.recheck = wait.map(|w| now + w + Duration::from_millis(50));
+        Ok(inspection.ready)
+    }
+
+    /// Block until the queue may have changed, a signal arrives, or `timeout`
+    /// (shortened to the next recheck of a young file) passes. True when
+    /// something happened.
+    pub fn wait_for_work(&mut self, timeout: Duration) -> bool {
+        let mut timeout = timeout;
+        if let Some(at) = self.recheck.take() {
+            timeout = timeout.min(at.saturating_duration_since(Instant::now()));
+        }
+        match self.bus.rx.recv_timeout(timeout) {
+            Ok(Msg::Signal(sig)) => {
+                self.summary.interrupted = Some(sig);
+                true
+            }
+            Ok(_) => {
+                // Let a burst of events (a file being written) settle, then scan once.
+                while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
+                    if let Msg::Signal(sig) = msg {
+                        self.summary.interrupted = Some(sig);
+                        break;
+                    }
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// `run` found no task to start but young invalid files wait: let their grace
+    /// run out (a second at most), so they are judged before `run` says the queue
+    /// is empty. False when nothing waits.
+    pub fn settle_young_files(&mut self) -> bool {
+        let Some(at) = self.recheck else {
+            return false;
+        };
+        let timeout = at.saturating_duration_since(Instant::now());
+        self.recheck = None;
+        if let Ok(Msg::Signal(sig)) = self.bus.rx.recv_timeout(timeout) {
+            self.summary.interrupted = Some(sig);
+        }
+        true
+    }
+
+    /// Take note of a signal that arrived while no agent ran.
+    pub fn check_signals(&mut self) {
+        while let Ok(msg) = self.bus.rx.try_recv() {
+            if let Msg::Signal(sig) = msg {
+                self.summary.interrupted = Some(sig);
+            }
+        }
+    }
+
+    /// Add what a worker finished to the summary.
+    pub fn absorb(&mut self, finished: Finished) {
+        match finished {
+            Finished::Done(id) => self.summary.done.push(id),
+            Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
+            Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
+        }
+    }
+
+    /// Claim a task (after checking its agent can start at all).
+    pub fn claim(&mut self, ready: Ready) -> Result<Option<(Entry, Record)>, DispatchError> {
+        // A missing agent CLI is the environment's fault, not the task's: leave the
+        // task queued and stop (exit 3).
+        if let Ok(agent) =
+            agent::config::load(&self.ws.tree, &ready.agent, self.agent_override.as_deref())
+        {
+            if let Some(program) = agent::config::missing_program(&agent.command) {
+                return Err(DispatchError::AgentMissing {
+                    program,
+                    agent: ready.agent,
+                    id: ready.entry.id,
+                    claude: agent.is_claude,
+                });
+            }
+        }
+        let claimed = queue::claim(&self.ws.tree, &ready)
+            .map_err(PathError::at("claim", &ready.entry.path))?;
+        let Some((entry, record)) = claimed else {
+            return Ok(None);
+        };
+        tracing::info!(id = %entry.id, agent = %record.agent, "claimed");
+        crate::fault::point("after-claim");
+        self.progress
+            .line(&format!("{}: claimed (agent {})", entry.id, record.agent));
+        Ok(Some((entry, record)))
+    }
+}
+
+/// A worker with its own launcher, which hears the dispatcher's signals.
+pub fn new_worker(
+    root: &std::path::Path,
+    signals: &Signals,
+    settings: Arc<Settings>,
+    forge: Arc<LazyForge>,
+    progress: Progress,
+    agent_override: Option<String>,
+) -> Result<Worker, DispatchError> {
+    let (launcher, tx) = ProcessLauncher::new();
+    signals.subscribe(move |sig| tx.send(AgentMsg::Signal(sig)).is_ok());
+    Ok(Worker::new(
+        Workspace::discover(root)?,
+        settings,
+        forge,
+        Box::new(launcher),
+        progress,
+        agent_override,
+    ))
+}

@@ -1,0 +1,140 @@
+//! The order of work: one task at a time, or with `--jobs N` up to N at once on
+//! threads of their own, never two whose targets may overlap. Between tasks,
+//! `watch` waits for file-system events; a safety rescan backs off exponentially.
+use super::bus::Msg;
+use super::dispatcher::{new_worker, Dispatcher};
+use super::error::DispatchError;
+use crate::progress::Progress;
+use crate::queue::{Entry, Record};
+use crate::task::targets::may_overlap;
+use std::time::Duration;
+
+/// The first safety rescan of an idle `watch`; it doubles up to [`RESCAN_MAX`].
+const RESCAN_FIRST: Duration = Duration::from_secs(75);
+const RESCAN_MAX: Duration = Duration::from_secs(20 * 60);
+
+/// One task at a time until the queue is empty (or one task, or a signal).
+pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
+    let mut rescan = RESCAN_FIRST;
+    loop {
+        d.check_signals();
+        if d.summary.interrupted.is_some() {
+            return Ok(());
+        }
+        if d.opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
+            return Ok(());
+        }
+        match d.scan()?.into_iter().next() {
+            Some(ready) => {
+                rescan = RESCAN_FIRST;
+                if let Some((entry, record)) = d.claim(ready)? {
+                    let finished = d.inline.process(entry, record)?;
+                    d.absorb(finished);
+                }
+            }
+            None if d.opts.watch => rescan = next_rescan(d, rescan),
+            None if d.settle_young_files() => {}
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Wait for work; the next safety rescan interval.
+fn next_rescan(d: &mut Dispatcher, rescan: Duration) -> Duration {
+    if d.wait_for_work(rescan) {
+        RESCAN_FIRST
+    } else {
+        (rescan * 2).min(RESCAN_MAX)
+    }
+}
+
+/// `--jobs N`: up to N tasks at once, each on a thread of its own, never two
+/// whose targets may overlap.
+pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError> {
+    let mut running: Vec<(String, Vec<String>)> = Vec::new();
+    let mut started = 0usize;
+    let mut rescan = RESCAN_FIRST;
+    loop {
+        // Signals arrive in the receive below, with the workers' reports: this
+        // loop must never drain the channel elsewhere, or a report is lost.
+        let stop = d.summary.interrupted.is_some() || (d.opts.once && started > 0);
+        if !stop && running.len() < jobs {
+            for ready in d.scan()? {
+                if running.len() >= jobs || (d.opts.once && started > 0) {
+                    break;
+                }
+                let clash = running
+                    .iter()
+                    .any(|(_, targets)| may_overlap(targets, &ready.task.targets));
+                if clash {
+                    continue;
+                }
+                let targets = ready.task.targets.clone();
+                let Some((entry, record)) = d.claim(ready)? else {
+                    continue;
+                };
+                running.push((entry.id.clone(), targets));
+                started += 1;
+                spawn_worker(d, entry, record)?;
+            }
+        }
+        if running.is_empty() {
+            if stop {
+                return Ok(());
+            }
+            if !d.opts.watch {
+                if d.settle_young_files() {
+                    continue;
+                }
+                return Ok(());
+            }
+            rescan = next_rescan(d, rescan);
+            continue;
+        }
+        match d.bus.rx.recv() {
+            Ok(Msg::WorkerDone { id, result }) => {
+                running.retain(|(r, _)| *r != id);
+                match result {
+                    Ok(finished) => d.absorb(finished),
+                    Err(error) => {
+                        d.progress.line(&format!("{id}: {error}"));
+                        d.summary.failed.push((id, error));
+                    }
+                }
+            }
+            Ok(Msg::Signal(sig)) => d.summary.interrupted = Some(sig),
+            Ok(Msg::QueueChanged) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+fn spawn_worker(d: &Dispatcher, entry: Entry, record: Record) -> Result<(), DispatchError> {
+    let root = d.ws.tree.repo_root.clone();
+    let (signals, settings, forge) = (d.signals.clone(), d.settings.clone(), d.forge.clone());
+    let agent_override = d.agent_override.clone();
+    let main = d.bus.tx.clone();
+    let id = entry.id.clone();
+    std::thread::Builder::new()
+        .name(format!("task {id}"))
+        .spawn(move || {
+            // A worker that panics still reports, so the dispatcher never waits
+            // for a thread that is gone.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut worker = new_worker(
+                    &root,
+                    &signals,
+                    settings,
+                    forge,
+                    Progress::lines(),
+                    agent_override,
+                )?;
+                worker.process(entry, record)
+            }))
+            .map_err(|_| "the worker stopped unexpectedly (a bug; please report it)".to_string())
+            .and_then(|result| result.map_err(|e| e.to_string()));
+            let _ = main.send(Msg::WorkerDone { id, result });
+        })
+        .map_err(DispatchError::Thread)?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Waiting for work without polling: a file-system watcher on todo/ that wakes
+//! the dispatcher's bus, and the grace a file just dropped into todo/ gets before
+//! it is judged invalid (it may still be being written).
+use super::bus::Msg;
+use super::error::DispatchError;
+use crate::clock::Timestamp;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+/// A file in todo/ younger than this is not rejected yet.
+pub const YOUNG: Duration = Duration::from_secs(1);
+
+/// A notify watcher on todo/ that wakes the bus.
+pub fn watch_todo(
+    todo: &Path,
+    tx: Sender<Msg>,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // Only changes can bring work. Access events (our own scans open the
+        // folder) would otherwise wake us in a loop.
+        let relevant = match event {
+            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+            Err(_) => true, // e.g. the kernel's queue overflowed: rescan
+        };
+        if relevant {
+            let _ = tx.send(Msg::QueueChanged);
+        }
+    })
+    .map_err(|e| DispatchError::Watch {
+        what: "the queue".into(),
+        message: e.to_string(),
+    })?;
+    watcher
+        .watch(todo, notify::RecursiveMode::Recursive)
+        .map_err(|e| DispatchError::Watch {
+            what: todo.display().to_string(),
+            message: e.to_string(),
+        })?;
+    Ok(watcher)
+}
+
+/// The grace of young invalid files. A file is young while the clock (which
+/// `AGENTOS_NOW` may pin) says it was modified less than [`YOUNG`] ago, and at
+/// most for [`YOUNG`] of real time after the dispatcher first saw it, so a
+/// pinned clock can never make it wait for ever.
+#[derive(Default)]
+pub struct Grace {
+    first_seen: HashMap<PathBuf, Instant>,
+}
+
+impl Grace {
+    /// How much longer `path` is young, or None when it may be judged now.
+    pub fn remaining(&mut self, path: &Path, now: Instant) -> Option<Duration> {
+        let modified = std::fs::symlink_metadata(path)
+            .and_then(|m| m.modified())
+            .ok()?;
+        // A modification time in the future counts as old, as it always has.
+        let age = crate::clock::now().since(Timestamp::from_system_time(modified))?;
+        let by_clock = YOUNG.checked_sub(age).filter(|d| !d.is_zero())?;
+        let first = *self.first_seen.entry(path.to_path_buf()).or_insert(now);
+        let by_real_time = YOUNG.checked_sub(now.duration_since(first))?;
+        Some(by_clock.min(by_real_time))
+    }
+
+    /// Forget the files that are no longer waiting.
+    pub fn keep_only(&mut self, paths: &[&Path]) {
+        self.first_seen.retain(|p, _| paths.contains(&p.as_path()));
+    }
+}

@@ -1,0 +1,186 @@
+//! The friction log, `.agentos/friction.jsonl`: one JSON line per thing that went
+//! wrong or cost time (a failed verification, an agent error, a timeout, a retry, a
+//! resume after a crash, a hook error, a GitHub retry, a long silence), appended
+//! whole and durably. `git agentos friction` reads it back and turns what recurs
+//! into tasks: report.rs summarises it, enqueue.rs turns what recurs into tasks.
+pub mod enqueue;
+pub mod report;
+
+use crate::clock::Timestamp;
+use crate::queue::Tree;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    pub time: Timestamp,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+impl Event {
+    pub fn new(kind: &str, step: &str, message: &str) -> Event {
+        Event {
+            time: Timestamp::now(),
+            kind: kind.to_string(),
+            task: None,
+            step: (!step.is_empty()).then(|| step.to_string()),
+            message: crate::forge::redact(message),
+            attempt: None,
+        }
+    }
+
+    pub fn task(mut self, id: &str, attempt: u32) -> Event {
+        self.task = Some(id.to_string());
+        self.attempt = Some(attempt);
+        self
+    }
+}
+
+pub fn path(tree: &Tree) -> PathBuf {
+    tree.dir.join("friction.jsonl")
+}
+
+/// Append one event. The line is written by a single `write` on a file opened for
+/// appending, under an exclusive lock, then synced: concurrent writers (threads or
+/// processes) never interleave or lose a line.
+pub fn record(tree: &Tree, event: &Event) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+    line.push('\n');
+    std::fs::create_dir_all(&tree.dir)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path(tree))?;
+    file.lock()?;
+    // A line torn by a crash mid-write must not swallow this one.
+    let len = file.metadata()?.len();
+    if len > 0 {
+        use std::os::unix::fs::FileExt;
+        let mut last = [0u8; 1];
+        file.read_exact_at(&mut last, len - 1)?;
+        if last[0] != b'\n' {
+            line.insert(0, '\n');
+        }
+    }
+    file.write_all(line.as_bytes())?;
+    file.sync_data()?;
+    file.unlock()
+}
+
+/// Record, and warn (through the log) if the log cannot be written: never fatal.
+pub fn note(tree: &Tree, event: Event) {
+    if let Err(e) = record(tree, &event) {
+        tracing::warn!(
+            "cannot append to {}: {e} ({}: {})",
+            path(tree).display(),
+            event.kind,
+            event.message
+        );
+    }
+}
+
+/// Every event in the log, and how many lines did not parse (a torn or hand-edited
+/// line is skipped, never fatal).
+pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
+    let text = match std::fs::read_to_string(path(tree)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    let mut events = Vec::new();
+    let mut bad = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(line) {
+            Ok(e) => events.push(e),
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((events, bad))
+}
+
+/// The kind of friction a task failure is, from the step it failed in and its
+/// reason.
+pub fn classify_failure(step: &str, reason: &str) -> &'static str {
+    let r = reason.to_lowercase();
+    if r.starts_with("cancelled") {
+        "cancelled"
+    } else if r.starts_with("gave up after") {
+        "crash-loop"
+    } else if r.contains("never started") {
+        "handoff-failed"
+    } else if r.contains("timed out") {
+        "timeout"
+    } else if step == "agent" {
+        "agent-error"
+    } else if r.contains("made no change") {
+        "no-change"
+    } else if step == "verify" || r.starts_with("verify") {
+        "verify-failed"
+    } else if step == "publish" || r.starts_with("push") || r.starts_with("publish") {
+        "publish-failed"
+    } else if step == "preflight" || r.starts_with("preflight") {
+        "preflight-failed"
+    } else {
+        "task-error"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_classified() {
+        assert_eq!(
+            classify_failure("agent", "agent never started: no system/init"),
+            "handoff-failed"
+        );
+        assert_eq!(
+            classify_failure("agent", "agent timed out after 30m"),
+            "timeout"
+        );
+        assert_eq!(
+            classify_failure("agent", "the agent exited with code 1"),
+            "agent-error"
+        );
+        assert_eq!(
+            classify_failure("verify", "changed src/x.rs outside targets"),
+            "verify-failed"
+        );
+        assert_eq!(
+            classify_failure("commit", "the agent made no change: …"),
+            "no-change"
+        );
+        assert_eq!(
+            classify_failure("publish", "push: rejected"),
+            "publish-failed"
+        );
+    }
+
+    #[test]
+    fn torn_lines_are_skipped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tree = Tree::new(dir.path());
+        record(&tree, &Event::new("retry", "", "by hand").task("t", 2)).expect("record");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path(&tree))
+            .expect("open");
+        f.write_all(b"{\"time\": tor").expect("write");
+        record(&tree, &Event::new("resume", "agent", "after a crash")).expect("record");
+        let (events, bad) = read(&tree).expect("read");
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].kind, "resume");
+        assert_eq!(events[0].task.as_deref(), Some("t"));
+        assert_eq!(bad, 1);
+    }
+}

@@ -1,0 +1,70 @@
+//! What can go wrong between git agentos and git: each case with what it names,
+//! so the command boundary can add the hint once.
+use crate::path_error::PathError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("`{}` is not inside a git repository ({message})", start.display())]
+    NotARepository { start: PathBuf, message: String },
+    #[error("cannot open the main repository of worktree `{}`: {message}", start.display())]
+    MainRepository { start: PathBuf, message: String },
+    #[error("cannot open `{}`: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error("`{}` is a bare repository", path.display())]
+    Bare { path: PathBuf },
+    #[error("HEAD does not point at a commit: {message}")]
+    NoHead { message: String },
+    #[error("base `{rev}` does not name a commit here: {message}")]
+    UnknownRevision { rev: String, message: String },
+    #[error("base `{rev}` is not a commit: {message}")]
+    NotACommit { rev: String, message: String },
+    #[error("`{sha}` is not a commit id: {message}")]
+    BadCommitId { sha: String, message: String },
+    /// A libgit2 call failed.
+    #[error("git: cannot {action}: {message}")]
+    Library { action: String, message: String },
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    #[error("git {args} failed: {stderr}")]
+    Command { args: String, stderr: String },
+    #[error("the worktree path {} is not UTF-8", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("the recycled worktree {} is at {head} instead of {base}", path.display())]
+    Recycled {
+        path: PathBuf,
+        head: String,
+        base: String,
+    },
+    #[error("the worktree's branch is gone (deleted while the agent worked?): {message}; nothing was committed")]
+    BranchGone { message: String },
+    #[error("the branch {branch} does not exist")]
+    NoBranch { branch: String },
+    #[error("there is no remote `{remote}`: {message}")]
+    NoRemote { remote: String, message: String },
+    #[error("git push to `{remote}` failed: {message}")]
+    Push { remote: String, message: String },
+    #[error("the remote `{remote}` rejected the push: {reason}")]
+    PushRejected { remote: String, reason: String },
+    #[error("cannot read back `{remote}` after the push: {message}")]
+    ReadBack { remote: String, message: String },
+    #[error("after the push, `{remote}` has {branch} at {found}, not {local}")]
+    PushedElsewhere {
+        remote: String,
+        branch: String,
+        found: String,
+        local: String,
+    },
+    #[error("after the push, `{remote}` has no {branch}")]
+    NotPushed { remote: String, branch: String },
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+/// A libgit2 error while doing `action`.
+pub(crate) fn library(action: &str, e: &git2::Error) -> GitError {
+    GitError::Library {
+        action: action.to_string(),
+        message: e.message().to_string(),
+    }
+}

@@ -1,0 +1,147 @@
+//! The only module that imports git2 or runs the git CLI: finding the repository,
+//! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
+//! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
+//! push.rs pushes, commit_info.rs reads HEAD for the post-commit hook.
+mod commit;
+mod commit_info;
+mod diff;
+mod error;
+mod pool;
+mod push;
+pub mod run;
+mod worktree;
+
+pub use commit_info::CommitInfo;
+pub use diff::{Change, ChangeKind};
+pub use error::GitError;
+
+use error::library;
+use std::path::{Path, PathBuf};
+
+/// The repository git agentos works on: always the main working tree, even when
+/// started from a linked worktree (so every worktree shares one `.agentos/`).
+pub struct Repo {
+    /// The repository as seen from where the command started (its own HEAD).
+    repo: git2::Repository,
+    /// The main working tree's top folder.
+    root: PathBuf,
+}
+
+impl Repo {
+    /// Find the repository that contains `start`.
+    pub fn discover(start: &Path) -> Result<Repo, GitError> {
+        let found = git2::Repository::discover(start).map_err(|e| GitError::NotARepository {
+            start: start.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+        let main = if found.is_worktree() {
+            git2::Repository::open(found.commondir()).map_err(|e| GitError::MainRepository {
+                start: start.to_path_buf(),
+                message: e.message().to_string(),
+            })?
+        } else {
+            git2::Repository::open(found.path()).map_err(|e| GitError::Open {
+                path: found.path().to_path_buf(),
+                message: e.message().to_string(),
+            })?
+        };
+        let root = main
+            .workdir()
+            .ok_or_else(|| GitError::Bare {
+                path: main.path().to_path_buf(),
+            })?
+            .to_path_buf();
+        let root = root.canonicalize().unwrap_or(root);
+        let repo = found;
+        Ok(Repo { repo, root })
+    }
+
+    /// The main working tree's top folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The commit HEAD points at and the branch it is on (None when detached or unborn).
+    pub fn head(&self) -> Result<(String, Option<String>), GitError> {
+        let no_head = |e: git2::Error| GitError::NoHead {
+            message: e.message().to_string(),
+        };
+        let head = self.repo.head().map_err(no_head)?;
+        let commit = head.peel_to_commit().map_err(no_head)?;
+        let branch = if head.is_branch() {
+            head.shorthand().ok().map(str::to_string)
+        } else {
+            None
+        };
+        Ok((commit.id().to_string(), branch))
+    }
+
+    /// Resolve a revision (branch, tag, sha, `HEAD~1`…) to a commit id.
+    pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+        let object = self
+            .repo
+            .revparse_single(rev)
+            .map_err(|e| GitError::UnknownRevision {
+                rev: rev.to_string(),
+                message: e.message().to_string(),
+            })?;
+        let commit = object.peel_to_commit().map_err(|e| GitError::NotACommit {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        })?;
+        Ok(commit.id().to_string())
+    }
+
+    /// The main repository (worktrees and branches are managed from it).
+    fn main(&self) -> Result<git2::Repository, GitError> {
+        git2::Repository::open(&self.root).map_err(|e| library("open the repository", &e))
+    }
+
+    /// Where git runs this repository's hooks: `core.hooksPath` (relative to the
+    /// top folder when relative) or `.git/hooks`. True when from core.hooksPath.
+    pub fn hooks_dir(&self) -> Result<(PathBuf, bool), GitError> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|e| library("read the configuration", &e))?;
+        if let Ok(path) = config.get_path("core.hooksPath") {
+            let path = if path.is_absolute() {
+                path
+            } else {
+                self.root.join(path)
+            };
+            return Ok((path, true));
+        }
+        Ok((self.repo.commondir().join("hooks"), false))
+    }
+
+    /// The URL of a remote, if it exists.
+    pub fn remote_url(&self, name: &str) -> Option<String> {
+        let main = self.main().ok()?;
+        let remote = main.find_remote(name).ok()?;
+        remote.url().ok().map(str::to_string)
+    }
+
+    /// True when `name` is a local branch.
+    pub fn is_local_branch(&self, name: &str) -> bool {
+        self.repo.find_branch(name, git2::BranchType::Local).is_ok()
+    }
+}
+
+/// The branch a task's work goes on.
+pub fn task_branch(id: &str) -> String {
+    format!("agentos/{id}")
+}
+
+fn utf8(path: &Path) -> Result<&str, GitError> {
+    path.to_str().ok_or_else(|| GitError::NotUtf8 {
+        path: path.to_path_buf(),
+    })
+}
+
+fn oid(sha: &str) -> Result<git2::Oid, GitError> {
+    git2::Oid::from_str(sha).map_err(|e| GitError::BadCommitId {
+        sha: sha.to_string(),
+        message: e.message().to_string(),
+    })
+}

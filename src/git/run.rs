@@ -1,0 +1,54 @@
+//! The one place the git CLI is spawned: in a given folder, with stdin closed and
+//! every GIT_* variable of the caller cleared (a hook runs with GIT_DIR set, which
+//! would point git at the wrong repository).
+use super::{utf8, GitError, Repo};
+use std::path::Path;
+use std::process::Command;
+
+/// The variables git sets for hooks and that must not leak into git or
+/// git agentos processes started from one.
+pub const GIT_ENV: [&str; 5] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+];
+
+/// Remove [`GIT_ENV`] from a command's environment.
+pub fn clear_git_env(cmd: &mut Command) -> &mut Command {
+    for var in GIT_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Run `git ARGS` in `dir`; its stdout, or an error with its stderr.
+pub fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null());
+    let out = clear_git_env(&mut cmd).output().map_err(GitError::Spawn)?;
+    if !out.status.success() {
+        return Err(GitError::Command {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Repo {
+    /// The git CLI in another working tree (a task's worktree).
+    pub(super) fn git_cli_in(&self, dir: &Path, args: &[&str]) -> Result<String, GitError> {
+        let mut full = vec!["-C", utf8(dir)?];
+        full.extend_from_slice(args);
+        self.git_cli(&full)
+    }
+
+    /// The git CLI in the main working tree. Returns stdout.
+    pub(super) fn git_cli(&self, args: &[&str]) -> Result<String, GitError> {
+        git(&self.root, args)
+    }
+}

@@ -1,0 +1,125 @@
+//! Triggers, `.agentos/triggers/<name>.toml`: path globs over a commit's changed
+//! files and the task template they start.
+use super::templates;
+use crate::git::CommitInfo;
+use crate::queue::Tree;
+use crate::task::Task;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// A trigger file that cannot be read or does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct TriggerError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// `.agentos/triggers/<name>.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Globs over the commit's changed paths; any match fires the trigger.
+    pub paths: Vec<String>,
+    /// The task template (built-in or .agentos/templates/<name>.md).
+    pub template: String,
+    /// The task's targets.
+    pub targets: Vec<String>,
+    /// The `{{title}}` given to the template; may use `{{subject}}` and `{{commit}}`.
+    pub title: Option<String>,
+    pub agent: Option<String>,
+    pub priority: Option<i64>,
+}
+
+/// Read every trigger; a broken one is an error naming its file.
+pub fn load_triggers(tree: &Tree) -> Vec<Result<(String, Trigger), TriggerError>> {
+    let dir = tree.dir.join("triggers");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    let message = e.to_string();
+                    return Err(TriggerError { path, message });
+                }
+            };
+            let trigger: Trigger = toml::from_str(&text).map_err(|e| TriggerError {
+                message: format!(
+                    "{} (fields: paths, template, targets, title, agent, priority)",
+                    e.message().trim()
+                ),
+                path: path.clone(),
+            })?;
+            Ok((name, trigger))
+        })
+        .collect()
+}
+
+pub(super) fn trigger_task(
+    tree: &Tree,
+    name: &str,
+    trigger: &Trigger,
+    commit: &CommitInfo,
+) -> Option<Result<Task, String>> {
+    let set = match crate::task::targets::glob_set(&trigger.paths) {
+        Ok(set) => set,
+        Err(e) => {
+            return Some(Err(format!(
+                "{}/triggers/{name}.toml: field `paths`: {e}",
+                tree.dir.display()
+            )))
+        }
+    };
+    let matched: Vec<&String> = commit.files.iter().filter(|f| set.is_match(f)).collect();
+    if matched.is_empty() {
+        return None;
+    }
+    let files: String = matched.iter().map(|f| format!("- {f}\n")).collect();
+    let short = &commit.sha[..commit.sha.len().min(12)];
+    let title = trigger
+        .title
+        .clone()
+        .unwrap_or_else(|| "{{subject}}".to_string())
+        .replace("{{subject}}", &commit.subject)
+        .replace("{{commit}}", short);
+    let body = format!(
+        "Commit {} (\"{}\") changed files that trigger `{name}` watches:\n{files}",
+        commit.sha, commit.subject
+    );
+    let targets = trigger.targets.join(", ");
+    let vars = [
+        ("title", title.as_str()),
+        ("body", body.as_str()),
+        ("commit", commit.sha.as_str()),
+        ("subject", commit.subject.as_str()),
+        ("files", files.as_str()),
+        ("targets", targets.as_str()),
+    ];
+    let rendered = templates::load(tree, &trigger.template)
+        .and_then(|text| templates::render(&text, &trigger.template, &vars))
+        .map_err(|e| format!("{}/triggers/{name}.toml: {e}", tree.dir.display()));
+    Some(rendered.map(|mut task| {
+        task.targets = trigger.targets.clone();
+        if trigger.agent.is_some() {
+            task.agent = trigger.agent.clone();
+        }
+        if let Some(p) = trigger.priority {
+            task.priority = p;
+        }
+        task
+    }))
+}

@@ -1,0 +1,34 @@
+//! The commit step: what the agent left uncommitted is committed on the task
+//! branch; a branch identical to its base fails the task.
+use super::{StepOutcome, TaskRun};
+use crate::queue::QueueError;
+
+pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
+    let base = match run.base() {
+        Ok(base) => base,
+        Err(failed) => return Ok(failed),
+    };
+    if !run.worktree.is_dir() {
+        return Ok(StepOutcome::Failed(format!(
+            "the worktree {} disappeared before the commit",
+            run.worktree.display()
+        )));
+    }
+    let id = &run.entry.id;
+    let message = format!("{}\n\nAgentos-Task: {id}\n", run.task.title);
+    if let Err(e) = run.ws.repo.commit_all(&run.worktree, &message) {
+        return Ok(StepOutcome::Failed(format!("commit: {e}")));
+    }
+    crate::fault::point("mid-commit");
+    match run.ws.repo.branch_differs_from(id, &base) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(StepOutcome::Failed(
+                "the agent made no change: the branch is identical to its base".into(),
+            ))
+        }
+        Err(e) => return Ok(StepOutcome::Failed(format!("commit: {e}"))),
+    }
+    run.record.commit = run.ws.repo.branch_commit(id);
+    Ok(StepOutcome::Done)
+}

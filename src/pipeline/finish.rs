@@ -1,0 +1,135 @@
+//! The last move of a claimed task: to done/ (the task file with a result section
+//! appended: branch, commit, push, pull request, the agent's outcome and summary)
+//! or to failed/ (the file untouched, the reason beside it). The worktree is
+//! recycled unless it is kept for inspection.
+use super::{StepOutcome, TaskRun};
+use crate::clock::Timestamp;
+use crate::friction;
+use crate::git::task_branch;
+use crate::path_error::PathError;
+use crate::progress::Progress;
+use crate::queue::{self, Entry, QueueError, Record, State, Step};
+use crate::workspace::Workspace;
+
+/// The finish step: the task moves to done/.
+pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
+    run.record.mark(Step::Finish);
+    run.record.finished_at = Some(Timestamp::now());
+    let original =
+        std::fs::read_to_string(&run.entry.path).map_err(PathError::at("read", &run.entry.path))?;
+    let text = format!("{original}{}", result_section(&run.record));
+    queue::finish(
+        &run.ws.tree,
+        &run.entry,
+        &run.record,
+        State::Done,
+        Some(&text),
+    )
+    .map_err(|e| finish_error(run.ws, &run.entry, State::Done, e))?;
+    if !run.settings.keep {
+        retire(run.ws, &run.worktree);
+    }
+    let branch = run
+        .record
+        .branch
+        .clone()
+        .unwrap_or_else(|| task_branch(&run.entry.id));
+    run.say(&format!("done → {branch}"));
+    tracing::info!(%branch, "done");
+    Ok(StepOutcome::Done)
+}
+
+/// Fail a claimed task: to failed/ with its reason, the file unchanged, and the
+/// failure in the friction log (its kind from the step it failed in).
+pub fn fail(
+    ws: &Workspace,
+    entry: &Entry,
+    mut record: Record,
+    reason: &str,
+    keep: bool,
+    progress: &Progress,
+) -> Result<(), QueueError> {
+    let step = record.first_pending().name();
+    friction::note(
+        &ws.tree,
+        friction::Event::new(friction::classify_failure(step, reason), step, reason)
+            .task(&entry.id, record.attempt),
+    );
+    record.reason = Some(reason.to_string());
+    record.finished_at = Some(Timestamp::now());
+    queue::finish(&ws.tree, entry, &record, State::Failed, None)
+        .map_err(|e| finish_error(ws, entry, State::Failed, e))?;
+    if !keep {
+        retire(ws, &ws.tree.worktrees_dir().join(&entry.id));
+    }
+    progress.line(&format!("{}: failed: {reason}", entry.id));
+    tracing::warn!(step, reason, "failed");
+    Ok(())
+}
+
+/// Recycle the worktree (or remove it); a worktree that cannot be is pruned by
+/// `clean` later, so this never fails the task.
+fn retire(ws: &Workspace, worktree: &std::path::Path) {
+    if let Err(e) = ws.repo.retire_worktree(worktree) {
+        tracing::warn!("cannot retire the worktree {}: {e}", worktree.display());
+    }
+}
+
+/// A task that cannot be moved to its final folder stays, journalled, in doing/:
+/// the error names the folder (the hint, that the next run finishes it).
+fn finish_error(ws: &Workspace, entry: &Entry, to: State, source: std::io::Error) -> QueueError {
+    let dir = ws.tree.state_dir(to);
+    QueueError::Finish {
+        id: entry.id.clone(),
+        rel: ws.rel(&dir).into_owned(),
+        dir,
+        source,
+    }
+}
+
+/// The section appended to a finished task's file in done/.
+fn result_section(record: &Record) -> String {
+    let mut out = String::from("\n---\n\n## Result (git agentos)\n\n");
+    if let Some(branch) = &record.branch {
+        out.push_str(&format!("- branch: `{branch}`\n"));
+    }
+    if let Some(commit) = &record.commit {
+        out.push_str(&format!("- commit: `{commit}`\n"));
+    }
+    if let Some(base) = &record.base_commit {
+        out.push_str(&format!("- base: `{base}`\n"));
+    }
+    if let (Some(remote), Some(commit)) = (&record.pushed_to, &record.pushed_commit) {
+        out.push_str(&format!("- pushed: `{commit}` to `{remote}`\n"));
+    }
+    if let Some(url) = &record.pr_url {
+        out.push_str(&format!("- pull request: {url}\n"));
+    }
+    if let Some(note) = &record.published_note {
+        out.push_str(&format!("- output: {note}\n"));
+    }
+    out.push_str(&format!(
+        "- agent: {} (attempt {})\n",
+        record.agent, record.attempt
+    ));
+    if let Some(result) = &record.agent_result {
+        out.push_str(&format!("- outcome: {}\n", result.describe()));
+        if let Some(session) = &result.session_id {
+            out.push_str(&format!("- session: `{session}`\n"));
+        }
+    }
+    if let Some(at) = record.finished_at {
+        out.push_str(&format!("- finished: {at}\n"));
+    }
+    if let Some(summary) = record
+        .agent_result
+        .as_ref()
+        .and_then(|r| r.summary.as_deref())
+    {
+        out.push('\n');
+        for line in summary.lines() {
+            out.push_str(&format!("> {line}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,412 @@
+//! The verifier: did the change land where the task said it would? Checks intent,
+//! not well-formedness, and writes a Markdown report (the future PR body).
+//!
+//! (a) the change is not empty; (b) it touches only paths the targets cover;
+//! (c) it touches every plain-path target, unless `require_all = false`;
+//! (d) nothing was written outside the worktree (the agent's own write calls and
+//! the writes Claude Code denied it; symlinks pointing out of the repository);
+//! (e) every `verify` command passes in the worktree (command.rs).
+//!
+//! report.rs writes the result as Markdown.
+mod command;
+mod report;
+
+pub use command::VERIFY_TIMEOUT;
+pub use report::{coloured, markdown, DIFF_CAP};
+
+use super::{StepOutcome, TaskRun};
+use crate::git::{Change, ChangeKind, GitError, Repo};
+use crate::path_error::PathError;
+use crate::queue::{Denial, QueueError, Record};
+use crate::task::targets::Targets;
+use crate::task::Task;
+use serde::Serialize;
+use std::path::{Component, Path, PathBuf};
+
+/// Why a change could not be checked at all (a rejected change is a [`Report`]).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("`{id}` has no base commit recorded: it never got past preflight")]
+    NoBase { id: String },
+    #[error("{0}")]
+    Targets(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+/// What the verifier looks at.
+pub struct Input<'a> {
+    pub repo: &'a Repo,
+    pub id: &'a str,
+    pub task: &'a Task,
+    pub base: &'a str,
+    pub worktree: &'a Path,
+    /// Files the agent's tools wrote, as it named them.
+    pub agent_writes: &'a [String],
+    /// Tool calls Claude Code refused.
+    pub denials: &'a [Denial],
+    /// Where verify command logs go.
+    pub log_dir: &'a Path,
+}
+
+/// One rule's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub name: &'static str,
+    pub passed: bool,
+    /// Why it failed (or a short note when it passed), one line per problem.
+    pub details: Vec<String>,
+}
+
+/// A verify command's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandOutcome {
+    pub command: String,
+    pub passed: bool,
+    pub status: String,
+    /// The last lines of its output.
+    pub tail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub passed: bool,
+    pub rules: Vec<Rule>,
+    pub targets: Vec<String>,
+    pub touched: Vec<(String, String)>,
+    pub commands: Vec<CommandOutcome>,
+    #[serde(skip)]
+    pub diff: String,
+}
+
+impl Report {
+    /// The failing rules' details, for the task's reason.
+    pub fn reason(&self) -> String {
+        let problems: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| !r.passed)
+            .flat_map(|r| r.details.clone())
+            .collect();
+        format!("verification rejected the change: {}", problems.join("; "))
+    }
+}
+
+/// Verify a task as its record describes it: its base commit, the files its agent
+/// wrote and the writes it was denied.
+pub fn verify_task(
+    repo: &Repo,
+    id: &str,
+    task: &Task,
+    record: &Record,
+    worktree: &Path,
+    log_dir: &Path,
+) -> Result<Report, VerifyError> {
+    let base = record
+        .base_commit
+        .as_deref()
+        .ok_or_else(|| VerifyError::NoBase { id: id.to_string() })?;
+    let denials = record
+        .agent_result
+        .as_ref()
+        .map(|r| r.permission_denials.clone())
+        .unwrap_or_default();
+    verify(&Input {
+        repo,
+        id,
+        task,
+        base,
+        worktree,
+        agent_writes: &record.agent_writes,
+        denials: &denials,
+        log_dir,
+    })
+}
+
+/// Check a task's change. Errors only when the change cannot be read at all.
+pub fn verify(input: &Input) -> Result<Report, VerifyError> {
+    let changes = input.repo.changes(input.id, input.base, input.worktree)?;
+    let targets = Targets::new(&input.task.targets).map_err(VerifyError::Targets)?;
+    let mut rules = Vec::new();
+
+    // (a) not empty
+    rules.push(Rule {
+        name: "the change is not empty",
+        passed: !changes.is_empty(),
+        details: if changes.is_empty() {
+            vec!["the agent made no change".into()]
+        } else {
+            vec![format!("{} path(s) changed", changes.len())]
+        },
+    });
+
+    // (b) only the targets
+    let mut outside = Vec::new();
+    for change in &changes {
+        for path in std::iter::once(&change.path).chain(change.from.as_ref()) {
+            if !targets.covers(path) {
+                let hint = targets
+                    .closest(path)
+                    .map(|t| format!("; did you mean `{t}`?"))
+                    .unwrap_or_default();
+                outside.push(format!("`{path}` is outside the targets{hint}"));
+            }
+        }
+    }
+    rules.push(Rule {
+        name: "only the targets changed",
+        passed: outside.is_empty(),
+        details: outside,
+    });
+
+    // (c) every plain target
+    let mut missed = Vec::new();
+    if input.task.require_all != Some(false) {
+        for target in targets.plain() {
+            let touched = changes.iter().any(|c| {
+                std::iter::once(&c.path)
+                    .chain(c.from.as_ref())
+                    .any(|p| p == target || p.starts_with(&format!("{target}/")))
+            });
+            if !touched {
+                missed.push(format!("the target `{target}` was not changed (set `require_all = false` if that is fine)"));
+            }
+        }
+    }
+    rules.push(Rule {
+        name: "every plain-path target changed",
+        passed: missed.is_empty(),
+        details: missed,
+    });
+
+    // (d) nothing outside the worktree
+    let mut escaped = Vec::new();
+    let root = canonical(input.worktree);
+    let denied: Vec<&str> = input
+        .denials
+        .iter()
+        .filter_map(|d| d.path.as_deref())
+        .collect();
+    for path in input
+        .agent_writes
+        .iter()
+        .filter(|p| !denied.contains(&p.as_str()))
+    {
+        if let Some(abs) = outside_of(&root, input.worktree, path) {
+            escaped.push(format!(
+                "the agent tried to write `{abs}`, outside its worktree"
+            ));
+        }
+    }
+    for denial in input.denials {
+        if let Some(path) = &denial.path {
+            if let Some(abs) = outside_of(&root, input.worktree, path) {
+                escaped.push(format!(
+                    "the agent tried to write `{abs}`, outside its worktree ({} was denied)",
+                    denial.tool_name
+                ));
+            }
+        }
+    }
+    for change in &changes {
+        if let Some(to) = &change.symlink_to {
+            if leaves(&change.path, to) {
+                escaped.push(format!(
+                    "`{}` is a symbolic link to `{to}`, outside the repository",
+                    change.path
+                ));
+            }
+        }
+    }
+    rules.push(Rule {
+        name: "nothing written outside the worktree",
+        passed: escaped.is_empty(),
+        details: escaped,
+    });
+
+    // (e) verify commands (only worth running on a change that is otherwise right)
+    let mut commands = Vec::new();
+    let others_pass = rules.iter().all(|r| r.passed);
+    if !input.task.verify.is_empty() && input.worktree.is_dir() && others_pass {
+        for (n, command) in input.task.verify.iter().enumerate() {
+            commands.push(command::run_command(
+                command,
+                input.worktree,
+                &input.log_dir.join(format!("verify-{}.log", n + 1)),
+            ));
+        }
+    }
+    let failed: Vec<String> = commands
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("`{}` {}", c.command, c.status))
+        .collect();
+    let skipped = !input.task.verify.is_empty() && commands.is_empty();
+    rules.push(Rule {
+        name: "the verify commands pass",
+        passed: failed.is_empty(),
+        details: if skipped {
+            vec!["not run: the change already breaks a rule above".into()]
+        } else {
+            failed
+        },
+    });
+
+    let passed = rules.iter().all(|r| r.passed);
+    Ok(Report {
+        id: input.id.to_string(),
+        passed,
+        rules,
+        targets: targets.list.clone(),
+        touched: changes
+            .iter()
+            .map(|c| (describe(c), c.path.clone()))
+            .collect(),
+        commands,
+        diff: report::unified_diff(&changes),
+    })
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The absolute form of a path the agent named, when it is not inside the worktree.
+fn outside_of(root: &Path, worktree: &Path, named: &str) -> Option<String> {
+    let path = Path::new(named);
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        worktree.join(path)
+    };
+    let lexical = lexical_normalize(&abs);
+    // Resolve what exists (symlinks in the path), keep the rest as written.
+    let resolved = lexical
+        .ancestors()
+        .find_map(|a| {
+            let canonical = a.canonicalize().ok()?;
+            let rest = lexical.strip_prefix(a).unwrap_or(Path::new(""));
+            Some(if rest.as_os_str().is_empty() {
+                canonical
+            } else {
+                canonical.join(rest)
+            })
+        })
+        .unwrap_or(lexical.clone());
+    let inside = resolved.starts_with(root);
+    (!inside).then(|| resolved.display().to_string())
+}
+
+fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// True when a symlink at `at` (repository-relative) pointing to `to` leaves the
+/// repository.
+fn leaves(at: &str, to: &str) -> bool {
+    if Path::new(to).is_absolute() {
+        return true;
+    }
+    let mut depth: i64 = at.matches('/').count() as i64;
+    for part in to.split('/') {
+        match part {
+            ".." => depth -= 1,
+            "" | "." => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+fn describe(c: &Change) -> String {
+    let kind = match c.kind {
+        ChangeKind::Added => "added",
+        ChangeKind::Modified => "modified",
+        ChangeKind::Deleted => "deleted",
+        ChangeKind::Renamed => "renamed",
+        ChangeKind::TypeChanged => "type or mode changed",
+    };
+    match (&c.from, &c.symlink_to) {
+        (Some(from), _) => format!("{kind} from `{from}`"),
+        (None, Some(to)) => format!("{kind} (symlink to `{to}`)"),
+        _ => kind.to_string(),
+    }
+}
+
+/// The verify step: check the change (from the worktree, or the branch checked
+/// out again when the worktree is gone), write the report to the attempt's run
+/// folder, and fail the task when a rule is broken.
+pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
+    if !run.worktree.is_dir() {
+        if let Err(e) = run.ws.repo.worktree_at_branch(&run.entry.id, &run.worktree) {
+            return Ok(StepOutcome::Failed(format!("verify: {e}")));
+        }
+    }
+    let run_dir = run.run_dir()?;
+    let verified = verify_task(
+        &run.ws.repo,
+        &run.entry.id,
+        &run.task,
+        &run.record,
+        &run.worktree,
+        &run_dir,
+    );
+    let report = match verified {
+        Ok(report) => report,
+        Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
+    };
+    let report_path = run_dir.join("report.md");
+    crate::durable::write(&report_path, markdown(&report).as_bytes())
+        .map_err(PathError::at("write", &report_path))?;
+    run.record.report = Some(run.ws.rel(&report_path).into_owned());
+    if !report.passed {
+        return Ok(StepOutcome::Failed(report.reason()));
+    }
+    Ok(StepOutcome::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_that_leave_the_repository() {
+        assert!(leaves("link", "/etc/passwd"));
+        assert!(leaves("link", "../outside"));
+        assert!(leaves("a/link", "../../x"));
+        assert!(!leaves("a/link", "../b/file"));
+        assert!(!leaves("link", "docs/x"));
+    }
+
+    #[test]
+    fn writes_outside_the_worktree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wt = dir.path().join("wt");
+        std::fs::create_dir_all(&wt).expect("mkdir");
+        let root = canonical(&wt);
+        assert_eq!(outside_of(&root, &wt, "README.md"), None);
+        assert_eq!(
+            outside_of(&root, &wt, &wt.join("a/b.md").display().to_string()),
+            None
+        );
+        assert!(outside_of(&root, &wt, "../main/README.md").is_some());
+        assert!(outside_of(&root, &wt, "/etc/passwd").is_some());
+        // A symlink inside the worktree that points out of it does not hide a write.
+        std::os::unix::fs::symlink(dir.path(), wt.join("escape")).expect("symlink");
+        assert!(outside_of(&root, &wt, "escape/secret").is_some());
+    }
+}

@@ -1,0 +1,136 @@
+//! The verification report: Markdown with the verdict per rule, the declared and
+//! touched paths, the verify commands' output and the unified diff (`similar`).
+use super::{describe, Report};
+use crate::git::Change;
+
+/// The largest unified diff the report carries; the rest is summarised.
+pub const DIFF_CAP: usize = 200 * 1024;
+
+/// The unified diff of every change, text files only, capped at [`DIFF_CAP`].
+pub(super) fn unified_diff(changes: &[Change]) -> String {
+    let mut out = String::new();
+    let mut left_out = 0;
+    for c in changes {
+        if out.len() >= DIFF_CAP {
+            left_out += 1;
+            continue;
+        }
+        let old_name = c.from.as_deref().unwrap_or(&c.path);
+        let text = |b: &Option<Vec<u8>>| -> Option<String> {
+            match b {
+                None => Some(String::new()),
+                Some(bytes) if bytes.contains(&0) => None,
+                Some(bytes) => String::from_utf8(bytes.clone()).ok(),
+            }
+        };
+        match (text(&c.old_text), text(&c.new_text)) {
+            (Some(old), Some(new)) => {
+                let diff = similar::TextDiff::from_lines(&old, &new);
+                let body = diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{old_name}"), &format!("b/{}", c.path))
+                    .to_string();
+                if body.is_empty() {
+                    out.push_str(&format!(
+                        "--- a/{old_name}\n+++ b/{}\n({}, content unchanged)\n",
+                        c.path,
+                        describe(c)
+                    ));
+                } else {
+                    out.push_str(&body);
+                }
+            }
+            _ => out.push_str(&format!("Binary file `{}` {}\n", c.path, describe(c))),
+        }
+    }
+    if out.len() > DIFF_CAP {
+        let cut = (0..=DIFF_CAP)
+            .rev()
+            .find(|i| out.is_char_boundary(*i))
+            .unwrap_or(0);
+        out.truncate(cut);
+        out.push_str(&format!("\n… the diff was cut at {} KiB", DIFF_CAP / 1024));
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n… and {left_out} more changed file(s) not shown (the diff is capped at {} KiB)\n",
+            DIFF_CAP / 1024
+        ));
+    }
+    out
+}
+
+/// The report as Markdown.
+pub fn markdown(report: &Report) -> String {
+    let mut md = format!(
+        "# Verification of `{}`: {}\n\n| rule | verdict | detail |\n| --- | --- | --- |\n",
+        report.id,
+        if report.passed { "passed" } else { "rejected" }
+    );
+    for (letter, rule) in ["a", "b", "c", "d", "e"].iter().zip(&report.rules) {
+        let detail = rule.details.join("<br>").replace('|', "\\|");
+        md.push_str(&format!(
+            "| ({letter}) {} | {} | {detail} |\n",
+            rule.name,
+            if rule.passed {
+                "✅ passed"
+            } else {
+                "❌ failed"
+            }
+        ));
+    }
+    md.push_str("\n## Declared targets\n\n");
+    for t in &report.targets {
+        md.push_str(&format!("- `{t}`\n"));
+    }
+    md.push_str("\n## Touched paths\n\n");
+    if report.touched.is_empty() {
+        md.push_str("(none)\n");
+    }
+    for (kind, path) in &report.touched {
+        md.push_str(&format!("- `{path}`: {kind}\n"));
+    }
+    if !report.commands.is_empty() {
+        md.push_str("\n## Verify commands\n");
+        for c in &report.commands {
+            md.push_str(&format!(
+                "\n### `{}`: {}\n\n```text\n{}\n```\n",
+                c.command, c.status, c.tail
+            ));
+        }
+    }
+    md.push_str(&format!("\n## Diff\n\n```diff\n{}```\n", report.diff));
+    md
+}
+
+/// The report for a terminal: Markdown, with verdicts and diff lines in colour.
+pub fn coloured(md: &str) -> String {
+    let mut out = String::new();
+    let mut in_diff = false;
+    for line in md.lines() {
+        if line.starts_with("```diff") {
+            in_diff = true;
+        } else if line.starts_with("```") {
+            in_diff = false;
+        }
+        let colour = if in_diff && line.starts_with('+') && !line.starts_with("+++") {
+            "32"
+        } else if in_diff && line.starts_with('-') && !line.starts_with("---") {
+            "31"
+        } else if line.contains("❌") || line.contains(": rejected") {
+            "31;1"
+        } else if line.contains(": passed") {
+            "32;1"
+        } else {
+            ""
+        };
+        if colour.is_empty() {
+            out.push_str(line);
+        } else {
+            out.push_str(&format!("\x1b[{colour}m{line}\x1b[0m"));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,214 @@
+//! The claim record and step journal beside each claimed or finished task
+//! (`<id>.record.json`): who claimed it, which steps are done, what they found.
+use crate::clock::Timestamp;
+use crate::durable;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// The steps of a task's life, in order; each is journalled when it completes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Claim,
+    Preflight,
+    Worktree,
+    Agent,
+    Commit,
+    Verify,
+    Publish,
+    Finish,
+}
+
+impl Step {
+    /// Every step, in the order a task goes through them.
+    pub const ALL: [Step; 8] = [
+        Step::Claim,
+        Step::Preflight,
+        Step::Worktree,
+        Step::Agent,
+        Step::Commit,
+        Step::Verify,
+        Step::Publish,
+        Step::Finish,
+    ];
+
+    /// The step's name in the journal, messages and the friction log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Claim => "claim",
+            Step::Preflight => "preflight",
+            Step::Worktree => "worktree",
+            Step::Agent => "agent",
+            Step::Commit => "commit",
+            Step::Verify => "verify",
+            Step::Publish => "publish",
+            Step::Finish => "finish",
+        }
+    }
+
+    /// The fault point (`AGENTOS_FAULT`) right after the step is journalled.
+    pub fn fault_after(self) -> Option<&'static str> {
+        match self {
+            Step::Claim => Some("after-claim"),
+            Step::Worktree => Some("after-worktree"),
+            Step::Agent => Some("after-agent"),
+            Step::Commit => Some("after-commit"),
+            Step::Verify => Some("after-verify"),
+            Step::Preflight | Step::Publish | Step::Finish => None,
+        }
+    }
+}
+
+/// One completed step in the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDone {
+    pub step: Step,
+    pub at: Timestamp,
+    pub attempt: u32,
+}
+
+/// The claim record and journal of a task, beside its file as `<id>.record.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Record {
+    pub id: String,
+    pub agent: String,
+    /// 1 for the first attempt; a resume after a crash counts as a new attempt.
+    pub attempt: u32,
+    /// The dispatcher that holds the claim now.
+    pub pid: u32,
+    pub claimed_at: Option<Timestamp>,
+    pub steps: Vec<StepDone>,
+    /// One line per earlier attempt that did not finish, and why.
+    pub history: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
+    /// The commit the task started from (the base, resolved at preflight).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
+    /// The process group of the agent of the current attempt, once spawned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_pgid: Option<i32>,
+    /// The agent's result event: outcome, turns, cost, session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_result: Option<AgentResult>,
+    /// Files the agent's tools wrote (as the agent named them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agent_writes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The task branch's commit after the commit step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Where the branch was pushed, and the commit the remote confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_commit: Option<String>,
+    /// The pull request that carries the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
+    /// Why the task's output is its branch and not a pull request, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_note: Option<String>,
+    /// The verification report of the latest verify step (repository-relative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    /// The last attempt was stopped by a signal (a clean stop; not counted as a crash).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+impl Record {
+    pub fn has(&self, step: Step) -> bool {
+        self.steps.iter().any(|s| s.step == step)
+    }
+    pub fn mark(&mut self, step: Step) {
+        if !self.has(step) {
+            self.steps.push(StepDone {
+                step,
+                at: Timestamp::now(),
+                attempt: self.attempt,
+            });
+        }
+    }
+    /// The first step not journalled yet: where a resume starts, and the step a
+    /// task failed in.
+    pub fn first_pending(&self) -> Step {
+        Step::ALL
+            .into_iter()
+            .find(|step| !self.has(*step))
+            .unwrap_or(Step::Finish)
+    }
+
+    /// The last step completed, if any.
+    pub fn last_step(&self) -> Option<Step> {
+        self.steps.iter().map(|s| s.step).max()
+    }
+}
+
+/// Read a record; a missing one is None, an unreadable one an error.
+pub fn read_record(path: &Path) -> io::Result<Option<Record>> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Write a record durably.
+pub fn write_record(path: &Path, record: &Record) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(record).map_err(io::Error::other)?;
+    text.push('\n');
+    durable::write(path, text.as_bytes())
+}
+
+/// The `result` event, as recorded in the claim record and shown by `show`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentResult {
+    pub subtype: String,
+    pub is_error: bool,
+    pub num_turns: Option<u64>,
+    pub total_cost_usd: Option<f64>,
+    pub session_id: Option<String>,
+    /// The agent's closing summary (the `result` text).
+    pub summary: Option<String>,
+    /// Tool calls Claude Code refused (for example writes outside the worktree).
+    pub permission_denials: Vec<Denial>,
+}
+
+/// One refused tool call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Denial {
+    pub tool_name: String,
+    pub path: Option<String>,
+}
+
+impl AgentResult {
+    /// `success, 2 turns, $0.0123`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![if self.subtype.is_empty() {
+            "success".to_string()
+        } else {
+            self.subtype.clone()
+        }];
+        if let Some(turns) = self.num_turns {
+            parts.push(format!("{turns} turns"));
+        }
+        if let Some(cost) = self.total_cost_usd {
+            parts.push(format!("${cost:.4}"));
+        }
+        parts.join(", ")
+    }
+}

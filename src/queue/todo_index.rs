@@ -1,0 +1,166 @@
+//! A cache of parsed todo/ files, keyed by each file's stat data, so that `list` and
+//! `status` over thousands of queued tasks cost one `stat` per file instead of an
+//! open, read and parse.
+//!
+//! Like git's index it guards against "racy" entries: a file whose status changed
+//! within the last two seconds is never taken from the cache. The cache is only an
+//! optimisation: a missing or unreadable one is rebuilt, and nothing depends on it.
+//!
+//! Format: a version line, then one line per file, tab-separated:
+//! `name  len  ino  mtime_s  mtime_ns  ctime_s  ctime_ns  json`, where json is the
+//! parsed task without its body, or its problem. Lines are decoded only on a hit.
+use crate::task::{Problem, Task};
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// v2: tasks are stored without a `body` field.
+const HEADER: &str = "git-agentos todo index v2";
+
+/// What identifies one version of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp([i64; 6]);
+
+impl Stamp {
+    pub fn of(meta: &Metadata) -> Option<Stamp> {
+        meta.is_file().then(|| {
+            Stamp([
+                meta.len() as i64,
+                meta.ino() as i64,
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ctime(),
+                meta.ctime_nsec(),
+            ])
+        })
+    }
+
+    /// Changed so recently that a later change could share the same timestamps.
+    fn is_racy(&self, now_secs: i64) -> bool {
+        now_secs - self.0[4] < 2 || now_secs - self.0[2] < 2
+    }
+}
+
+/// What a scan found for one file, for the next version of the index.
+pub enum Keep {
+    /// Taken from the index unchanged.
+    Hit,
+    /// Parsed afresh: the line to store.
+    Fresh(String),
+    /// Not to be cached (racy, unreadable, or a name the format cannot hold).
+    Skip,
+}
+
+/// The index as read at the start of a scan.
+pub struct TodoIndex {
+    path: PathBuf,
+    raw: String,
+    /// name → (stamp, byte range of the whole line, start of its json)
+    lines: HashMap<String, (Stamp, std::ops::Range<usize>, usize)>,
+    now_secs: i64,
+}
+
+impl TodoIndex {
+    pub fn open(path: &Path) -> TodoIndex {
+        let raw = std::fs::read_to_string(path).unwrap_or_default();
+        let mut lines = HashMap::new();
+        if raw.starts_with(HEADER) {
+            let mut offset = 0;
+            for line in raw.split_inclusive('\n') {
+                let start = offset;
+                offset += line.len();
+                if let Some((name, stamp, json_at)) = parse_line(line) {
+                    lines.insert(name.to_string(), (stamp, start..offset, start + json_at));
+                }
+            }
+        }
+        // The real time, not the clock a test may pin: this guards against
+        // file-system timestamps too coarse to tell two writes apart.
+        let now_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        TodoIndex {
+            path: path.to_path_buf(),
+            raw,
+            lines,
+            now_secs,
+        }
+    }
+
+    /// The cached result for a file whose stamp still matches.
+    pub fn get(&self, name: &str, stamp: &Stamp) -> Option<Result<Task, Problem>> {
+        let (cached, range, json_at) = self.lines.get(name)?;
+        if cached != stamp || stamp.is_racy(self.now_secs) {
+            return None;
+        }
+        serde_json::from_str(self.raw[*json_at..range.end].trim_end()).ok()
+    }
+
+    /// The line to store for a freshly parsed file, or Skip.
+    pub fn fresh(&self, name: &str, stamp: Option<Stamp>, result: &Result<Task, Problem>) -> Keep {
+        let Some(stamp) = stamp else {
+            return Keep::Skip;
+        };
+        if stamp.is_racy(self.now_secs) || name.contains(['\t', '\n', '\r']) {
+            return Keep::Skip;
+        }
+        let slim = result.as_ref().map(without_body).map_err(Clone::clone);
+        match serde_json::to_string(&slim) {
+            Ok(json) => {
+                let s = stamp.0;
+                Keep::Fresh(format!(
+                    "{name}\t{}\t{}\t{}\t{}\t{}\t{}\t{json}\n",
+                    s[0], s[1], s[2], s[3], s[4], s[5]
+                ))
+            }
+            Err(_) => Keep::Skip,
+        }
+    }
+
+    /// Write the index back when it changed. `found` is every file of this scan with
+    /// what it found. Failure to write is ignored: the cache is an optimisation.
+    pub fn save<'a>(self, found: impl Iterator<Item = (&'a str, Keep)>) {
+        let found: Vec<(&str, Keep)> = found.collect();
+        let hits = found.iter().filter(|(_, k)| matches!(k, Keep::Hit)).count();
+        let changed =
+            hits != self.lines.len() || found.iter().any(|(_, k)| matches!(k, Keep::Fresh(_)));
+        if !changed {
+            return;
+        }
+        let mut out = String::with_capacity(self.raw.len().max(HEADER.len() + 1));
+        out.push_str(HEADER);
+        out.push('\n');
+        for (name, keep) in found {
+            match keep {
+                Keep::Hit => {
+                    if let Some((_, range, _)) = self.lines.get(name) {
+                        out.push_str(&self.raw[range.clone()]);
+                    }
+                }
+                Keep::Fresh(line) => out.push_str(&line),
+                Keep::Skip => {}
+            }
+        }
+        let _ = crate::durable::write_fast(&self.path, out.as_bytes());
+    }
+}
+
+fn parse_line(line: &str) -> Option<(&str, Stamp, usize)> {
+    let mut fields = line.splitn(8, '\t');
+    let name = fields.next()?;
+    let mut stamp = [0i64; 6];
+    for slot in &mut stamp {
+        *slot = fields.next()?.parse().ok()?;
+    }
+    let json = fields.next()?;
+    Some((name, Stamp(stamp), line.len() - json.len()))
+}
+
+/// A task without its body, as the index keeps it.
+pub fn without_body(task: &Task) -> Task {
+    Task {
+        body: String::new(),
+        ..task.clone()
+    }
+}

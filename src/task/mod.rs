@@ -1,0 +1,110 @@
+//! The task file: Markdown with TOML front matter between `+++` lines. [`Task`] and
+//! [`FIELDS`] are the one field list that parsing, writing and the "known fields"
+//! message share; parse.rs reads a file, write.rs writes one, validate.rs holds
+//! the rules, targets.rs what the targets cover.
+mod duration;
+mod parse;
+pub mod targets;
+mod validate;
+mod write;
+
+pub use duration::{human, parse_duration};
+pub use parse::{load, parse, read_text, read_text_with_meta};
+pub use validate::{check_id, check_target, is_slug, slugify, validate};
+pub use write::write;
+
+use crate::clock::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+/// The largest task file accepted.
+pub const MAX_TASK_BYTES: u64 = 1024 * 1024;
+
+/// Every front-matter field, in the order [`write`] writes them. The fields of
+/// [`Task`] other than `body`; a test holds the two together.
+pub const FIELDS: [&str; 12] = [
+    "title",
+    "targets",
+    "agent",
+    "base",
+    "base_branch",
+    "verify",
+    "priority",
+    "timeout",
+    "enqueued",
+    "require_all",
+    "draft",
+    "labels",
+];
+
+/// One task, as its file says it. Deserialized straight from the front matter
+/// (unknown fields are refused); the body is what follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Task {
+    pub title: String,
+    pub targets: Vec<String>,
+    pub agent: Option<String>,
+    pub base: Option<String>,
+    /// The branch HEAD was on when the task was enqueued (the pull request's base).
+    pub base_branch: Option<String>,
+    pub verify: Vec<String>,
+    pub priority: i64,
+    pub timeout: Option<String>,
+    /// When the task entered the queue; orders tasks of equal priority.
+    pub enqueued: Option<Timestamp>,
+    /// `false`: the change need not touch every plain-path target.
+    pub require_all: Option<bool>,
+    /// Open the pull request as a draft.
+    pub draft: Option<bool>,
+    /// Labels for the pull request.
+    pub labels: Vec<String>,
+    #[serde(skip)]
+    pub body: String,
+}
+
+/// What is wrong with a task, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The front-matter field at fault, if one is.
+    pub field: Option<String>,
+    /// The line in the file, when known.
+    pub line: Option<usize>,
+    pub what: String,
+    pub fix: String,
+}
+
+impl Problem {
+    pub fn new(field: Option<&str>, what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Problem {
+            field: field.map(str::to_string),
+            line: None,
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        write!(f, "{}; {}", self.what, self.fix)
+    }
+}
+
+/// A problem with a named task file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {problem}", file.display())]
+pub struct TaskFileError {
+    pub file: PathBuf,
+    pub problem: Problem,
+}
+
+#[cfg(test)]
+mod tests;
