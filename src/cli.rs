@@ -85,7 +85,7 @@ pub fn main() -> i32 {
         return commands::demo::scripted_agent();
     }
     crate::logging::init(cli.verbose);
-    if let Err(err) = crate::clock::check_env() {
+    if let Err(err) = crate::clock::check_env().map_err(CommandError::from) {
         report(&err);
         return err.kind.exit_code();
     }

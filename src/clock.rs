@@ -34,13 +34,15 @@ fn pinned() -> Option<&'static Result<Timestamp, String>> {
         .as_ref()
 }
 
+/// `AGENTOS_NOW` holds something that is not a time.
+#[derive(Debug, thiserror::Error)]
+#[error("AGENTOS_NOW `{0}` is not a date and time with an offset")]
+pub struct BadNow(pub String);
+
 /// An `AGENTOS_NOW` that is not a time is a usage error, said once at start-up.
-pub fn check_env() -> Result<(), crate::error::CommandError> {
+pub fn check_env() -> Result<(), BadNow> {
     match pinned() {
-        Some(Err(text)) => Err(crate::error::CommandError::invalid(format!(
-            "AGENTOS_NOW `{text}` is not a date and time with an offset"
-        ))
-        .hint("write it like 2026-01-31T12:00:00Z, or unset it")),
+        Some(Err(text)) => Err(BadNow(text.clone())),
         _ => Ok(()),
     }
 }

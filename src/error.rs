@@ -91,6 +91,12 @@ fn invalid(e: impl fmt::Display) -> CommandError {
     CommandError::invalid(e.to_string())
 }
 
+impl From<crate::clock::BadNow> for CommandError {
+    fn from(e: crate::clock::BadNow) -> Self {
+        invalid(e).hint("write it like 2026-01-31T12:00:00Z, or unset it")
+    }
+}
+
 impl From<PathError> for CommandError {
     fn from(e: PathError) -> Self {
         env(e)

@@ -2,6 +2,7 @@
 //! in temporary git repositories.
 mod support;
 
+mod architecture;
 mod foundation;
 mod intake;
 mod memory;

@@ -46,6 +46,29 @@ fn target_rules() {
 }
 
 #[test]
+fn control_characters_in_targets_and_ids_are_rejected_with_a_reason() {
+    let nul = check_target("a\u{0}b").expect_err("a NUL");
+    assert_eq!(nul.field.as_deref(), Some("targets"));
+    assert!(
+        nul.what
+            .contains("`a\\0b` holds a control character (U+0000)"),
+        "{nul}"
+    );
+    assert!(check_target("docs/\u{1b}[2J.md").is_err());
+    let task = parse("+++\ntitle = \"t\"\ntargets = [\"a\\u0000b\"]\n+++\n").expect("parses");
+    assert!(validate(&task).is_err(), "validation catches it in a file");
+    let id = check_id("x\u{1b}[2J").expect_err("an escape");
+    assert!(
+        id.what.contains("holds a control character (U+001B)"),
+        "{id}"
+    );
+    assert!(
+        !id.what.contains('\u{1b}'),
+        "the reason shows it, never carries it: {id}"
+    );
+}
+
+#[test]
 fn durations() {
     assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
     assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));

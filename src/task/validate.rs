@@ -11,6 +11,13 @@ pub fn is_slug(s: &str) -> bool {
         && s.len() <= 200
 }
 
+/// The first control character in `text` (C0, DEL or C1), as `U+XXXX`.
+fn control_char(text: &str) -> Option<String> {
+    text.chars()
+        .find(|c| c.is_control())
+        .map(|c| format!("U+{:04X}", c as u32))
+}
+
 /// An id made from a title: lower case, every run of other characters a single `-`.
 pub fn slugify(title: &str) -> String {
     let mut out = String::new();
@@ -39,6 +46,16 @@ pub fn slugify(title: &str) -> String {
 /// Check a target path or glob: relative, inside the repository, not into `.git`.
 pub fn check_target(target: &str) -> Result<(), Problem> {
     let field = Some("targets");
+    if let Some(c) = control_char(target) {
+        return Err(Problem::new(
+            field,
+            format!(
+                "target `{}` holds a control character ({c})",
+                target.escape_debug()
+            ),
+            "targets are paths: remove the control character (a NUL, an escape, a newline…)",
+        ));
+    }
     if target.trim().is_empty() {
         return Err(Problem::new(
             field,
@@ -172,6 +189,16 @@ pub fn check_id(id: &str) -> Result<(), Problem> {
         return Ok(());
     }
     let suggestion = slugify(id);
+    if let Some(c) = control_char(id) {
+        return Err(Problem::new(
+            None,
+            format!(
+                "the task id `{}` (the file name without `.md`) holds a control character ({c})",
+                id.escape_debug()
+            ),
+            format!("rename the file to `{suggestion}.md`: ids use lower-case letters, digits, `.`, `_` and `-`"),
+        ));
+    }
     Err(Problem::new(
         None,
         format!("the task id `{id}` (the file name without `.md`) is not a slug"),
