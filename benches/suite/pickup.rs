@@ -2,6 +2,7 @@
 //! running on a 1,000-file repository; baseline: `git worktree add` alone.
 use crate::common::{git, BIN};
 use crate::{fixtures, runs, Row};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -34,10 +35,20 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         .env("AGENTOS_AGENT_CMD", &agent)
         .current_dir(&repo)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    std::thread::sleep(Duration::from_millis(500));
+    // Ready when it says so; then keep its stderr drained.
+    let mut stderr = BufReader::new(watch.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("watching") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read") > 0,
+            "watch ended"
+        );
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     let (mut latencies, mut base) = (Vec::new(), Vec::new());
     // One task first to fill the worktree pool, as in any run after the first task.
     for i in 0..=runs() {

@@ -68,6 +68,13 @@ impl Fixture {
     }
 }
 
+/// The calls that open the task's one pull request on an empty [`FakeForge`].
+pub const OPENS_ONE: [&str; 3] = [
+    "find_open agentos/fix",
+    "create agentos/fix -> main: Fix the README",
+    "add_labels 7 docs",
+];
+
 /// An agent that fixes README.md in the worktree, or ends as it is told.
 pub struct FakeAgent {
     pub calls: Arc<AtomicUsize>,

@@ -123,7 +123,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
 mod tests {
     use crate::agent::config::AgentConfig;
     use crate::forge::{ForgeError, LazyForge, PullRef};
-    use crate::pipeline::fakes::{FakeAgent, FakeForge, Fixture};
+    use crate::pipeline::fakes::{FakeAgent, FakeForge, Fixture, OPENS_ONE};
     use crate::pipeline::{Settings, StepOutcome, TaskRun};
     use crate::progress::Progress;
     use std::sync::Arc;
@@ -199,14 +199,7 @@ mod tests {
             record.pr_url.as_deref(),
             Some("https://github.test/octo/widgets/pull/7")
         );
-        assert_eq!(
-            forge.calls(),
-            [
-                "find_open agentos/fix",
-                "create agentos/fix -> main: Fix the README",
-                "add_labels 7 docs"
-            ]
-        );
+        assert_eq!(forge.calls(), OPENS_ONE);
     }
 
     #[test]
