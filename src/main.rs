@@ -1,3 +1,4 @@
+//! The `git-agentos` binary; everything it does is in the library, from `cli::main`.
 fn main() {
     std::process::exit(git_agentos::cli::main());
 }

@@ -100,14 +100,6 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         println!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
         return Ok(());
     }
-    // Titles, ids and agents come from files: shown, never obeyed (see `term`).
-    for r in &mut rows {
-        for text in [&mut r.id, &mut r.agent, &mut r.text] {
-            if let std::borrow::Cow::Owned(shown) = untrusted(text) {
-                *text = shown;
-            }
-        }
-    }
     let id_width = rows
         .iter()
         .map(|r| r.id.len())
@@ -130,8 +122,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     }
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
+    // Titles, ids and agents come from files: shown, never obeyed (see `term`).
     stdout
-        .write_all(out.as_bytes())
+        .write_all(untrusted(&out).as_bytes())
         .and_then(|_| stdout.flush())
         .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
 }

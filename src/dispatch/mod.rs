@@ -26,8 +26,7 @@ use lock::{DispatcherLock, LockError};
 /// Take the lock and process the queue (see [`Options`]).
 pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
     let signals = signals::Signals::start().map_err(DispatchError::Signals)?;
-    ws.ensure_runtime()
-        .map_err(crate::queue::QueueError::from)?;
+    ws.ensure_runtime()?;
     let command = if opts.watch { "watch" } else { "run" };
     let _lock = match DispatcherLock::acquire(&ws.tree, command) {
         Ok(lock) => lock,
@@ -38,12 +37,7 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
             })
         }
         Err(LockError::Io(e)) => {
-            return Err(crate::path_error::PathError::new(
-                "lock",
-                &ws.tree.lock_path(),
-                e,
-            ))
-            .map_err(|e| DispatchError::Queue(e.into()))
+            return Err(crate::path_error::PathError::new("lock", &ws.tree.lock_path(), e).into())
         }
     };
     let jobs = opts.jobs;

@@ -156,8 +156,8 @@ impl Worker {
     pub fn save(&self, entry: &Entry, record: &Record) -> Result<(), DispatchError> {
         let path = entry.record_path();
         crate::queue::write_record(&path, record)
-            .map_err(|e| crate::path_error::PathError::new("write", &path, e))
-            .map_err(|e| DispatchError::Queue(e.into()))
+            .map_err(|e| crate::path_error::PathError::new("write", &path, e))?;
+        Ok(())
     }
 }
 
