@@ -8,6 +8,11 @@
 use crate::similarity::edit_distance;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+/// A pattern that is not a valid glob, with globset's reason.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct GlobError(String);
+
 /// True when a target uses glob syntax.
 pub fn is_glob(target: &str) -> bool {
     target.contains(['*', '?', '['])
@@ -37,7 +42,7 @@ pub struct Targets {
 }
 
 impl Targets {
-    pub fn new(targets: &[String]) -> Result<Targets, String> {
+    pub fn new(targets: &[String]) -> Result<Targets, GlobError> {
         let list: Vec<String> = targets.iter().map(|t| normalize(t)).collect();
         let globs: Vec<String> = list.iter().filter(|t| is_glob(t)).cloned().collect();
         Ok(Targets {
@@ -138,7 +143,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// Compile globs gitignore-style (see the module docs).
-pub fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
+pub fn glob_set(patterns: &[String]) -> Result<GlobSet, GlobError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let p = normalize(pattern);
@@ -151,11 +156,11 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
             let glob = GlobBuilder::new(&variant)
                 .literal_separator(true)
                 .build()
-                .map_err(|e| format!("`{pattern}` is not a valid glob: {e}"))?;
+                .map_err(|e| GlobError(format!("`{pattern}` is not a valid glob: {e}")))?;
             builder.add(glob);
         }
     }
-    builder.build().map_err(|e| e.to_string())
+    builder.build().map_err(|e| GlobError(e.to_string()))
 }
 
 #[cfg(test)]

@@ -28,8 +28,8 @@ use std::path::{Component, Path, PathBuf};
 pub enum VerifyError {
     #[error("`{id}` has no base commit recorded: it never got past preflight")]
     NoBase { id: String },
-    #[error("{0}")]
-    Targets(String),
+    #[error(transparent)]
+    Targets(#[from] crate::task::targets::GlobError),
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -127,7 +127,7 @@ pub fn verify_task(
 /// Check a task's change. Errors only when the change cannot be read at all.
 pub fn verify(input: &Input) -> Result<Report, VerifyError> {
     let changes = input.repo.changes(input.id, input.base, input.worktree)?;
-    let targets = Targets::new(&input.task.targets).map_err(VerifyError::Targets)?;
+    let targets = Targets::new(&input.task.targets)?;
     let mut rules = Vec::new();
 
     // (a) not empty
