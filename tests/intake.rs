@@ -1,5 +1,5 @@
 //! Intake from git: the post-commit hook, triggers, templates, agents as folders.
-use crate::support::TestRepo;
+use crate::support::{FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -282,7 +282,7 @@ fn a_broken_agentos_folder_never_fails_the_commit_and_is_logged() {
 fn two_concurrent_autostarts_leave_exactly_one_dispatcher() {
     let repo = TestRepo::initialised();
     repo.write(".agentos/config.toml", "autostart = true\n");
-    let agent = repo.fake_agent("never.sh", "sleep 300\n");
+    let agent = FakeAgent::plain(&repo).sleeps(300.0).build();
     repo.write(
         ".agentos/agents/default/agent.toml",
         &format!("command = \"{agent}\"\nstart_timeout = \"60s\"\n"),
@@ -370,10 +370,9 @@ fn agents_are_folders() {
         .code(2)
         .stderr_has("agents here: default, docs");
     // A task in todo/<agent>/ runs with that agent's instructions.
-    let agent = repo.fake_agent(
-        "echo-prompt.sh",
-        "echo '{\"type\":\"system\",\"subtype\":\"init\"}'\ncp \"$AGENTOS_PROMPT_FILE\" README.md\necho '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}'\n",
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs("cp \"$AGENTOS_PROMPT_FILE\" README.md")
+        .build();
     repo.write(
         ".agentos/agents/docs/AGENT.md",
         "You write documentation.\n",

@@ -1,9 +1,8 @@
 //! Publishing: push the verified branch, open one pull request through the API.
 use crate::support::github::GitHubApi;
-use crate::support::TestRepo;
+use crate::support::{FakeAgent, TestRepo};
 
 pub const TOKEN: &str = "ghp_TESTtoken0123456789abcdefSECRET";
-const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
 
 /// A repository with a local bare remote `origin` that has `main`.
 pub fn with_remote() -> TestRepo {
@@ -22,13 +21,12 @@ pub fn with_remote() -> TestRepo {
     repo
 }
 
+/// Fixes the README and reports two turns, $0.02 and a summary.
 pub fn agent(repo: &TestRepo) -> String {
-    repo.fake_agent(
-        "fix.sh",
-        &format!(
-            "{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":2,\"total_cost_usd\":0.02,\"result\":\"Fixed the install command.\"}}'\n"
-        ),
-    )
+    FakeAgent::new(repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(2, 0.02, "Fixed the install command.")
+        .build()
 }
 
 pub fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {

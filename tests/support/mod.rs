@@ -1,9 +1,13 @@
-//! Test helpers: sealed temporary git repositories and a runner for the real binary.
+//! Test helpers: sealed temporary git repositories, a runner for the real binary,
+//! and the fake agent builder.
 #![allow(dead_code)]
 pub mod claude;
+pub mod fake_agent;
 pub mod github;
 pub mod http;
 pub mod messages_api;
+
+pub use fake_agent::FakeAgent;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -208,15 +212,6 @@ impl TestRepo {
             cmd.env(k, v);
         }
         Run::from(cmd.output().expect("spawn git-agentos"))
-    }
-
-    /// Write an executable fake agent script into the test's folder; returns its path.
-    pub fn fake_agent(&self, name: &str, script: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{script}")).expect("write fake agent");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        path.display().to_string()
     }
 }
 
