@@ -56,7 +56,6 @@ fn one_pull_request_per_task_with_the_right_head_base_title_and_body() {
         ".agentos/todo/fix-install.md",
         "+++\ntitle = \"Fix the install command\"\ntargets = [\"README.md\"]\nbase_branch = \"main\"\ndraft = true\nlabels = [\"agentos\", \"docs\"]\n+++\nThe README says `cargo instal`.\n",
     );
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     repo.agentos_with(&["run"], &env(&repo, &api)).ok();
     // The remote has the branch, at the commit the task recorded.
     let record: serde_json::Value =
@@ -234,20 +233,16 @@ fn a_rejected_push_fails_the_task_with_gits_reason() {
     );
     let url = format!("git://127.0.0.1:{port}/remote.git");
     repo.git(&["remote", "set-url", "origin", &url]);
-    let ready = std::time::Instant::now();
-    let listed = || {
-        std::process::Command::new("git")
-            .args(["ls-remote", &url])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    while !listed() {
-        assert!(
-            ready.elapsed() < std::time::Duration::from_secs(10),
-            "git daemon did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    crate::support::wait_until(
+        std::time::Duration::from_secs(10),
+        "git daemon answers",
+        || {
+            std::process::Command::new("git")
+                .args(["ls-remote", &url])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        },
+    );
     repo.agentos(&["add", "Blocked", "-t", "README.md", "--id", "blocked"])
         .ok();
     repo.agentos_with(&["run"], &env(&repo, &api)).code(1);

@@ -2,7 +2,7 @@
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
 use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
-use crate::support::{FakeAgent, TestRepo};
+use crate::support::{wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -180,13 +180,16 @@ fn soak_fifty_tasks_through_seeded_random_kill_9s_none_lost_none_doubled() {
         // interrupted, which a restart resumes first, is through: a task is never
         // killed twice in a row), then at a seeded random moment.
         let before = state_files(&repo, "done").len();
-        while state_files(&repo, "done").len() == before {
-            if child.try_wait().expect("wait").is_some() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "no progress");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_until(
+            deadline.saturating_duration_since(Instant::now()),
+            "the run finished a task or exited (progress)",
+            || {
+                state_files(&repo, "done").len() != before
+                    || child.try_wait().expect("wait").is_some()
+            },
+        );
+        // The point of a soak: a kill at a random moment of a task's life, so
+        // this waits for time itself (0-149 ms, seeded).
         std::thread::sleep(Duration::from_millis(rng.next() % 150));
         if child.try_wait().expect("wait").is_some() {
             break; // the queue ran dry before this kill
@@ -245,11 +248,9 @@ fn four_runs_and_a_watch_started_at_once_finish_every_task_exactly_once() {
             assert!(out.status.success(), "{stderr}");
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while state_files(&repo, "done").len() < ids.len() {
-        assert!(Instant::now() < deadline, "the queue did not drain");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(Duration::from_secs(180), "the queue drained", || {
+        state_files(&repo, "done").len() == ids.len()
+    });
     nix_term(watch.id());
     let out = watch.wait_with_output().expect("watch");
     let watch_refused = String::from_utf8_lossy(&out.stderr).contains("another dispatcher holds");

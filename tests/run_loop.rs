@@ -1,7 +1,7 @@
 //! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
 //! crash-proof resume, the dispatcher lock and `watch`.
 use crate::support::messages_api::MessagesApi;
-use crate::support::{FakeAgent, TestRepo};
+use crate::support::{wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -408,7 +408,9 @@ fn bad_files_in_todo_move_to_failed_unchanged_and_the_rest_runs() {
         repo.path(".agentos/todo/ops/good.md"),
     )
     .expect("mv");
-    // Let the files age past the grace period for files still being written.
+    // Let the files age past the grace period for invalid files (they may still
+    // be being written).
+    // SEAM: AGENTOS_NOW (a clock a second ahead of the files' mtimes) replaces this.
     std::thread::sleep(Duration::from_millis(1100));
     let run = repo
         .agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
@@ -478,8 +480,13 @@ fn one_dispatcher_at_a_time_and_a_killed_holder_frees_the_lock() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(Duration::from_millis(700));
-        let (a_exit, b_exit) = (a.try_wait().expect("wait"), b.try_wait().expect("wait"));
+        // The one that finds the lock taken gives up at once.
+        let (mut a_exit, mut b_exit) = (None, None);
+        wait_until(Duration::from_secs(10), "one dispatcher gave up", || {
+            a_exit = a.try_wait().expect("wait");
+            b_exit = b.try_wait().expect("wait");
+            a_exit.is_some() || b_exit.is_some()
+        });
         let (winner, loser_code) = match (a_exit, b_exit) {
             (None, Some(code)) => (&mut a, code.code()),
             (Some(code), None) => (&mut b, code.code()),
@@ -519,16 +526,14 @@ fn watch_picks_up_new_tasks_at_once_and_stops_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
+    // Give watch time to start watching todo/.
+    // SEAM: wait for its `watching …` line on stderr instead.
     std::thread::sleep(Duration::from_millis(300));
     let written = Instant::now();
     repo.agentos(&["add", "Picked up", "-t", "README.md"]).ok();
-    while !repo.exists(".agentos/done/picked-up.md") {
-        assert!(
-            written.elapsed() < Duration::from_secs(10),
-            "watch did not pick up the task"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(10), "watch ran the new task", || {
+        repo.exists(".agentos/done/picked-up.md")
+    });
     // Far below any polling interval a safety rescan would use.
     assert!(
         written.elapsed() < Duration::from_secs(5),
@@ -581,17 +586,15 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn run");
-    let started = Instant::now();
-    while std::fs::read_to_string(&marker)
-        .map(|s| s.lines().count() < 2)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the agent never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(10),
+        "the agent started and wrote its pids",
+        || {
+            std::fs::read_to_string(&marker)
+                .map(|s| s.lines().count() >= 2)
+                .unwrap_or(false)
+        },
+    );
     dispatcher.kill().expect("kill -9");
     dispatcher.wait().expect("reap");
     let pids: Vec<i32> = std::fs::read_to_string(&marker)
@@ -599,14 +602,11 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
         .lines()
         .map(|l| l.trim().parse().expect("pid"))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while pids.iter().any(|p| alive(*p)) {
-        assert!(
-            Instant::now() < deadline,
-            "the agent's processes outlived the dispatcher: {pids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        Duration::from_secs(8),
+        &format!("the agent's processes {pids:?} died with the dispatcher"),
+        || !pids.iter().any(|p| alive(*p)),
+    );
     std::fs::write(&release, "").expect("release");
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok()
@@ -691,13 +691,9 @@ fn cancel_stops_a_running_agent() {
         .spawn()
         .expect("spawn run");
     let started = Instant::now();
-    while !marker.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the agent never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(10), "the agent started", || {
+        marker.exists()
+    });
     repo.agentos(&["cancel", "forever"])
         .ok()
         .stdout_has("cancelled: forever");
@@ -744,8 +740,11 @@ fn an_idle_watch_uses_no_cpu() {
             })
             .unwrap_or(0)
     };
+    // Let watch start up (its start is not idle time).
+    // SEAM: wait for its `watching …` line on stderr instead.
     std::thread::sleep(Duration::from_millis(500));
     let before = cpu(watch.id());
+    // Measures CPU over a window of time: this sleep is the test itself.
     std::thread::sleep(Duration::from_secs(2));
     let used_ms = (cpu(watch.id()) - before) as f64 / 1e6;
     let _ = watch.kill();

@@ -183,7 +183,6 @@ fn renames_deletions_symlinks_and_require_all() {
         ".agentos/todo/either.md",
         "+++\ntitle = \"Either\"\ntargets = [\"README.md\", \"CHANGELOG.md\"]\nrequire_all = false\n+++\n",
     );
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     run_fake(&repo, "echo more >> README.md").ok();
     assert!(repo.exists(".agentos/done/either.md"));
 }

@@ -75,6 +75,7 @@ fn handle(state: &Mutex<State>, owner: &str, repo: &str, req: &Request) -> Respo
         }
     };
     if let Some(pause) = stall {
+        // A server slower than the client's timeout: the delay is the fault.
         std::thread::sleep(pause);
     }
     let mut s = state.lock().expect("lock");

@@ -1,5 +1,5 @@
 //! Test helpers: sealed temporary git repositories, a runner for the real binary,
-//! and the fake agent builder.
+//! the fake agent builder, and waiting on a condition.
 #![allow(dead_code)]
 pub mod claude;
 pub mod fake_agent;
@@ -11,6 +11,7 @@ pub use fake_agent::FakeAgent;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-agentos");
 
@@ -212,6 +213,20 @@ impl TestRepo {
             cmd.env(k, v);
         }
         Run::from(cmd.output().expect("spawn git-agentos"))
+    }
+}
+
+/// Poll `condition` every 10 ms until it holds; fail the test, saying what was
+/// awaited, when it still does not after `timeout`.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "waited {timeout:?} in vain until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
