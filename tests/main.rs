@@ -8,5 +8,6 @@ mod memory;
 mod publish;
 mod reliability;
 mod run_loop;
+mod snapshots;
 mod verifier;
 mod worktree_pool;

@@ -1,11 +1,13 @@
 //! Test helpers: sealed temporary git repositories, a runner for the real binary,
-//! the fake agent builder, and waiting on a condition.
+//! the fake agent builder, waiting on a condition, and the normaliser that makes
+//! outputs fit for snapshots.
 #![allow(dead_code)]
 pub mod claude;
 pub mod fake_agent;
 pub mod github;
 pub mod http;
 pub mod messages_api;
+pub mod normalise;
 
 pub use fake_agent::FakeAgent;
 
@@ -30,7 +32,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
