@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 pub mod claude;
 pub mod fake_agent;
+pub mod git_remotes;
 pub mod github;
 pub mod http;
 pub mod messages_api;
