@@ -2,3 +2,5 @@
 //! REST API as octocrab reads it, the Messages API as the real Claude Code CLI
 //! reports it, git remotes as `git push` reaches them.
 mod git;
+mod github;
+mod github_pulls;
