@@ -4,3 +4,4 @@
 mod git;
 mod github;
 mod github_pulls;
+mod messages;
