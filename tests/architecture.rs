@@ -2,21 +2,17 @@
 //! into todo/, the mode of finished task files, untrusted text shown and not
 //! obeyed, control characters refused in targets and ids, the `output = "plain"`
 //! hint, the clock seam, the "watching" line and the dispatcher's JSON log.
-use crate::support::TestRepo;
+use crate::support::{FakeAgent, TestRepo};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const INIT: &str =
-    r#"echo '{"type":"system","subtype":"init","session_id":"fake","cwd":"'"$PWD"'"}'"#;
-const RESULT: &str = r#"echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"Fixed it."}'"#;
-
 fn good_agent(repo: &TestRepo) -> String {
-    repo.fake_agent(
-        "good.sh",
-        &format!("{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n"),
-    )
+    FakeAgent::new(repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(1, 0.0, "Fixed it.")
+        .build()
 }
 
 /// A time far ahead: every file written now is older than the grace.
@@ -50,7 +46,7 @@ fn run_waits_out_the_grace_of_a_file_just_dropped_and_quarantines_it() {
 fn a_finished_task_file_keeps_its_mode() {
     let repo = TestRepo::initialised();
     let agent = good_agent(&repo);
-    let failing = repo.fake_agent("fails.sh", &format!("{INIT}\nexit 1\n"));
+    let failing = FakeAgent::new(&repo).no_result().exits(1).build();
     for id in ["good", "bad"] {
         repo.write(
             &format!(".agentos/todo/{id}.md"),
@@ -161,7 +157,10 @@ fn a_target_or_id_holding_a_control_character_is_rejected_with_a_reason() {
 #[test]
 fn an_agent_that_does_not_speak_stream_json_is_pointed_at_output_plain() {
     let repo = TestRepo::initialised();
-    let silent = repo.fake_agent("silent.sh", "printf 'fixed\\n' >/dev/null\nexit 0\n");
+    let silent = FakeAgent::plain(&repo)
+        .runs("printf 'fixed\\n' >/dev/null")
+        .exits(0)
+        .build();
     repo.agentos(&["add", "Quiet", "-t", "README.md"]).ok();
     repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &silent)])
         .code(1);

@@ -396,8 +396,10 @@ fn list_sees_edits_that_keep_size_and_mtime() {
         f.set_modified(time).expect("set mtime");
     };
     set_mtime(old_time);
-    // A file changed in the last two seconds is never cached (its ctime cannot be
-    // set back), so wait that out to exercise the cache itself.
+    // A file changed in the last two seconds is never cached, and its ctime
+    // cannot be set back: to exercise the cache itself this waits for real time
+    // to pass (the rule is about the file's age by the kernel's clock). Should
+    // the index read the time through AGENTOS_NOW, that seam could replace it.
     let settle = || std::thread::sleep(std::time::Duration::from_millis(2100));
     settle();
     repo.agentos(&["list"]).ok().stdout_has("Old title");

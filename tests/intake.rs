@@ -1,5 +1,5 @@
 //! Intake from git: the post-commit hook, triggers, templates, agents as folders.
-use crate::support::TestRepo;
+use crate::support::{wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -31,15 +31,20 @@ fn wait_for_hook(repo: &TestRepo) {
         return;
     }
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
-    let log = repo.path(".agentos/runs/hooks.log");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&log)
+    wait_until(
+        Duration::from_secs(10),
+        &format!("the hook logged {head}"),
+        || hook_runs_logged(repo, &head) > 0,
+    );
+}
+
+/// How many runs of the hook logged commit `head`.
+fn hook_runs_logged(repo: &TestRepo, head: &str) -> usize {
+    std::fs::read_to_string(repo.path(".agentos/runs/hooks.log"))
         .unwrap_or_default()
-        .contains(&head)
-    {
-        assert!(Instant::now() < deadline, "the hook never logged {head}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        .lines()
+        .filter(|l| l.contains(head))
+        .count()
 }
 
 use std::process::Command;
@@ -282,7 +287,7 @@ fn a_broken_agentos_folder_never_fails_the_commit_and_is_logged() {
 fn two_concurrent_autostarts_leave_exactly_one_dispatcher() {
     let repo = TestRepo::initialised();
     repo.write(".agentos/config.toml", "autostart = true\n");
-    let agent = repo.fake_agent("never.sh", "sleep 300\n");
+    let agent = FakeAgent::plain(&repo).sleeps(300.0).build();
     repo.write(
         ".agentos/agents/default/agent.toml",
         &format!("command = \"{agent}\"\nstart_timeout = \"60s\"\n"),
@@ -310,15 +315,24 @@ fn two_concurrent_autostarts_leave_exactly_one_dispatcher() {
     for mut r in runs {
         assert!(r.wait().expect("wait").success());
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
+    // Every autostart has happened once the commit's own (background) hook has
+    // logged too: three runs in all. A `watch` that lost the lock then exits, and
+    // no new one can appear.
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    wait_until(
+        Duration::from_secs(10),
+        "the commit's hook and both entries logged",
+        || hook_runs_logged(&repo, &head) == 3,
+    );
     let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        seen = watch_processes(&repo);
-        std::thread::sleep(Duration::from_millis(300));
-        if seen.len() == 1 && watch_processes(&repo).len() == 1 {
-            break;
-        }
-    }
+    wait_until(
+        Duration::from_secs(5),
+        "exactly one dispatcher is left",
+        || {
+            seen = watch_processes(&repo);
+            seen.len() == 1
+        },
+    );
     assert_eq!(seen.len(), 1, "dispatchers running: {seen:?}");
     repo.agentos(&["status"])
         .ok()
@@ -370,10 +384,9 @@ fn agents_are_folders() {
         .code(2)
         .stderr_has("agents here: default, docs");
     // A task in todo/<agent>/ runs with that agent's instructions.
-    let agent = repo.fake_agent(
-        "echo-prompt.sh",
-        "echo '{\"type\":\"system\",\"subtype\":\"init\"}'\ncp \"$AGENTOS_PROMPT_FILE\" README.md\necho '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}'\n",
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs("cp \"$AGENTOS_PROMPT_FILE\" README.md")
+        .build();
     repo.write(
         ".agentos/agents/docs/AGENT.md",
         "You write documentation.\n",
@@ -382,7 +395,6 @@ fn agents_are_folders() {
         ".agentos/todo/docs/readme.md",
         "+++\ntitle = \"Docs task\"\ntargets = [\"README.md\"]\n+++\n",
     );
-    std::thread::sleep(Duration::from_millis(1100));
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok();
     assert!(repo
@@ -393,6 +405,9 @@ fn agents_are_folders() {
         ".agentos/todo/ghost/x.md",
         "+++\ntitle = \"Ghost\"\ntargets = [\"README.md\"]\n+++\n",
     );
+    // The file cannot run (no agent `ghost`), and an invalid file younger than a
+    // second may still be being written, so `run` leaves it alone until then.
+    // SEAM: AGENTOS_NOW (a clock a second ahead of the file's mtime) replaces this.
     std::thread::sleep(Duration::from_millis(1100));
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
         .code(1);

@@ -9,5 +9,7 @@ mod memory;
 mod publish;
 mod reliability;
 mod run_loop;
+mod snapshots;
+mod standins;
 mod verifier;
 mod worktree_pool;

@@ -1,6 +1,6 @@
 //! Memory as a service (the vault, the CLI, the MCP server) and the friction log.
 use crate::support::messages_api::{MessagesApi, Reply, Turn};
-use crate::support::{seal, TestRepo, BIN};
+use crate::support::{seal, FakeAgent, TestRepo, BIN};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -253,7 +253,10 @@ fn real_claude_code_receives_the_memory_server_and_queries_it() {
 #[test]
 fn three_failed_tasks_become_friction_and_one_task_once() {
     let repo = TestRepo::initialised();
-    let agent = repo.fake_agent("broken.sh", "echo 'not json at all'\nexit 1\n");
+    let agent = FakeAgent::plain(&repo)
+        .stream_json("not json at all")
+        .exits(1)
+        .build();
     for n in 1..=3 {
         repo.agentos(&[
             "add",

@@ -1,9 +1,8 @@
 //! Publishing: push the verified branch, open one pull request through the API.
 use crate::support::github::GitHubApi;
-use crate::support::TestRepo;
+use crate::support::{FakeAgent, TestRepo};
 
 pub const TOKEN: &str = "ghp_TESTtoken0123456789abcdefSECRET";
-const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
 
 /// A repository with a local bare remote `origin` that has `main`.
 pub fn with_remote() -> TestRepo {
@@ -22,13 +21,12 @@ pub fn with_remote() -> TestRepo {
     repo
 }
 
+/// Fixes the README and reports two turns, $0.02 and a summary.
 pub fn agent(repo: &TestRepo) -> String {
-    repo.fake_agent(
-        "fix.sh",
-        &format!(
-            "{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\necho '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":2,\"total_cost_usd\":0.02,\"result\":\"Fixed the install command.\"}}'\n"
-        ),
-    )
+    FakeAgent::new(repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(2, 0.02, "Fixed the install command.")
+        .build()
 }
 
 pub fn env(repo: &TestRepo, api: &GitHubApi) -> Vec<(String, String)> {
@@ -58,7 +56,6 @@ fn one_pull_request_per_task_with_the_right_head_base_title_and_body() {
         ".agentos/todo/fix-install.md",
         "+++\ntitle = \"Fix the install command\"\ntargets = [\"README.md\"]\nbase_branch = \"main\"\ndraft = true\nlabels = [\"agentos\", \"docs\"]\n+++\nThe README says `cargo instal`.\n",
     );
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     repo.agentos_with(&["run"], &env(&repo, &api)).ok();
     // The remote has the branch, at the commit the task recorded.
     let record: serde_json::Value =
@@ -236,20 +233,16 @@ fn a_rejected_push_fails_the_task_with_gits_reason() {
     );
     let url = format!("git://127.0.0.1:{port}/remote.git");
     repo.git(&["remote", "set-url", "origin", &url]);
-    let ready = std::time::Instant::now();
-    let listed = || {
-        std::process::Command::new("git")
-            .args(["ls-remote", &url])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    while !listed() {
-        assert!(
-            ready.elapsed() < std::time::Duration::from_secs(10),
-            "git daemon did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    crate::support::wait_until(
+        std::time::Duration::from_secs(10),
+        "git daemon answers",
+        || {
+            std::process::Command::new("git")
+                .args(["ls-remote", &url])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        },
+    );
     repo.agentos(&["add", "Blocked", "-t", "README.md", "--id", "blocked"])
         .ok();
     repo.agentos_with(&["run"], &env(&repo, &api)).code(1);

@@ -2,7 +2,7 @@
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
 use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
-use crate::support::TestRepo;
+use crate::support::{wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -19,10 +19,6 @@ const POINTS: [&str; 10] = [
     "after-pr",
     "before-finish",
 ];
-
-const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
-const RESULT: &str =
-    r#"echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1}'"#;
 
 fn state_files(repo: &TestRepo, state: &str) -> Vec<String> {
     repo.files_in(&format!(".agentos/{state}"))
@@ -117,11 +113,11 @@ impl Lcg {
     }
 }
 
+/// Writes `<id>.txt` holding the task's id.
 fn quick_agent(repo: &TestRepo) -> String {
-    repo.fake_agent(
-        "quick.sh",
-        &format!("{INIT}\necho \"$AGENTOS_TASK_ID\" > \"$AGENTOS_TASK_ID.txt\"\n{RESULT}\n"),
-    )
+    FakeAgent::new(repo)
+        .runs("echo \"$AGENTOS_TASK_ID\" > \"$AGENTOS_TASK_ID.txt\"")
+        .build()
 }
 
 fn queue_tasks(repo: &TestRepo, n: usize, prefix: &str) -> Vec<String> {
@@ -184,13 +180,16 @@ fn soak_fifty_tasks_through_seeded_random_kill_9s_none_lost_none_doubled() {
         // interrupted, which a restart resumes first, is through: a task is never
         // killed twice in a row), then at a seeded random moment.
         let before = state_files(&repo, "done").len();
-        while state_files(&repo, "done").len() == before {
-            if child.try_wait().expect("wait").is_some() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "no progress");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_until(
+            deadline.saturating_duration_since(Instant::now()),
+            "the run finished a task or exited (progress)",
+            || {
+                state_files(&repo, "done").len() != before
+                    || child.try_wait().expect("wait").is_some()
+            },
+        );
+        // The point of a soak: a kill at a random moment of a task's life, so
+        // this waits for time itself (0-149 ms, seeded).
         std::thread::sleep(Duration::from_millis(rng.next() % 150));
         if child.try_wait().expect("wait").is_some() {
             break; // the queue ran dry before this kill
@@ -249,11 +248,9 @@ fn four_runs_and_a_watch_started_at_once_finish_every_task_exactly_once() {
             assert!(out.status.success(), "{stderr}");
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while state_files(&repo, "done").len() < ids.len() {
-        assert!(Instant::now() < deadline, "the queue did not drain");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(Duration::from_secs(180), "the queue drained", || {
+        state_files(&repo, "done").len() == ids.len()
+    });
     nix_term(watch.id());
     let out = watch.wait_with_output().expect("watch");
     let watch_refused = String::from_utf8_lossy(&out.stderr).contains("another dispatcher holds");
@@ -414,19 +411,18 @@ impl Drop for ReadOnly {
     }
 }
 
-fn agent_doing(repo: &TestRepo, name: &str, work: &str) -> String {
-    repo.fake_agent(
-        name,
-        &format!(
-            "{INIT}\n{work}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n"
-        ),
-    )
+/// Does `work`, then fixes the README.
+fn agent_doing(repo: &TestRepo, work: &str) -> String {
+    FakeAgent::new(repo)
+        .runs(work)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build()
 }
 
 #[test]
 fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     let repo = TestRepo::initialised();
-    let good = agent_doing(&repo, "good.sh", "");
+    let good = agent_doing(&repo, "");
 
     // A read-only done/: the run stops saying where; the task waits in doing/,
     // unchanged; once done/ is writable again it finishes.
@@ -456,7 +452,7 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     assert!(repo.exists(".agentos/done/ro.md"));
 
     // The worktree deleted under the running task.
-    let vandal = agent_doing(&repo, "vandal.sh", "rm -rf \"$AGENTOS_WORKTREE\"");
+    let vandal = agent_doing(&repo, "rm -rf \"$AGENTOS_WORKTREE\"");
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "gone"])
         .ok();
     repo.agentos_env(
@@ -470,7 +466,6 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     // The task branch deleted by someone while the agent works.
     let pruner = agent_doing(
         &repo,
-        "pruner.sh",
         "git update-ref -d \"refs/heads/agentos/$AGENTOS_TASK_ID\"",
     );
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "nobranch"])
@@ -487,7 +482,6 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     let base = repo.git(&["rev-parse", "main"]).trim().to_string();
     let mover = agent_doing(
         &repo,
-        "mover.sh",
         &format!(
             "git -C {} -c user.name=x -c user.email=x@x commit -q --allow-empty -m moved",
             repo.root().display()
@@ -504,12 +498,10 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     assert_eq!(repo.git(&["rev-parse", "agentos/moved^"]).trim(), base);
 
     // A full disk, as a file-size limit: the agent's stream cannot be saved.
-    let chatty = repo.fake_agent(
-        "chatty.sh",
-        &format!(
-            "{INIT}\nprintf '{{\"type\":\"assistant\",\"pad\":\"%0200000d\"}}\\n' 0\nprintf 'x\\n' > README.md\n{RESULT}\n"
-        ),
-    );
+    let chatty = FakeAgent::new(&repo)
+        .runs(r#"printf '{"type":"assistant","pad":"%0200000d"}\n' 0"#)
+        .writes("README.md", "x\n")
+        .build();
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "full"])
         .ok();
     let mut cmd = std::process::Command::new("sh");

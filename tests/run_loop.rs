@@ -1,20 +1,16 @@
 //! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
 //! crash-proof resume, the dispatcher lock and `watch`.
 use crate::support::messages_api::MessagesApi;
-use crate::support::TestRepo;
+use crate::support::{wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const INIT: &str =
-    r#"echo '{"type":"system","subtype":"init","session_id":"fake","cwd":"'"$PWD"'"}'"#;
-const RESULT: &str = r#"echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"total_cost_usd":0.01,"result":"Fixed it."}'"#;
-
 /// A fake agent that behaves: confirms, fixes the README, reports success.
 fn good_agent(repo: &TestRepo) -> String {
-    repo.fake_agent(
-        "good.sh",
-        &format!("{INIT}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n"),
-    )
+    FakeAgent::new(repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(1, 0.01, "Fixed it.")
+        .build()
 }
 
 fn record(repo: &TestRepo, state: &str, id: &str) -> serde_json::Value {
@@ -98,12 +94,11 @@ fn real_claude_code_writes_the_target_and_the_task_is_done() {
 #[test]
 fn the_agent_gets_the_task_and_its_environment() {
     let repo = TestRepo::initialised();
-    let agent = repo.fake_agent(
-        "env.sh",
-        &format!(
-            "{INIT}\nenv | grep '^AGENTOS_' | sort > \"$AGENTOS_WORKTREE/README.md\"\ncat \"$AGENTOS_PROMPT_FILE\" >> README.md\n{RESULT}\n"
-        ),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs("env | grep '^AGENTOS_' | sort > \"$AGENTOS_WORKTREE/README.md\"")
+        .runs("cat \"$AGENTOS_PROMPT_FILE\" >> README.md")
+        .reports(1, 0.01, "Fixed it.")
+        .build();
     repo.write(".agentos/agents/default/AGENT.md", "Always be brief.\n");
     repo.agentos(&[
         "add",
@@ -145,19 +140,37 @@ fn the_agent_gets_the_task_and_its_environment() {
 #[test]
 fn agent_faults_fail_the_task_with_the_reason() {
     let repo = TestRepo::initialised();
-    let cases: Vec<(&str, String, &str)> = vec![
-        ("silent", "exit 0".into(), "before it started"),
-        ("garbage", "echo 'hello, I am not JSON'\nsleep 30".into(), "not Claude Code stream-json"),
-        ("crash", format!("{INIT}\nkill -9 $$"), "before its result"),
-        ("no-change", format!("{INIT}\n{RESULT}"), "made no change"),
+    let cases: Vec<(&str, FakeAgent, &str)> = vec![
+        (
+            "silent",
+            FakeAgent::plain(&repo).exits(0),
+            "before it started",
+        ),
+        (
+            "garbage",
+            FakeAgent::plain(&repo)
+                .stream_json("hello, I am not JSON")
+                .sleeps(30.0),
+            "not Claude Code stream-json",
+        ),
+        (
+            "crash",
+            FakeAgent::new(&repo).runs("kill -9 $$").no_result(),
+            "before its result",
+        ),
+        (
+            "no-change",
+            FakeAgent::new(&repo).reports(1, 0.01, "Fixed it."),
+            "made no change",
+        ),
         (
             "error-result",
-            format!("{INIT}\necho '{{\"type\":\"result\",\"subtype\":\"error_max_turns\",\"is_error\":true,\"result\":\"ran out of turns\"}}'"),
+            FakeAgent::new(&repo).reports_error("error_max_turns", "ran out of turns"),
             "reported an error (error_max_turns)",
         ),
     ];
-    for (name, script, expected) in cases {
-        let agent = repo.fake_agent(&format!("{name}.sh"), &script);
+    for (name, agent, expected) in cases {
+        let agent = agent.build();
         repo.agentos(&["add", name, "-t", "README.md", "--id", name])
             .ok();
         let started = Instant::now();
@@ -197,14 +210,13 @@ fn alive(pid: i32) -> bool {
 fn a_hanging_agent_times_out_and_its_children_die_too() {
     let repo = TestRepo::initialised();
     let pids = repo.dir.path().join("pids");
-    let agent = repo.fake_agent(
-        "hang.sh",
-        &format!(
-            "{INIT}\nsleep 300 &\necho $! > {}\necho $$ >> {}\nwait\n",
-            pids.display(),
-            pids.display()
-        ),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs("sleep 300 &")
+        .runs(&format!("echo $! > {}", pids.display()))
+        .runs(&format!("echo $$ >> {}", pids.display()))
+        .runs("wait")
+        .no_result()
+        .build();
     repo.agentos(&["add", "Hang", "-t", "README.md", "--timeout", "2s"])
         .ok();
     let started = Instant::now();
@@ -234,7 +246,7 @@ fn an_agent_that_never_confirms_fails_after_the_start_timeout() {
         ".agentos/agents/default/agent.toml",
         "start_timeout = \"1s\"\n",
     );
-    let agent = repo.fake_agent("mute.sh", "sleep 60\n");
+    let agent = FakeAgent::plain(&repo).sleeps(60.0).build();
     repo.agentos(&["add", "Mute", "-t", "README.md"]).ok();
     let started = Instant::now();
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
@@ -255,10 +267,11 @@ fn an_agent_that_never_confirms_fails_after_the_start_timeout() {
 fn resume_after_a_crash_finishes_each_task_exactly_once() {
     let repo = TestRepo::initialised();
     let pids = repo.dir.path().join("agent-pids");
-    let agent = repo.fake_agent(
-        "slow.sh",
-        &format!("{INIT}\necho $$ >> {}\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n", pids.display()),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!("echo $$ >> {}", pids.display()))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(1, 0.01, "Fixed it.")
+        .build();
     repo.agentos(&["add", "First", "-t", "README.md"]).ok();
     repo.agentos(&["add", "Second", "-t", "README.md"]).ok();
     let env = |fault: &str| {
@@ -395,7 +408,9 @@ fn bad_files_in_todo_move_to_failed_unchanged_and_the_rest_runs() {
         repo.path(".agentos/todo/ops/good.md"),
     )
     .expect("mv");
-    // Let the files age past the grace period for files still being written.
+    // Let the files age past the grace period for invalid files (they may still
+    // be being written).
+    // SEAM: AGENTOS_NOW (a clock a second ahead of the files' mtimes) replaces this.
     std::thread::sleep(Duration::from_millis(1100));
     let run = repo
         .agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
@@ -465,8 +480,13 @@ fn one_dispatcher_at_a_time_and_a_killed_holder_frees_the_lock() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(Duration::from_millis(700));
-        let (a_exit, b_exit) = (a.try_wait().expect("wait"), b.try_wait().expect("wait"));
+        // The one that finds the lock taken gives up at once.
+        let (mut a_exit, mut b_exit) = (None, None);
+        wait_until(Duration::from_secs(10), "one dispatcher gave up", || {
+            a_exit = a.try_wait().expect("wait");
+            b_exit = b.try_wait().expect("wait");
+            a_exit.is_some() || b_exit.is_some()
+        });
         let (winner, loser_code) = match (a_exit, b_exit) {
             (None, Some(code)) => (&mut a, code.code()),
             (Some(code), None) => (&mut b, code.code()),
@@ -506,16 +526,14 @@ fn watch_picks_up_new_tasks_at_once_and_stops_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
+    // Give watch time to start watching todo/.
+    // SEAM: wait for its `watching …` line on stderr instead.
     std::thread::sleep(Duration::from_millis(300));
     let written = Instant::now();
     repo.agentos(&["add", "Picked up", "-t", "README.md"]).ok();
-    while !repo.exists(".agentos/done/picked-up.md") {
-        assert!(
-            written.elapsed() < Duration::from_secs(10),
-            "watch did not pick up the task"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(10), "watch ran the new task", || {
+        repo.exists(".agentos/done/picked-up.md")
+    });
     // Far below any polling interval a safety rescan would use.
     assert!(
         written.elapsed() < Duration::from_secs(5),
@@ -549,14 +567,17 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
     let repo = TestRepo::initialised();
     let marker = repo.dir.path().join("agent-running");
     let release = repo.dir.path().join("release");
-    let agent = repo.fake_agent(
-        "blocking.sh",
-        &format!(
-            "{INIT}\nsleep 300 &\necho $! > {m}\necho $$ >> {m}\nwhile [ ! -e {r} ]; do sleep 0.05; done\nprintf 'Install with `cargo install`.\\n' > README.md\n{RESULT}\n",
-            m = marker.display(),
-            r = release.display()
-        ),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs("sleep 300 &")
+        .runs(&format!("echo $! > {}", marker.display()))
+        .runs(&format!("echo $$ >> {}", marker.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.05; done",
+            release.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .reports(1, 0.01, "Fixed it.")
+        .build();
     repo.agentos(&["add", "Survives", "-t", "README.md"]).ok();
     let mut dispatcher = repo
         .cmd(&["run"])
@@ -565,17 +586,15 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn run");
-    let started = Instant::now();
-    while std::fs::read_to_string(&marker)
-        .map(|s| s.lines().count() < 2)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the agent never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(10),
+        "the agent started and wrote its pids",
+        || {
+            std::fs::read_to_string(&marker)
+                .map(|s| s.lines().count() >= 2)
+                .unwrap_or(false)
+        },
+    );
     dispatcher.kill().expect("kill -9");
     dispatcher.wait().expect("reap");
     let pids: Vec<i32> = std::fs::read_to_string(&marker)
@@ -583,14 +602,11 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
         .lines()
         .map(|l| l.trim().parse().expect("pid"))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while pids.iter().any(|p| alive(*p)) {
-        assert!(
-            Instant::now() < deadline,
-            "the agent's processes outlived the dispatcher: {pids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        Duration::from_secs(8),
+        &format!("the agent's processes {pids:?} died with the dispatcher"),
+        || !pids.iter().any(|p| alive(*p)),
+    );
     std::fs::write(&release, "").expect("release");
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok()
@@ -607,7 +623,7 @@ fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
 fn retry_cancel_clean_and_logs() {
     let repo = TestRepo::initialised();
     let good = good_agent(&repo);
-    let silent = repo.fake_agent("silent.sh", "exit 0\n");
+    let silent = FakeAgent::plain(&repo).exits(0).build();
     // A failed task is retried and then succeeds.
     repo.agentos(&["add", "Flaky", "-t", "README.md"]).ok();
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &silent)])
@@ -661,10 +677,11 @@ fn retry_cancel_clean_and_logs() {
 fn cancel_stops_a_running_agent() {
     let repo = TestRepo::initialised();
     let marker = repo.dir.path().join("running");
-    let agent = repo.fake_agent(
-        "forever.sh",
-        &format!("{INIT}\ntouch {}\nsleep 300\n", marker.display()),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!("touch {}", marker.display()))
+        .sleeps(300.0)
+        .no_result()
+        .build();
     repo.agentos(&["add", "Forever", "-t", "README.md"]).ok();
     let mut dispatcher = repo
         .cmd(&["run"])
@@ -674,13 +691,9 @@ fn cancel_stops_a_running_agent() {
         .spawn()
         .expect("spawn run");
     let started = Instant::now();
-    while !marker.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the agent never started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(10), "the agent started", || {
+        marker.exists()
+    });
     repo.agentos(&["cancel", "forever"])
         .ok()
         .stdout_has("cancelled: forever");
@@ -727,8 +740,11 @@ fn an_idle_watch_uses_no_cpu() {
             })
             .unwrap_or(0)
     };
+    // Let watch start up (its start is not idle time).
+    // SEAM: wait for its `watching …` line on stderr instead.
     std::thread::sleep(Duration::from_millis(500));
     let before = cpu(watch.id());
+    // Measures CPU over a window of time: this sleep is the test itself.
     std::thread::sleep(Duration::from_secs(2));
     let used_ms = (cpu(watch.id()) - before) as f64 / 1e6;
     let _ = watch.kill();

@@ -1,10 +1,6 @@
 //! The verifier: intent, not well-formedness.
 use crate::support::messages_api::MessagesApi;
-use crate::support::TestRepo;
-
-const INIT: &str = r#"echo '{"type":"system","subtype":"init","session_id":"fake"}'"#;
-const RESULT: &str =
-    r#"echo '{"type":"result","subtype":"success","is_error":false,"num_turns":1}'"#;
+use crate::support::{FakeAgent, TestRepo};
 
 fn with_guide() -> TestRepo {
     let repo = TestRepo::initialised();
@@ -14,8 +10,9 @@ fn with_guide() -> TestRepo {
     repo
 }
 
-fn run_fake(repo: &TestRepo, name: &str, script: &str) -> crate::support::Run {
-    let agent = repo.fake_agent(name, &format!("{INIT}\n{script}\n{RESULT}\n"));
+/// `run` with a fake agent that runs `script` in the worktree and reports success.
+fn run_fake(repo: &TestRepo, script: &str) -> crate::support::Run {
+    let agent = FakeAgent::new(repo).runs(script).build();
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
 }
 
@@ -148,12 +145,7 @@ fn renames_deletions_symlinks_and_require_all() {
     // A rename out of the targets names the new path.
     repo.agentos(&["add", "Move", "-t", "README.md", "--id", "move"])
         .ok();
-    run_fake(
-        &repo,
-        "mv.sh",
-        "mkdir -p docs && git mv README.md docs/README.md",
-    )
-    .code(1);
+    run_fake(&repo, "mkdir -p docs && git mv README.md docs/README.md").code(1);
     let reason = repo.read(".agentos/failed/move.reason");
     assert!(
         reason.contains("`docs/README.md` is outside the targets"),
@@ -162,12 +154,12 @@ fn renames_deletions_symlinks_and_require_all() {
     // Deleting a target is touching it.
     repo.agentos(&["add", "Delete", "-t", "docs/guide.md", "--id", "delete"])
         .ok();
-    run_fake(&repo, "rm.sh", "rm docs/guide.md").ok();
+    run_fake(&repo, "rm docs/guide.md").ok();
     assert!(repo.read(".agentos/done/delete.md").contains("Result"));
     // A symlink pointing out of the repository is refused, even inside the targets.
     repo.agentos(&["add", "Link", "-t", "link", "--id", "link"])
         .ok();
-    run_fake(&repo, "ln.sh", "ln -s /etc/hostname link").code(1);
+    run_fake(&repo, "ln -s /etc/hostname link").code(1);
     assert!(repo
         .read(".agentos/failed/link.reason")
         .contains("symbolic link to `/etc/hostname`, outside the repository"));
@@ -183,7 +175,7 @@ fn renames_deletions_symlinks_and_require_all() {
         "both",
     ])
     .ok();
-    run_fake(&repo, "one.sh", "echo more >> README.md").code(1);
+    run_fake(&repo, "echo more >> README.md").code(1);
     assert!(repo
         .read(".agentos/failed/both.reason")
         .contains("the target `CHANGELOG.md` was not changed"));
@@ -191,8 +183,7 @@ fn renames_deletions_symlinks_and_require_all() {
         ".agentos/todo/either.md",
         "+++\ntitle = \"Either\"\ntargets = [\"README.md\", \"CHANGELOG.md\"]\nrequire_all = false\n+++\n",
     );
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    run_fake(&repo, "one-again.sh", "echo more >> README.md").ok();
+    run_fake(&repo, "echo more >> README.md").ok();
     assert!(repo.exists(".agentos/done/either.md"));
 }
 
@@ -210,7 +201,7 @@ fn failing_verify_commands_fail_the_task_with_their_output() {
         "echo checking; echo 'test foo failed' >&2; exit 3",
     ])
     .ok();
-    run_fake(&repo, "edit.sh", "echo more >> README.md").code(1);
+    run_fake(&repo, "echo more >> README.md").code(1);
     let reason = repo.read(".agentos/failed/checked.reason");
     assert!(reason.contains("failed (exit status: 3)"), "{reason}");
     let report = repo.read(".agentos/runs/checked/attempt-1/report.md");
@@ -226,10 +217,9 @@ fn a_near_miss_target_fails_before_any_agent_runs() {
     let marker = repo.dir.path().join("agent-ran");
     repo.agentos(&["add", "Typo", "-t", "doc/guide.md", "--id", "typo"])
         .ok();
-    let agent = repo.fake_agent(
-        "marker.sh",
-        &format!("touch {}\n{INIT}\n{RESULT}\n", marker.display()),
-    );
+    let agent = FakeAgent::new(&repo)
+        .runs_before_init(&format!("touch {}", marker.display()))
+        .build();
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
         .code(1);
     let reason = repo.read(".agentos/failed/typo.reason");
@@ -248,7 +238,7 @@ fn a_near_miss_target_fails_before_any_agent_runs() {
         "chapter",
     ])
     .ok();
-    run_fake(&repo, "new.sh", "echo '# Two' > docs/chapter-2.md").ok();
+    run_fake(&repo, "echo '# Two' > docs/chapter-2.md").ok();
 }
 
 #[test]
@@ -256,10 +246,7 @@ fn verify_rechecks_a_worktree_and_exits_1_when_it_rejects() {
     let repo = with_guide();
     repo.agentos(&["add", "Kept", "-t", "README.md", "--id", "kept"])
         .ok();
-    let agent = repo.fake_agent(
-        "ok.sh",
-        &format!("{INIT}\necho more >> README.md\n{RESULT}\n"),
-    );
+    let agent = FakeAgent::new(&repo).runs("echo more >> README.md").build();
     repo.agentos_env(&["run", "--keep"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok();
     repo.agentos(&["verify", "kept"]).ok().stdout_has("passed");
@@ -279,14 +266,15 @@ fn jobs_run_disjoint_tasks_together_and_overlapping_ones_apart() {
     let here = repo.dir.path().join("running");
     let counts = repo.dir.path().join("counts");
     std::fs::create_dir_all(&here).expect("mkdir");
-    let agent = repo.fake_agent(
-        "together.sh",
-        &format!(
-            "{INIT}\ntouch {h}/$AGENTOS_TASK_ID\ni=0\nwhile [ $i -lt 40 ] && [ $(ls {h} | wc -l) -lt 2 ]; do sleep 0.05; i=$((i+1)); done\nls {h} | wc -l >> {c}\nmkdir -p $AGENTOS_TASK_ID && echo x > $AGENTOS_TASK_ID/f.txt\nrm {h}/$AGENTOS_TASK_ID\n{RESULT}\n",
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!(
+            "touch {h}/$AGENTOS_TASK_ID\ni=0\nwhile [ $i -lt 40 ] && [ $(ls {h} | wc -l) -lt 2 ]; do sleep 0.05; i=$((i+1)); done\nls {h} | wc -l >> {c}",
             h = here.display(),
             c = counts.display()
-        ),
-    );
+        ))
+        .runs("mkdir -p $AGENTOS_TASK_ID && echo x > $AGENTOS_TASK_ID/f.txt")
+        .runs(&format!("rm {}/$AGENTOS_TASK_ID", here.display()))
+        .build();
     for id in ["a", "b", "c"] {
         repo.agentos(&["add", id, "--id", id, "-t", &format!("{id}/**")])
             .ok();
@@ -337,7 +325,7 @@ fn mode_changes_binary_files_and_a_persons_own_edits() {
     // A mode change is a change to the target.
     repo.agentos(&["add", "Executable", "-t", "README.md", "--id", "mode"])
         .ok();
-    run_fake(&repo, "chmod.sh", "chmod +x README.md").ok();
+    run_fake(&repo, "chmod +x README.md").ok();
     let report = repo.read(".agentos/runs/mode/attempt-1/report.md");
     assert!(
         report.contains("`README.md`: type or mode changed"),
@@ -348,7 +336,6 @@ fn mode_changes_binary_files_and_a_persons_own_edits() {
         .ok();
     run_fake(
         &repo,
-        "bin.sh",
         "mkdir -p assets && printf 'PNG\\000\\001\\002' > assets/logo.png",
     )
     .ok();
@@ -365,7 +352,7 @@ fn mode_changes_binary_files_and_a_persons_own_edits() {
     repo.write("notes.txt", "scratch\n");
     repo.agentos(&["add", "Guide", "-t", "docs/guide.md", "--id", "guide"])
         .ok();
-    run_fake(&repo, "guide.sh", "echo more >> docs/guide.md").ok();
+    run_fake(&repo, "echo more >> docs/guide.md").ok();
     assert_eq!(
         repo.read("README.md"),
         "# Example\n\nThe person's own, uncommitted edit.\n"

@@ -1,6 +1,6 @@
 //! Recycled worktrees: a task's finished worktree is reused for the next task, and
 //! must then be indistinguishable from a fresh checkout of the new base.
-use crate::support::TestRepo;
+use crate::support::{FakeAgent, TestRepo};
 
 /// Every path under the working tree but `.git`: type, mode, symlink target and
 /// content hash, untracked and ignored files included; then what git sees.
@@ -28,14 +28,11 @@ fn a_recycled_worktree_equals_a_fresh_checkout_byte_for_byte() {
     std::fs::create_dir_all(&snapshots).expect("mkdir");
     // The first task's agent leaves everything a worktree can hold: changed,
     // deleted, new, ignored and untracked files, a new folder, a mode change.
-    let messy = repo.fake_agent(
-        "messy.sh",
-        "echo '{\"type\":\"system\",\"subtype\":\"init\"}'\n\
-             echo changed >> README.md\nrm src/lib.rs\nchmod -x tools/run.sh\n\
-             mkdir -p build/deep new/empty && echo bin > build/deep/out.bin && echo x > app.log\n\
-             echo untracked > notes.txt && ln -s README.md link\n\
-             echo '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}'\n",
-    );
+    let messy = FakeAgent::new(&repo)
+        .runs("echo changed >> README.md\nrm src/lib.rs\nchmod -x tools/run.sh")
+        .runs("mkdir -p build/deep new/empty && echo bin > build/deep/out.bin && echo x > app.log")
+        .runs("echo untracked > notes.txt && ln -s README.md link")
+        .build();
     repo.agentos(&["add", "Mess", "-t", "README.md", "--id", "first"])
         .ok();
     // Verification fails (the agent touched more than its target): the worktree
@@ -53,16 +50,10 @@ fn a_recycled_worktree_equals_a_fresh_checkout_byte_for_byte() {
     repo.git(&["rm", "-q", "src/gone.rs"]);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "second base"]);
-    let look = repo.fake_agent(
-        "look.sh",
-        &format!(
-            "{MANIFEST} > {snap}/second.txt\n\
-             echo '{{\"type\":\"system\",\"subtype\":\"init\"}}'\n\
-             echo fixed >> README.md\n\
-             echo '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false}}'\n",
-            snap = snapshots.display()
-        ),
-    );
+    let look = FakeAgent::new(&repo)
+        .runs_before_init(&format!("{MANIFEST} > {}/second.txt", snapshots.display()))
+        .runs("echo fixed >> README.md")
+        .build();
     repo.agentos(&["add", "Look", "-t", "README.md", "--id", "second"])
         .ok();
     repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &look)])

@@ -1,5 +1,6 @@
 //! A minimal HTTP/1.1 server for the loopback stand-ins (keep-alive, content
-//! length or chunked bodies), each request handed to a handler.
+//! length or chunked bodies, `Expect: 100-continue`), each request handed to a
+//! handler.
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,6 +10,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub query: HashMap<String, String>,
+    /// The query as sent, without the `?` (empty when there is none).
+    pub query_string: String,
     /// Header names in lower case.
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
@@ -16,6 +19,7 @@ pub struct Request {
 
 pub struct Response {
     pub status: u16,
+    /// The Content-Type, unless `headers` names one itself.
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
@@ -72,6 +76,13 @@ fn connection(stream: TcpStream, handler: Handler) {
                 headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
             }
         }
+        if headers
+            .get("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+            && writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            return;
+        }
         let chunked = headers
             .get("transfer-encoding")
             .is_some_and(|v| v.contains("chunked"));
@@ -86,47 +97,93 @@ fn connection(stream: TcpStream, handler: Handler) {
             let _ = reader.read_exact(&mut buf);
             buf
         };
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), parse_query(q)),
-            None => (target.clone(), HashMap::new()),
+        let (path, query_string) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), q.to_string()),
+            None => (target.clone(), String::new()),
         };
         let response = handler(&Request {
             method,
             path,
-            query,
+            query: parse_query(&query_string),
+            query_string,
             headers,
             body,
         });
-        let reason = match response.status {
-            200 => "OK",
-            201 => "Created",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            422 => "Unprocessable Entity",
-            429 => "Too Many Requests",
-            500 => "Internal Server Error",
-            502 => "Bad Gateway",
-            503 => "Service Unavailable",
-            _ => "Status",
-        };
-        let extra: String = response
-            .headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}\r\n"))
-            .collect();
-        let mut out = format!(
-            "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\n{extra}connection: keep-alive\r\n\r\n",
-            response.status,
-            response.content_type,
-            response.body.len()
-        )
-        .into_bytes();
-        out.extend(response.body);
-        if writer.write_all(&out).is_err() {
+        if writer.write_all(&head(&response)).is_err() || writer.write_all(&response.body).is_err()
+        {
             return;
         }
     }
+}
+
+/// The status line and headers. A 304 carries neither a body nor its length.
+fn head(response: &Response) -> Vec<u8> {
+    let reason = match response.status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        529 => "Site Overloaded",
+        _ => "Status",
+    };
+    let mut out = format!("HTTP/1.1 {} {reason}\r\n", response.status);
+    let named = |name: &str| {
+        response
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    if response.status != 304 {
+        if !named("content-type") {
+            out.push_str(&format!("content-type: {}\r\n", response.content_type));
+        }
+        out.push_str(&format!("content-length: {}\r\n", response.body.len()));
+    }
+    for (k, v) in &response.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("connection: keep-alive\r\n\r\n");
+    out.into_bytes()
+}
+
+/// `secs` since the Unix epoch as an RFC 3339 UTC time (`2026-01-02T03:04:05Z`).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn read_chunked(reader: &mut BufReader<TcpStream>) -> Vec<u8> {
@@ -158,7 +215,7 @@ fn parse_query(q: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,12 +1,20 @@
-//! Test helpers: sealed temporary git repositories and a runner for the real binary.
+//! Test helpers: sealed temporary git repositories, a runner for the real binary,
+//! the fake agent builder, waiting on a condition, and the normaliser that makes
+//! outputs fit for snapshots.
 #![allow(dead_code)]
 pub mod claude;
+pub mod fake_agent;
+pub mod git_remotes;
 pub mod github;
 pub mod http;
 pub mod messages_api;
+pub mod normalise;
+
+pub use fake_agent::FakeAgent;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_git-agentos");
 
@@ -25,7 +33,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -209,14 +217,19 @@ impl TestRepo {
         }
         Run::from(cmd.output().expect("spawn git-agentos"))
     }
+}
 
-    /// Write an executable fake agent script into the test's folder; returns its path.
-    pub fn fake_agent(&self, name: &str, script: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{script}")).expect("write fake agent");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        path.display().to_string()
+/// Poll `condition` every 10 ms until it holds; fail the test, saying what was
+/// awaited, when it still does not after `timeout`.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "waited {timeout:?} in vain until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
