@@ -2,8 +2,7 @@
 //! into todo/, the mode of finished task files, untrusted text shown and not
 //! obeyed, control characters refused in targets and ids, the `output = "plain"`
 //! hint, the clock seam, the "watching" line and the dispatcher's JSON log.
-use crate::support::{FakeAgent, TestRepo};
-use std::io::{BufRead, BufReader};
+use crate::support::{wait_until, wait_until_watching, FakeAgent, TestRepo};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -207,21 +206,11 @@ fn watch_says_when_it_is_ready_and_logs_json_lines() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    let mut stderr = BufReader::new(watch.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("watching .agentos/todo/ for new tasks") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).expect("read") > 0,
-            "watch ended before it was ready"
-        );
-    }
+    let _stderr = wait_until_watching(&mut watch);
     repo.agentos(&["add", "Logged", "-t", "README.md"]).ok();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !repo.exists(".agentos/done/logged.md") {
-        assert!(Instant::now() < deadline, "watch did not run the task");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(Duration::from_secs(20), "watch ran the task", || {
+        repo.exists(".agentos/done/logged.md")
+    });
     let _ = std::process::Command::new("kill")
         .arg(watch.id().to_string())
         .status();

@@ -405,12 +405,16 @@ fn agents_are_folders() {
         ".agentos/todo/ghost/x.md",
         "+++\ntitle = \"Ghost\"\ntargets = [\"README.md\"]\n+++\n",
     );
-    // The file cannot run (no agent `ghost`), and an invalid file younger than a
-    // second may still be being written, so `run` leaves it alone until then.
-    // SEAM: AGENTOS_NOW (a clock a second ahead of the file's mtime) replaces this.
-    std::thread::sleep(Duration::from_millis(1100));
-    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
-        .code(1);
+    // The file cannot run (no agent `ghost`); an invalid file younger than a
+    // second may still be being written, so the clock is set far past its mtime.
+    repo.agentos_env(
+        &["run"],
+        &[
+            ("AGENTOS_AGENT_CMD", &agent),
+            ("AGENTOS_NOW", "2099-01-01T00:00:00Z"),
+        ],
+    )
+    .code(1);
     assert!(repo
         .read(".agentos/failed/x.reason")
         .contains("no agent `ghost`"));

@@ -1,7 +1,7 @@
 //! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
 //! crash-proof resume, the dispatcher lock and `watch`.
 use crate::support::messages_api::MessagesApi;
-use crate::support::{wait_until, FakeAgent, TestRepo};
+use crate::support::{wait_until, wait_until_watching, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -408,12 +408,16 @@ fn bad_files_in_todo_move_to_failed_unchanged_and_the_rest_runs() {
         repo.path(".agentos/todo/ops/good.md"),
     )
     .expect("mv");
-    // Let the files age past the grace period for invalid files (they may still
-    // be being written).
-    // SEAM: AGENTOS_NOW (a clock a second ahead of the files' mtimes) replaces this.
-    std::thread::sleep(Duration::from_millis(1100));
+    // An invalid file younger than a second may still be being written; a clock
+    // far ahead of the files' mtimes makes them all old enough to judge.
     let run = repo
-        .agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .agentos_env(
+            &["run"],
+            &[
+                ("AGENTOS_AGENT_CMD", &agent),
+                ("AGENTOS_NOW", "2099-01-01T00:00:00Z"),
+            ],
+        )
         .code(1);
     assert!(
         repo.exists(".agentos/done/good.md"),
@@ -526,9 +530,7 @@ fn watch_picks_up_new_tasks_at_once_and_stops_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    // Give watch time to start watching todo/.
-    // SEAM: wait for its `watching …` line on stderr instead.
-    std::thread::sleep(Duration::from_millis(300));
+    let _stderr = wait_until_watching(&mut watch);
     let written = Instant::now();
     repo.agentos(&["add", "Picked up", "-t", "README.md"]).ok();
     wait_until(Duration::from_secs(10), "watch ran the new task", || {
@@ -726,7 +728,7 @@ fn an_idle_watch_uses_no_cpu() {
     let mut watch = repo
         .cmd(&["watch"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
     let cpu = |pid: u32| -> u64 {
@@ -740,9 +742,8 @@ fn an_idle_watch_uses_no_cpu() {
             })
             .unwrap_or(0)
     };
-    // Let watch start up (its start is not idle time).
-    // SEAM: wait for its `watching …` line on stderr instead.
-    std::thread::sleep(Duration::from_millis(500));
+    // Its start is not idle time: measure from the moment it is ready.
+    let _stderr = wait_until_watching(&mut watch);
     let before = cpu(watch.id());
     // Measures CPU over a window of time: this sleep is the test itself.
     std::thread::sleep(Duration::from_secs(2));

@@ -253,3 +253,21 @@ pub fn search_files(root: &Path, needle: &str) -> (usize, Vec<String>) {
     }
     (files, found)
 }
+
+/// Wait until a spawned `watch` (stderr piped) says it is ready: its
+/// `watching …` line. Returns the rest of its stderr, to read later.
+pub fn wait_until_watching(
+    child: &mut std::process::Child,
+) -> std::io::BufReader<std::process::ChildStderr> {
+    use std::io::BufRead;
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("watch's stderr is piped"));
+    let mut line = String::new();
+    while !line.contains("watching .agentos/todo/ for new tasks") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read watch's stderr") > 0,
+            "watch ended before it was ready"
+        );
+    }
+    stderr
+}
