@@ -56,6 +56,10 @@ pub enum Command {
     Agent(commands::agent::Args),
     Templates(commands::templates::Args),
     InstallMan(commands::install_man::Args),
+    Completions(commands::completions::Args),
+    /// (internal) Candidates for the completion scripts; see src/completion/.
+    #[command(name = "__complete", hide = true)]
+    Complete(commands::completions::CompleteArgs),
     #[command(hide = true)]
     Hook(commands::hook::Args),
     /// (internal) The demo's scripted agent.
@@ -134,6 +138,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Templates(args) => commands::templates::run(&dir, args),
         Command::Hook(args) => commands::hook::run(&dir, args),
         Command::InstallMan(args) => commands::install_man::run(args, &Cli::command()),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Complete(args) => commands::completions::complete(&dir, args, Cli::command()),
         Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
 }

@@ -6,11 +6,13 @@
 //! them to a worker, `pipeline/` one module per step a task goes through, over
 //! `agent/`, `git/` and `forge/`. `memory/`, `friction/` and `hooks/` are the side
 //! services; `commands/` are thin: flags in, one operation, text out. `manual/`
-//! describes the command line (`cli`'s definitions, passed in) to `man`.
+//! and `completion/` describe the command line (`cli`'s definitions, passed in)
+//! to `man` and to the shells.
 pub mod agent;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod dispatch;
 pub mod durable;

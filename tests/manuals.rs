@@ -1,14 +1,20 @@
-//! Issue #22: the manual. The pages `install-man` writes are what `man`,
-//! `git agentos --help` and `git help agentos` open; every command's page holds
-//! the options its `-h` lists. The tools are real: a missing `man` fails these
-//! tests, it never skips them.
+//! Issue #22: the manual and shell completion. The pages `install-man` writes are
+//! what `man`, `git agentos --help` and `git help agentos` open; every command's
+//! page holds the options its `-h` lists; the completion scripts complete
+//! `git agentos sh` to `show` and `git agentos show ` to the task ids in bash
+//! (through git's own completion), zsh (through zsh's `_git`, in a pseudo
+//! terminal) and fish. The tools are real: a missing `man`, `zsh`, `fish` or
+//! git's bash completion fails these tests, it never skips them.
+mod completion;
+
 use crate::support::{seal, Run, TestRepo, BIN};
 use insta::assert_snapshot;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-const INSTALL: &str = "apt-get install -y man-db (as .ci/run does)";
+const INSTALL: &str = "apt-get install -y man-db zsh fish bash-completion git (as .ci/run does)";
 
 /// Fail, naming the package, when a tool these tests drive is missing.
 #[track_caller]
@@ -21,6 +27,14 @@ fn require_tool(tool: &str) {
     assert!(
         found,
         "`{tool}` is not installed; these tests need it: {INSTALL}"
+    );
+}
+
+#[track_caller]
+fn require_file(path: &str) {
+    assert!(
+        Path::new(path).is_file(),
+        "{path} is missing; these tests need it: {INSTALL}"
     );
 }
 
@@ -43,6 +57,39 @@ fn sealed(repo: &TestRepo, program: &str, args: &[&str]) -> Command {
         .current_dir(repo.root())
         .stdin(Stdio::null());
     cmd
+}
+
+/// Run to the end, or fail clearly after `limit` (the shells' tests wait on
+/// output they expect; this is the bound on a wait that never ends).
+fn run_within(mut cmd: Command, limit: Duration, what: &str) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    cmd.stdout(std::fs::File::create(&out).expect("out"))
+        .stderr(std::fs::File::create(&err).expect("err"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                std::fs::read_to_string(&out).unwrap_or_default(),
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+    }
 }
 
 fn output(mut cmd: Command) -> Run {

@@ -823,6 +823,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    .agentos/templates/<name>.md, which also override the built-in ones
       install-man  Write the manual where `man` finds it, so that `git agentos --help`, `git help
                    agentos` and `man git-agentos` open it
+      completions  Print the completion script for bash, zsh or fish
       help         Print this message or the help of the given subcommand(s)
 
     Options:

@@ -6,6 +6,7 @@ pub mod add;
 pub mod agent;
 pub mod cancel;
 pub mod clean;
+pub mod completions;
 pub mod demo;
 pub mod friction;
 pub mod hook;
