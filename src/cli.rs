@@ -3,7 +3,7 @@
 use crate::commands;
 use crate::error::CommandError;
 use crate::term::untrusted;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// git agentos: run coding agents on a backlog of task files, one git worktree and
@@ -55,6 +55,11 @@ pub enum Command {
     Hooks(commands::hooks::Args),
     Agent(commands::agent::Args),
     Templates(commands::templates::Args),
+    InstallMan(commands::install_man::Args),
+    Completions(commands::completions::Args),
+    /// (internal) Candidates for the completion scripts; see src/completion/.
+    #[command(name = "__complete", hide = true)]
+    Complete(commands::completions::CompleteArgs),
     #[command(hide = true)]
     Hook(commands::hook::Args),
     /// (internal) The demo's scripted agent.
@@ -77,7 +82,14 @@ pub fn main() -> i32 {
     let mut xfsz = nix::sys::signal::SigSet::empty();
     xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
     let _ = xfsz.thread_block();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if no_command(&e) => {
+            eprint!("{}", commands::usage::no_command(&Cli::command()));
+            return crate::error::ErrorKind::Invalid.exit_code();
+        }
+        Err(e) => e.exit(),
+    };
     if let Command::AgentShim { command } = cli.command {
         return crate::agent::shim::shim_main(command, crate::agent::runner::GRACE);
     }
@@ -125,8 +137,20 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Agent(args) => commands::agent::run(&dir, args),
         Command::Templates(args) => commands::templates::run(&dir, args),
         Command::Hook(args) => commands::hook::run(&dir, args),
+        Command::InstallMan(args) => commands::install_man::run(args, &Cli::command()),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Complete(args) => commands::completions::complete(&dir, args, Cli::command()),
         Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
+}
+
+/// A command line that names no command (`git agentos`, `git agentos -v`).
+fn no_command(e: &clap::Error) -> bool {
+    use clap::error::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
 }
 
 /// Print an error and its hints to stderr. Messages quote ids, fields and

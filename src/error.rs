@@ -272,3 +272,15 @@ impl From<DispatchError> for CommandError {
         }
     }
 }
+
+impl From<crate::manual::ManualError> for CommandError {
+    fn from(e: crate::manual::ManualError) -> Self {
+        match e {
+            crate::manual::ManualError::NoHome => {
+                env(e).hint("set HOME, or pass --dir to say where the manual goes")
+            }
+            crate::manual::ManualError::Io(e) => env(e)
+                .hint("pass --dir with a folder you can write to (it is where `man` will look)"),
+        }
+    }
+}

@@ -5,6 +5,7 @@ mod support;
 mod architecture;
 mod foundation;
 mod intake;
+mod manuals;
 mod memory;
 mod publish;
 mod reliability;

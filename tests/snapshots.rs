@@ -772,55 +772,59 @@ fn help_of_the_main_command_and_of_add_and_run() {
     Usage: git agentos [OPTIONS] <COMMAND>
 
     Commands:
-      init       Create the .agentos/ tree in this repository: the queue folders, a default agent
-                 (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
-                 runtime state out of `git status`
-      add        Queue a task: write it into .agentos/todo/ and print its id
-      list       List tasks: todo/ in the order they will run, then doing/, done/ and failed/
-      show       Show one task: its fields, where it is, its claim record and journal, why it failed,
-                 and its body
-      status     Show the dispatcher (running or not, and who holds the lock), how many tasks are in
-                 each state, the tasks in progress, and the queued files that can never run
-      run        Process the queue: claim each task in turn, run its agent in a fresh worktree on branch
-                 agentos/<id>, commit the result, and move the task to done/ or failed/. Exits when the
-                 queue is empty
-      watch      The long-running dispatcher: process the queue, then wait for new task files
-                 (file-system events; no polling, no CPU while idle) and process those too. SIGINT or
-                 SIGTERM stops it cleanly; a task it was running is resumed by the next dispatcher
-      verify     Verify a task's change again: its worktree if it still exists (what the agent left,
-                 committed or not), else its branch. Prints the Markdown report (in colour on a
-                 terminal) and exits 1 when the change is rejected
-      retry      Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/ first
-                 if it was invalid). Its earlier record is kept in runs/<id>/
-      cancel     Cancel a task: a queued one moves to failed/; a running one has its agent stopped (its
-                 whole process group) and fails with "cancelled"
-      clean      Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
-                 tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
-                 branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged into
-                 another branch). Never touches a running task, or a branch whose work exists nowhere
-                 else
-      logs       Show what a task's agent did in its latest attempt: start, tool calls, result. The raw
-                 stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
-      memory     Notes shared by every repository (in $AGENTOS_HOME/memory, default ~/.agentos/memory),
-                 as Markdown files you can read and edit. Agents search them through `git agentos mcp`
-                 instead of carrying copied context
-      mcp        Serve memory (search, add) and the current task over MCP on stdin/stdout. The
-                 dispatcher hands Claude Code an `--mcp-config` that starts this for each task; you can
-                 also register it yourself: `claude mcp add agentos -- git agentos mcp`
-      friction   Summarize .agentos/friction.jsonl (failed verifications, agent errors, timeouts,
-                 retries, resumes after a crash, hook errors, GitHub retries, long silences): counts by
-                 kind and step, the worst tasks, the trend
-      demo       A guided tour: create a throwaway repository with a typo in its README, queue a task to
-                 fix it, run it end to end, and show the branch, the diff and where everything lives
-      hooks      Manage the post-commit hook that queues work from commits: a task for each
-                 `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
-                 `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit
-                 touched. The hook never runs agents and never fails a commit
-      agent      Agents are folders: .agentos/agents/<name>/AGENT.md (instructions) and an optional
-                 agent.toml (command, model, allowed_tools, permission_mode, timeout)
-      templates  Task templates: built-in ones (bugfix, docs, tests, refactor) and any in
-                 .agentos/templates/<name>.md, which also override the built-in ones
-      help       Print this message or the help of the given subcommand(s)
+      init         Create the .agentos/ tree in this repository: the queue folders, a default agent
+                   (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
+                   runtime state out of `git status`
+      add          Queue a task: write it into .agentos/todo/ and print its id
+      list         List tasks: todo/ in the order they will run, then doing/, done/ and failed/
+      show         Show one task: its fields, where it is, its claim record and journal, why it failed,
+                   and its body
+      status       Show the dispatcher (running or not, and who holds the lock), how many tasks are in
+                   each state, the tasks in progress, and the queued files that can never run
+      run          Process the queue: claim each task in turn, run its agent in a fresh worktree on
+                   branch agentos/<id>, commit the result, and move the task to done/ or failed/. Exits
+                   when the queue is empty
+      watch        The long-running dispatcher: process the queue, then wait for new task files
+                   (file-system events; no polling, no CPU while idle) and process those too. SIGINT or
+                   SIGTERM stops it cleanly; a task it was running is resumed by the next dispatcher
+      verify       Verify a task's change again: its worktree if it still exists (what the agent left,
+                   committed or not), else its branch. Prints the Markdown report (in colour on a
+                   terminal) and exits 1 when the change is rejected
+      retry        Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
+                   first if it was invalid). Its earlier record is kept in runs/<id>/
+      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent stopped
+                   (its whole process group) and fails with "cancelled"
+      clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
+                   tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
+                   branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged
+                   into another branch). Never touches a running task, or a branch whose work exists
+                   nowhere else
+      logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
+                   raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
+      memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
+                   ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
+                   through `git agentos mcp` instead of carrying copied context
+      mcp          Serve memory (search, add) and the current task over MCP on stdin/stdout. The
+                   dispatcher hands Claude Code an `--mcp-config` that starts this for each task; you
+                   can also register it yourself: `claude mcp add agentos -- git agentos mcp`
+      friction     Summarize .agentos/friction.jsonl (failed verifications, agent errors, timeouts,
+                   retries, resumes after a crash, hook errors, GitHub retries, long silences): counts
+                   by kind and step, the worst tasks, the trend
+      demo         A guided tour: create a throwaway repository with a typo in its README, queue a task
+                   to fix it, run it end to end, and show the branch, the diff and where everything
+                   lives
+      hooks        Manage the post-commit hook that queues work from commits: a task for each
+                   `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
+                   `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit
+                   touched. The hook never runs agents and never fails a commit
+      agent        Agents are folders: .agentos/agents/<name>/AGENT.md (instructions) and an optional
+                   agent.toml (command, model, allowed_tools, permission_mode, timeout)
+      templates    Task templates: built-in ones (bugfix, docs, tests, refactor) and any in
+                   .agentos/templates/<name>.md, which also override the built-in ones
+      install-man  Write the manual where `man` finds it, so that `git agentos --help`, `git help
+                   agentos` and `man git-agentos` open it
+      completions  Print the completion script for bash, zsh or fish
+      help         Print this message or the help of the given subcommand(s)
 
     Options:
       -C <DIR>
