@@ -60,10 +60,16 @@ pub enum Command {
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
-    /// (internal) Supervise an agent's process group; see src/agent/process.rs.
+    /// (internal) Lead, confine and end a task's command; see src/agent/shim.rs.
     #[command(hide = true)]
     AgentShim {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        /// Confine the command with Landlock.
+        #[arg(long)]
+        sandbox: bool,
+        /// A path the confined command may write.
+        #[arg(long = "write", value_name = "PATH")]
+        write: Vec<PathBuf>,
+        #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
 }
@@ -77,9 +83,22 @@ pub fn main() -> i32 {
     let mut xfsz = nix::sys::signal::SigSet::empty();
     xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
     let _ = xfsz.thread_block();
+    // Before any thread exists: the token leaves the environment (and the memory
+    // /proc/<pid>/environ shows), so no child and no reader of /proc sees it.
+    crate::secrets::take_from_environment();
     let cli = Cli::parse();
-    if let Command::AgentShim { command } = cli.command {
-        return crate::agent::shim::shim_main(command, crate::agent::runner::GRACE);
+    if let Command::AgentShim {
+        sandbox,
+        write,
+        command,
+    } = cli.command
+    {
+        let options = crate::agent::shim::ShimOptions {
+            sandbox,
+            writable: write,
+            grace: crate::agent::runner::GRACE,
+        };
+        return crate::agent::shim::shim_main(options, command);
     }
     if let Command::DemoAgent = cli.command {
         return commands::demo::scripted_agent();

@@ -25,6 +25,7 @@ pub mod path_error;
 pub mod pipeline;
 pub mod progress;
 pub mod queue;
+pub mod secrets;
 pub mod similarity;
 pub mod task;
 pub mod term;

@@ -2,7 +2,7 @@
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
 use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
-use crate::support::{wait_until, FakeAgent, TestRepo};
+use crate::support::{wait_until, FakeAgent, Run, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -419,6 +419,39 @@ fn agent_doing(repo: &TestRepo, work: &str) -> String {
         .build()
 }
 
+/// Queue task `id` and run it with an agent that, once started, waits until the
+/// test has done `meanwhile` (what someone else does while an agent works),
+/// then fixes the README.
+fn run_while_the_agent_waits(repo: &TestRepo, id: &str, meanwhile: impl FnOnce()) -> Run {
+    let scratch = repo.scratch();
+    let waiting = scratch.join(format!("{id}.waiting"));
+    let go = scratch.join(format!("{id}.go"));
+    let agent = FakeAgent::new(repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
+        .ok();
+    let child = repo
+        .cmd(&["run", "--no-pr"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .env("GITHUB_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn run");
+    wait_until(Duration::from_secs(30), "the agent waits", || {
+        waiting.exists()
+    });
+    meanwhile();
+    std::fs::write(&go, "").expect("release the agent");
+    Run::from(child.wait_with_output().expect("wait for run"))
+}
+
 #[test]
 fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     let repo = TestRepo::initialised();
@@ -451,48 +484,29 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     .ok();
     assert!(repo.exists(".agentos/done/ro.md"));
 
-    // The worktree deleted under the running task.
-    let vandal = agent_doing(&repo, "rm -rf \"$AGENTOS_WORKTREE\"");
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "gone"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &vandal), ("GITHUB_TOKEN", TOKEN)],
-    )
+    // The worktree deleted under the running task (by someone else: the
+    // sandbox keeps the agent itself from its worktree's folder).
+    let gone = repo.path(".agentos/worktrees/gone");
+    run_while_the_agent_waits(&repo, "gone", || {
+        std::fs::remove_dir_all(&gone).expect("rm the worktree")
+    })
     .code(1);
     let reason = repo.read(".agentos/failed/gone.reason");
     assert!(reason.contains("disappeared"), "{reason}");
 
     // The task branch deleted by someone while the agent works.
-    let pruner = agent_doing(
-        &repo,
-        "git update-ref -d \"refs/heads/agentos/$AGENTOS_TASK_ID\"",
-    );
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "nobranch"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &pruner), ("GITHUB_TOKEN", TOKEN)],
-    )
+    run_while_the_agent_waits(&repo, "nobranch", || {
+        repo.git(&["update-ref", "-d", "refs/heads/agentos/nobranch"]);
+    })
     .code(1);
     let reason = repo.read(".agentos/failed/nobranch.reason");
     assert!(reason.contains("branch is gone"), "{reason}");
 
     // The base branch moves while the agent works: the task stays on its base.
     let base = repo.git(&["rev-parse", "main"]).trim().to_string();
-    let mover = agent_doing(
-        &repo,
-        &format!(
-            "git -C {} -c user.name=x -c user.email=x@x commit -q --allow-empty -m moved",
-            repo.root().display()
-        ),
-    );
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "moved"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &mover), ("GITHUB_TOKEN", TOKEN)],
-    )
+    run_while_the_agent_waits(&repo, "moved", || {
+        repo.git(&["commit", "-q", "--allow-empty", "-m", "moved"]);
+    })
     .ok();
     assert_ne!(repo.git(&["rev-parse", "main"]).trim(), base, "main moved");
     assert_eq!(repo.git(&["rev-parse", "agentos/moved^"]).trim(), base);

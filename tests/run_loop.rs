@@ -209,7 +209,7 @@ fn alive(pid: i32) -> bool {
 #[test]
 fn a_hanging_agent_times_out_and_its_children_die_too() {
     let repo = TestRepo::initialised();
-    let pids = repo.dir.path().join("pids");
+    let pids = repo.scratch().join("pids");
     let agent = FakeAgent::new(&repo)
         .runs("sleep 300 &")
         .runs(&format!("echo $! > {}", pids.display()))
@@ -266,7 +266,7 @@ fn an_agent_that_never_confirms_fails_after_the_start_timeout() {
 #[test]
 fn resume_after_a_crash_finishes_each_task_exactly_once() {
     let repo = TestRepo::initialised();
-    let pids = repo.dir.path().join("agent-pids");
+    let pids = repo.scratch().join("agent-pids");
     let agent = FakeAgent::new(&repo)
         .runs(&format!("echo $$ >> {}", pids.display()))
         .writes("README.md", "Install with `cargo install`.\n")
@@ -567,8 +567,8 @@ fn a_missing_agent_cli_exits_3_and_keeps_the_task_queued() {
 #[test]
 fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
     let repo = TestRepo::initialised();
-    let marker = repo.dir.path().join("agent-running");
-    let release = repo.dir.path().join("release");
+    let marker = repo.scratch().join("agent-running");
+    let release = repo.scratch().join("release");
     let agent = FakeAgent::new(&repo)
         .runs("sleep 300 &")
         .runs(&format!("echo $! > {}", marker.display()))
@@ -678,7 +678,7 @@ fn retry_cancel_clean_and_logs() {
 #[test]
 fn cancel_stops_a_running_agent() {
     let repo = TestRepo::initialised();
-    let marker = repo.dir.path().join("running");
+    let marker = repo.scratch().join("running");
     let agent = FakeAgent::new(&repo)
         .runs(&format!("touch {}", marker.display()))
         .sleeps(300.0)

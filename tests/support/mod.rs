@@ -178,6 +178,26 @@ impl TestRepo {
         Run::from(cmd.output().expect("spawn git-agentos"))
     }
 
+    /// A folder outside the repository that the default agent may write (its
+    /// `[sandbox] writable`), for fake agents that leave pids and markers where
+    /// the test reads them. The sandbox refuses every other write outside.
+    pub fn scratch(&self) -> PathBuf {
+        let scratch = self.dir.path().join("scratch");
+        std::fs::create_dir_all(&scratch).expect("scratch");
+        let toml = self.path(".agentos/agents/default/agent.toml");
+        let text = std::fs::read_to_string(&toml).unwrap_or_default();
+        if !text.contains("[sandbox]") {
+            self.write(
+                ".agentos/agents/default/agent.toml",
+                &format!(
+                    "{text}\n[sandbox]\nwritable = [{:?}]\n",
+                    scratch.display().to_string()
+                ),
+            );
+        }
+        scratch
+    }
+
     /// The files in a state folder (names only, sorted).
     pub fn files_in(&self, rel_dir: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path(rel_dir))
