@@ -12,6 +12,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod dispatch;
+pub mod doctor;
 pub mod durable;
 pub mod error;
 pub mod fault;

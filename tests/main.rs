@@ -3,6 +3,7 @@
 mod support;
 
 mod architecture;
+mod doctor;
 mod foundation;
 mod intake;
 mod lifetimes;

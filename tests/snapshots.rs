@@ -827,6 +827,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
                  kind and step, the worst tasks, the trend
       demo       A guided tour: create a throwaway repository with a typo in its README, queue a task to
                  fix it, run it end to end, and show the branch, the diff and where everything lives
+      doctor     Check that a run can work here, and say how to fix each miss
       hooks      Manage the post-commit hook that queues work from commits: a task for each
                  `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
                  `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit

@@ -27,7 +27,7 @@ pub const MINIMUM_ABI: i32 = 3;
 pub const FORCE_UNAVAILABLE: &str = "AGENTOS_SANDBOX_UNAVAILABLE";
 
 /// How to get a usable sandbox, for messages.
-pub const HOW_TO_GET_IT: &str = "Landlock ABI 3 or newer is needed: Linux 6.2+ with `landlock` in the kernel's `lsm=` list (a container must not block the landlock_* system calls); `git agentos doctor` shows what this machine offers";
+pub const HOW_TO_GET_IT: &str = "a kernel with Landlock at ABI 3 or newer is needed: Linux 6.2+ with `landlock` in the kernel's `lsm=` list (a container must not block the landlock_* system calls)";
 
 /// What the kernel offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +199,7 @@ pub fn plan(config: &AgentConfig, support: &Support) -> Plan {
             },
             Some(how) => Plan::Refused {
                 reason: format!(
-                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` there to run it unsandboxed on purpose",
+                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}, see `git agentos doctor`; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` there to run it unsandboxed on purpose",
                     config.name
                 ),
             },

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod cancel;
 pub mod clean;
 pub mod demo;
+pub mod doctor;
 pub mod friction;
 pub mod hook;
 pub mod hooks;

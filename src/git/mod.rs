@@ -131,6 +131,14 @@ impl Repo {
             .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))
     }
 
+    /// How many bytes a checkout of HEAD takes (the sizes the index records).
+    pub fn checkout_size(&self) -> u64 {
+        self.main()
+            .and_then(|main| main.index().map_err(|e| library("read the index", &e)))
+            .map(|index| index.iter().map(|e| u64::from(e.file_size)).sum())
+            .unwrap_or(0)
+    }
+
     /// The URL of a remote, if it exists.
     pub fn remote_url(&self, name: &str) -> Option<String> {
         let main = self.main().ok()?;
