@@ -714,10 +714,29 @@ fn demo_runs_end_to_end_with_the_scripted_agent() {
     let run = repo
         .agentos(&["demo", "--scripted", "--dir", dir.to_str().expect("utf8")])
         .ok();
+    let refused = format!(
+        "refused by the sandbox: {}/README.md",
+        dir.canonicalize().expect("demo dir").display()
+    );
     run.stdout_has("agentos/fix-install")
         .stdout_has("+    cargo install --path .")
+        .stdout_has("document-usage: failed: verification rejected the change: `doc/README.md` is outside the targets; did you mean `docs/README.md`?")
+        .stdout_has(&refused)
         .stdout_has("Where everything lives");
     assert!(dir.join(".agentos/done/fix-install.md").exists());
+    assert!(!std::fs::read_to_string(dir.join("README.md"))
+        .expect("readme")
+        .contains("an agent was here"));
+
+    // Without Landlock the tour leaves the escape out rather than show one.
+    let bare = repo.dir.path().join("demo-without-landlock");
+    repo.agentos_env(
+        &["demo", "--scripted", "--dir", bare.to_str().expect("utf8")],
+        &[("AGENTOS_SANDBOX_UNAVAILABLE", "1")],
+    )
+    .ok()
+    .stdout_has("the third is left out: this machine has no Landlock")
+    .stdout_has("did you mean `docs/README.md`?");
 }
 
 /// An idle `watch` sleeps: its own scans must not wake it again (a loop through
