@@ -57,6 +57,51 @@ fn a_process_that_leaves_with_setsid_dies_with_its_agent_and_never_reaches_the_n
     );
 }
 
+/// A worktree another process still works in is not recycled for the next task.
+#[test]
+fn a_worktree_someone_still_works_in_is_not_recycled() {
+    let repo = TestRepo::initialised();
+    let scratch = repo.scratch();
+    let (waiting, go) = (scratch.join("waiting"), scratch.join("go"));
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .runs("echo fixed >> README.md")
+        .build();
+    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "busy"])
+        .ok();
+    let run = repo
+        .cmd(&["run", "--no-pr"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    wait_until(Duration::from_secs(20), "the agent waits", || {
+        waiting.exists()
+    });
+    // Someone opens a shell in the task's worktree meanwhile.
+    let mut shell = std::process::Command::new("sleep")
+        .arg("60")
+        .current_dir(repo.path(".agentos/worktrees/busy"))
+        .spawn()
+        .expect("spawn a process in the worktree");
+    std::fs::write(&go, "").expect("release");
+    let status = run.wait_with_output().expect("run").status;
+    let _ = shell.kill();
+    let _ = shell.wait();
+    assert!(status.success());
+    assert!(repo.exists(".agentos/done/busy.md"));
+    assert!(repo.exists(".agentos/worktrees/busy"), "left where it is");
+    assert_eq!(
+        repo.files_in(".agentos/worktrees/.pool"),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn verify_commands_and_what_they_start_die_with_a_killed_dispatcher() {
     let repo = TestRepo::initialised();

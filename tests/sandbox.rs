@@ -225,6 +225,9 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
     repo.agentos(&["show", "escape"])
         .ok()
         .stdout_has("sandbox   on (Landlock ABI");
+    repo.agentos(&["logs", "escape"])
+        .ok()
+        .stdout_has("refused: tools/escape.sh: 9: cannot create");
     let friction = std::fs::read_to_string(repo.path(".agentos/friction.jsonl")).expect("friction");
     assert!(
         friction.contains("\"kind\":\"sandbox-denied\""),

@@ -370,6 +370,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sandbox_settings_in_both_forms() {
+        let path = Path::new("agent.toml");
+        let read = |text: &str| {
+            let value: toml::Table = toml::from_str(text).expect("toml");
+            sandbox_config(path, value.get("sandbox"))
+        };
+        assert_eq!(read("").expect("none").mode, SandboxMode::On);
+        assert_eq!(
+            read("sandbox = \"off\"").expect("off").mode,
+            SandboxMode::Off
+        );
+        let home = std::env::var("HOME").expect("HOME");
+        let table =
+            read("[sandbox]\nwritable = [\"~/.npm\", \"/opt/cache\"]\npass_env = [\"NPM_TOKEN\"]")
+                .expect("table");
+        assert_eq!(
+            table.writable,
+            [
+                PathBuf::from(&home).join(".npm"),
+                PathBuf::from("/opt/cache")
+            ]
+        );
+        assert_eq!(table.pass_env, ["NPM_TOKEN"]);
+        for bad in [
+            "sandbox = \"of\"",
+            "sandbox = 1",
+            "[sandbox]\nwritable = [\"cache\"]",
+            "[sandbox]\nwritable = \"~/.npm\"",
+            "[sandbox]\nwriteable = []",
+        ] {
+            let e = read(bad).expect_err(bad).to_string();
+            assert!(
+                e.starts_with("agent.toml: `sandbox") || e.contains("sandbox."),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_tools_gain_bash_only_inside_the_sandbox() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tree = Tree::new(dir.path());
+        let agent = load(&tree, "default", None).expect("default");
+        assert_eq!(agent.tools(false), ["Read", "Glob", "Grep"]);
+        assert_eq!(agent.tools(true), ["Read", "Glob", "Grep", "Bash"]);
+        assert!(agent.runs_commands(false).is_none());
+        assert!(agent.runs_commands(true).is_some());
+        let other = load(&tree, "default", Some("./my-agent.sh")).expect("override");
+        assert!(other.runs_commands(false).is_some());
+    }
+
+    #[test]
     fn recognises_claude() {
         assert!(is_claude_command("claude"));
         assert!(is_claude_command("/opt/node_modules/.bin/claude --debug"));

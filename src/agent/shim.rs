@@ -127,6 +127,12 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
 /// Reap every child that has exited; the exit code of `agent` if it was one
 /// (128 + the signal when a signal ended it).
 fn reap(agent: Option<Pid>) -> Option<i32> {
+    reap_all(agent).0
+}
+
+/// [`reap`], and whether any child is left (none: nothing is left below the
+/// shim at all, since every orphan below it is re-parented to it).
+fn reap_all(agent: Option<Pid>) -> (Option<i32>, bool) {
     let mut code = None;
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
@@ -134,7 +140,8 @@ fn reap(agent: Option<Pid>) -> Option<i32> {
             Ok(WaitStatus::Signaled(pid, sig, _)) if Some(pid) == agent => {
                 code = Some(128 + sig as i32)
             }
-            Ok(WaitStatus::StillAlive) | Err(_) => return code,
+            Ok(WaitStatus::StillAlive) => return (code, true),
+            Err(_) => return (code, false),
             Ok(_) => {}
         }
     }
@@ -143,10 +150,12 @@ fn reap(agent: Option<Pid>) -> Option<i32> {
 /// End every process below the shim: SIGTERM (and SIGCONT, for a stopped one),
 /// up to `grace` for them to go, then SIGKILL until none is left.
 fn end_all(grace: Duration) {
+    if !reap_all(None).1 {
+        return; // no child, so no descendant: no need to read /proc
+    }
     let me = nix::unistd::getpid();
     let left = descendants(me.as_raw());
     if left.is_empty() {
-        reap(None);
         return;
     }
     for pid in &left {
