@@ -1,7 +1,8 @@
 //! Starting an agent under the sandbox against starting it without: the shim
-//! with Landlock (the writable set a Claude Code task gets, 11 paths) and
-//! without, each running `/bin/true`, taking turns; then a whole task with an
-//! instant agent, sandboxed and with `sandbox = "off"`, for scale.
+//! with Landlock (11 writable paths, more than a Claude Code task's 8: worktree,
+//! its git folder, the private folder, the vault, four devices) and without,
+//! each running `/bin/true`, taking turns; then a whole task with an instant
+//! agent, sandboxed and with `sandbox = "off"`, for scale.
 use crate::common::{median, ms, timed, BIN};
 use crate::{fixtures, runs, Row};
 use std::path::Path;

@@ -75,6 +75,7 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
     let mut cmd = Command::new(program);
     cmd.args(rest);
     unblock_signals_in_child(&mut cmd);
+    new_session_in_child(&mut cmd);
     if options.sandbox {
         for path in sandbox::missing(&options.writable) {
             eprintln!(
@@ -122,6 +123,24 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
     // The command is done: whatever it left behind goes now.
     end_all(options.grace);
     status.unwrap_or(1)
+}
+
+/// Start the command in a session of its own, without a controlling terminal:
+/// `/dev/tty` then names no terminal of the person's (no text written into it,
+/// no input pushed into it with TIOCSTI). The shim still ends it: it is the
+/// shim's child, whatever its group.
+#[allow(unsafe_code)]
+fn new_session_in_child(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and allocates nothing; the child is
+    // not a group leader (it is in the shim's group), so it cannot fail.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
 }
 
 /// Reap every child that has exited; the exit code of `agent` if it was one

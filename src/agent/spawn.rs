@@ -44,16 +44,12 @@ pub fn shim_command(
 }
 
 /// The character devices every command may write: without /dev/null tools fail
-/// noisily, without the pseudo-terminal ones `script` and friends fail. `/dev`
-/// as a whole is never writable (as root, /dev/vda would be).
-pub const DEVICES: [&str; 6] = [
-    "/dev/null",
-    "/dev/zero",
-    "/dev/full",
-    "/dev/tty",
-    "/dev/ptmx",
-    "/dev/pts",
-];
+/// noisily. `/dev/tty` names no terminal of the person's (the shim starts the
+/// command in a session of its own). The pseudo-terminals are left out: the
+/// person's terminals are among them; a tool that needs one (`script`, `expect`)
+/// gets them from `[sandbox] writable = ["/dev/ptmx", "/dev/pts"]`. `/dev` as a
+/// whole is never writable (as root, /dev/vda would be).
+pub const DEVICES: [&str; 4] = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty"];
 
 /// The writable set of a task's command: the worktree, its git folder, the
 /// attempt's private folder, `more` (the memory vault, agent.toml's

@@ -29,11 +29,16 @@ const AGENT_TOML: &str = "\
 # Settings of this agent (all optional).
 # command = \"claude\"                # the agent's command line
 # model = \"claude-sonnet-4-5\"
-# allowed_tools = [\"Read\", \"Glob\", \"Grep\"]  # pre-approved; never Write/Edit: that approves them outside the worktree too
+# allowed_tools = [\"Read\", \"Glob\", \"Grep\"]  # pre-approved (default: these, and Bash inside the sandbox); never Write/Edit: that approves them outside the worktree too
 # permission_mode = \"acceptEdits\"
 # timeout = \"30m\"
 # start_timeout = \"60s\"
 # memory = true                     # hand it the memory server (`git agentos mcp`)
+#
+# [sandbox]                         # the kernel's write boundary (README: Sandbox)
+# mode = \"on\"                       # \"off\": run it unsandboxed, on purpose
+# writable = [\"~/.cargo/registry\"]  # caches a build needs, besides its worktree
+# pass_env = [\"NPM_TOKEN\"]          # variables it gets although they are scrubbed
 ";
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
