@@ -4,16 +4,9 @@
 //! through a link removed afterwards is judged where it landed; a task of any
 //! valid size reaches Claude Code.
 use crate::support::messages_api::MessagesApi;
-use crate::support::{wait_until, FakeAgent, TestRepo};
+use crate::support::{alive, run_while_the_agent_waits, wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::Duration;
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-    })
-}
 
 fn pids(path: &std::path::Path) -> Vec<i32> {
     std::fs::read_to_string(path)
@@ -61,39 +54,22 @@ fn a_process_that_leaves_with_setsid_dies_with_its_agent_and_never_reaches_the_n
 #[test]
 fn a_worktree_someone_still_works_in_is_not_recycled() {
     let repo = TestRepo::initialised();
-    let scratch = repo.scratch();
-    let (waiting, go) = (scratch.join("waiting"), scratch.join("go"));
-    let agent = FakeAgent::new(&repo)
-        .runs(&format!("touch {}", waiting.display()))
-        .runs(&format!(
-            "while [ ! -e {} ]; do sleep 0.02; done",
-            go.display()
-        ))
-        .runs("echo fixed >> README.md")
-        .build();
-    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "busy"])
-        .ok();
-    let run = repo
-        .cmd(&["run", "--no-pr"])
-        .env("AGENTOS_AGENT_CMD", &agent)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn run");
-    wait_until(Duration::from_secs(20), "the agent waits", || {
-        waiting.exists()
-    });
-    // Someone opens a shell in the task's worktree meanwhile.
-    let mut shell = std::process::Command::new("sleep")
-        .arg("60")
-        .current_dir(repo.path(".agentos/worktrees/busy"))
-        .spawn()
-        .expect("spawn a process in the worktree");
-    std::fs::write(&go, "").expect("release");
-    let status = run.wait_with_output().expect("run").status;
-    let _ = shell.kill();
-    let _ = shell.wait();
-    assert!(status.success());
+    let mut shell = None;
+    run_while_the_agent_waits(&repo, "busy", &[], || {
+        // Someone opens a shell in the task's worktree meanwhile.
+        shell = Some(
+            std::process::Command::new("sleep")
+                .arg("60")
+                .current_dir(repo.path(".agentos/worktrees/busy"))
+                .spawn()
+                .expect("spawn a process in the worktree"),
+        );
+    })
+    .ok();
+    if let Some(mut shell) = shell {
+        let _ = shell.kill();
+        let _ = shell.wait();
+    }
     assert!(repo.exists(".agentos/done/busy.md"));
     assert!(repo.exists(".agentos/worktrees/busy"), "left where it is");
     assert_eq!(

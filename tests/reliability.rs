@@ -2,7 +2,7 @@
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
 use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
-use crate::support::{wait_until, FakeAgent, Run, TestRepo};
+use crate::support::{run_while_the_agent_waits, wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -419,39 +419,6 @@ fn agent_doing(repo: &TestRepo, work: &str) -> String {
         .build()
 }
 
-/// Queue task `id` and run it with an agent that, once started, waits until the
-/// test has done `meanwhile` (what someone else does while an agent works),
-/// then fixes the README.
-fn run_while_the_agent_waits(repo: &TestRepo, id: &str, meanwhile: impl FnOnce()) -> Run {
-    let scratch = repo.scratch();
-    let waiting = scratch.join(format!("{id}.waiting"));
-    let go = scratch.join(format!("{id}.go"));
-    let agent = FakeAgent::new(repo)
-        .runs(&format!("touch {}", waiting.display()))
-        .runs(&format!(
-            "while [ ! -e {} ]; do sleep 0.02; done",
-            go.display()
-        ))
-        .writes("README.md", "Install with `cargo install`.\n")
-        .build();
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
-        .ok();
-    let child = repo
-        .cmd(&["run", "--no-pr"])
-        .env("AGENTOS_AGENT_CMD", &agent)
-        .env("GITHUB_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn run");
-    wait_until(Duration::from_secs(30), "the agent waits", || {
-        waiting.exists()
-    });
-    meanwhile();
-    std::fs::write(&go, "").expect("release the agent");
-    Run::from(child.wait_with_output().expect("wait for run"))
-}
-
 #[test]
 fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     let repo = TestRepo::initialised();
@@ -487,7 +454,7 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     // The worktree deleted under the running task (by someone else: the
     // sandbox keeps the agent itself from its worktree's folder).
     let gone = repo.path(".agentos/worktrees/gone");
-    run_while_the_agent_waits(&repo, "gone", || {
+    run_while_the_agent_waits(&repo, "gone", &[("GITHUB_TOKEN", TOKEN)], || {
         std::fs::remove_dir_all(&gone).expect("rm the worktree")
     })
     .code(1);
@@ -495,7 +462,7 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     assert!(reason.contains("disappeared"), "{reason}");
 
     // The task branch deleted by someone while the agent works.
-    run_while_the_agent_waits(&repo, "nobranch", || {
+    run_while_the_agent_waits(&repo, "nobranch", &[("GITHUB_TOKEN", TOKEN)], || {
         repo.git(&["update-ref", "-d", "refs/heads/agentos/nobranch"]);
     })
     .code(1);
@@ -504,7 +471,7 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
 
     // The base branch moves while the agent works: the task stays on its base.
     let base = repo.git(&["rev-parse", "main"]).trim().to_string();
-    run_while_the_agent_waits(&repo, "moved", || {
+    run_while_the_agent_waits(&repo, "moved", &[("GITHUB_TOKEN", TOKEN)], || {
         repo.git(&["commit", "-q", "--allow-empty", "-m", "moved"]);
     })
     .ok();

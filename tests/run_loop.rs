@@ -1,7 +1,7 @@
 //! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
 //! crash-proof resume, the dispatcher lock and `watch`.
 use crate::support::messages_api::MessagesApi;
-use crate::support::{wait_until, wait_until_watching, FakeAgent, TestRepo};
+use crate::support::{alive, wait_until, wait_until_watching, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -194,16 +194,6 @@ fn agent_faults_fail_the_task_with_the_reason() {
         repo.read("README.md"),
         "# Example\n\nInstall with `cargo instal`.\n"
     );
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .map(|(_, r)| r.trim_start().starts_with('Z'))
-                .unwrap_or(false)
-        })
-        .unwrap_or(false)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! refs guard catches what an unsandboxed agent does to the repository's refs.
 use crate::publish::{with_remote, TOKEN};
 use crate::support::messages_api::{MessagesApi, Reply, Turn};
-use crate::support::{FakeAgent, TestRepo};
+use crate::support::{alive, FakeAgent, TestRepo};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,13 +26,6 @@ fn script(commands: Vec<String>) -> MessagesApi {
             None => Reply::Text("Done.".into()),
         }
     }))
-}
-
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit_once(')')
-            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
-    })
 }
 
 /// Every file and link under `dir` with its content (a link: its target), for

@@ -91,15 +91,15 @@ fn strip_temp_suffix(path: &str) -> String {
     path.to_string()
 }
 
-/// Where a path named in a tool result lands: relative ones from the worktree,
-/// `..` folded, the existing part with its symbolic links resolved.
+/// Where a path an agent named lands: relative ones from the worktree, `..`
+/// folded, the existing part with its symbolic links resolved, the rest as
+/// written. (Shells expand `~` before they report a path.)
 pub fn resolve(named: &str, worktree: &Path) -> PathBuf {
     let path = Path::new(named);
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let abs = match (named.strip_prefix("~/"), home) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ if path.is_absolute() => path.to_path_buf(),
-        _ => worktree.join(path),
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        worktree.join(path)
     };
     let mut lexical = PathBuf::new();
     for c in abs.components() {

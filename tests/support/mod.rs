@@ -253,6 +253,51 @@ pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> 
     }
 }
 
+/// True while process `pid` runs (a zombie, waiting only to be reaped, does not).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+    })
+}
+
+/// Queue task `id` and `run --no-pr` it (with `env`) with an agent that, once
+/// started, waits until the test has done `meanwhile` (what someone else does
+/// while an agent works: the sandbox keeps the agent itself from it), then
+/// fixes the README.
+pub fn run_while_the_agent_waits(
+    repo: &TestRepo,
+    id: &str,
+    env: &[(&str, &str)],
+    meanwhile: impl FnOnce(),
+) -> Run {
+    let scratch = repo.scratch();
+    let waiting = scratch.join(format!("{id}.waiting"));
+    let go = scratch.join(format!("{id}.go"));
+    let agent = FakeAgent::new(repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
+        .ok();
+    let mut cmd = repo.cmd(&["run", "--no-pr"]);
+    cmd.env("AGENTOS_AGENT_CMD", &agent)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn run");
+    wait_until(Duration::from_secs(30), "the agent waits", || {
+        waiting.exists()
+    });
+    meanwhile();
+    std::fs::write(&go, "").expect("release the agent");
+    Run::from(child.wait_with_output().expect("wait for run"))
+}
+
 /// Search every file under `root` for `needle`: how many files were read, and the
 /// ones that hold it.
 pub fn search_files(root: &Path, needle: &str) -> (usize, Vec<String>) {

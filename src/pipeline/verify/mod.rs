@@ -25,7 +25,7 @@ use crate::queue::{Denial, Landing, QueueError, Record, SandboxDenial};
 use crate::task::targets::Targets;
 use crate::task::Task;
 use serde::Serialize;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Why a change could not be checked at all (a rejected change is a [`Report`]).
 #[derive(Debug, thiserror::Error)]
@@ -311,42 +311,8 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// The absolute form of a path the agent named, when it is not inside the worktree.
 fn outside_of(root: &Path, worktree: &Path, named: &str) -> Option<String> {
-    let path = Path::new(named);
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        worktree.join(path)
-    };
-    let lexical = lexical_normalize(&abs);
-    // Resolve what exists (symlinks in the path), keep the rest as written.
-    let resolved = lexical
-        .ancestors()
-        .find_map(|a| {
-            let canonical = a.canonicalize().ok()?;
-            let rest = lexical.strip_prefix(a).unwrap_or(Path::new(""));
-            Some(if rest.as_os_str().is_empty() {
-                canonical
-            } else {
-                canonical.join(rest)
-            })
-        })
-        .unwrap_or(lexical.clone());
-    let inside = resolved.starts_with(root);
-    (!inside).then(|| resolved.display().to_string())
-}
-
-fn lexical_normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    let resolved = crate::agent::denials::resolve(named, worktree);
+    (!resolved.starts_with(root)).then(|| resolved.display().to_string())
 }
 
 /// True when a symlink at `at` (repository-relative) pointing to `to` leaves the
