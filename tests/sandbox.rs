@@ -236,13 +236,29 @@ fn without_landlock_an_agent_that_can_run_commands_does_not_start() {
     env.push(("AGENTOS_SANDBOX_UNAVAILABLE".into(), "1".into()));
 
     // Limited to file tools (the default without a sandbox): it runs, and says so.
-    repo.agentos(&["add", "Files only", "-t", "README.md", "--id", "files"])
-        .ok();
-    repo.agentos_with(&["run", "--no-pr"], &env).ok();
+    // Its verify commands, though, are commands: they do not run unconfined.
+    repo.agentos(&[
+        "add",
+        "Files only",
+        "-t",
+        "README.md",
+        "--id",
+        "files",
+        "--verify",
+        "true",
+    ])
+    .ok();
+    repo.agentos_with(&["run", "--no-pr"], &env).code(1);
     let report = repo.read(".agentos/runs/files/attempt-1/report.md");
     assert!(
-        report.contains("the agent ran with the sandbox off: no usable Landlock (AGENTOS_SANDBOX_UNAVAILABLE is set); the agent's tools cannot run commands"),
+        report.contains("the agent ran with the sandbox off: no usable Landlock (AGENTOS_SANDBOX_UNAVAILABLE is set); the agent's tools cannot run commands")
+            && report.contains("the verify commands did not run: there is no sandbox for them"),
         "{report}"
+    );
+    let reason = repo.read(".agentos/failed/files.reason");
+    assert!(
+        reason.contains("not run: verify commands run only inside the sandbox"),
+        "{reason}"
     );
     let requests = api.count();
     assert!(requests > 0);
