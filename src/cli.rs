@@ -52,6 +52,7 @@ pub enum Command {
     Mcp(commands::mcp::Args),
     Friction(commands::friction::Args),
     Demo(commands::demo::Args),
+    Doctor(commands::doctor::Args),
     Hooks(commands::hooks::Args),
     Agent(commands::agent::Args),
     Templates(commands::templates::Args),
@@ -65,10 +66,16 @@ pub enum Command {
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
-    /// (internal) Supervise an agent's process group; see src/agent/process.rs.
+    /// (internal) Lead, confine and end a task's command; see src/agent/shim.rs.
     #[command(hide = true)]
     AgentShim {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        /// Confine the command with Landlock.
+        #[arg(long)]
+        sandbox: bool,
+        /// A path the confined command may write.
+        #[arg(long = "write", value_name = "PATH")]
+        write: Vec<PathBuf>,
+        #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
 }
@@ -82,6 +89,9 @@ pub fn main() -> i32 {
     let mut xfsz = nix::sys::signal::SigSet::empty();
     xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
     let _ = xfsz.thread_block();
+    // Before any thread exists: the token leaves the environment (and the memory
+    // /proc/<pid>/environ shows), so no child and no reader of /proc sees it.
+    crate::secrets::take_from_environment();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if no_command(&e) => {
@@ -90,8 +100,18 @@ pub fn main() -> i32 {
         }
         Err(e) => e.exit(),
     };
-    if let Command::AgentShim { command } = cli.command {
-        return crate::agent::shim::shim_main(command, crate::agent::runner::GRACE);
+    if let Command::AgentShim {
+        sandbox,
+        write,
+        command,
+    } = cli.command
+    {
+        let options = crate::agent::shim::ShimOptions {
+            sandbox,
+            writable: write,
+            grace: crate::agent::runner::GRACE,
+        };
+        return crate::agent::shim::shim_main(options, command);
     }
     if let Command::DemoAgent = cli.command {
         return commands::demo::scripted_agent();
@@ -133,6 +153,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Mcp(args) => commands::mcp::run(&dir, args),
         Command::Friction(args) => commands::friction::run(&dir, args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Doctor(args) => commands::doctor::run(&dir, args, &Cli::command()),
         Command::Hooks(args) => commands::hooks::run(&dir, args),
         Command::Agent(args) => commands::agent::run(&dir, args),
         Command::Templates(args) => commands::templates::run(&dir, args),

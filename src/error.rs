@@ -173,7 +173,7 @@ impl From<AgentError> for CommandError {
             AgentError::Instructions { .. } => {
                 "every agent folder holds an AGENT.md with its instructions".into()
             }
-            AgentError::Settings { .. } => "fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory".into(),
+            AgentError::Settings { .. } => "fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory, sandbox".into(),
             AgentError::Duration { .. } => "write it like \"90s\", \"30m\" or \"1h30m\"".into(),
         };
         invalid(e).hint(hint)

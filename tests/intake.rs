@@ -379,7 +379,12 @@ fn agents_are_folders() {
         .code(2)
         .stderr_has("already exists");
     let list = repo.agentos(&["agent", "list"]).ok();
-    list.stdout_has("default").stdout_has("docs");
+    list.stdout_has("default")
+        .stdout_has("docs")
+        .stdout_has("timeout 30m, sandbox on");
+    repo.agentos_env(&["agent", "list"], &[("AGENTOS_SANDBOX_UNAVAILABLE", "1")])
+        .ok()
+        .stdout_has("default          claude, timeout 30m, sandbox off");
     repo.agentos(&["add", "X", "-t", "README.md", "--agent", "nope"])
         .code(2)
         .stderr_has("agents here: default, docs");

@@ -3,13 +3,16 @@
 mod support;
 
 mod architecture;
+mod doctor;
 mod foundation;
 mod intake;
+mod lifetimes;
 mod manuals;
 mod memory;
 mod publish;
 mod reliability;
 mod run_loop;
+mod sandbox;
 mod snapshots;
 mod standins;
 mod verifier;

@@ -125,7 +125,8 @@ fn status_text_and_json() {
           "id": "crashed",
           "attempt": 1,
           "pid": [PID],
-          "last_step": "worktree"
+          "last_step": "worktree",
+          "sandbox": null
         }
       ],
       "recent_done": [
@@ -134,7 +135,8 @@ fn status_text_and_json() {
           "branch": "agentos/fix-install",
           "commit": "[SHA]",
           "pushed_commit": null,
-          "pr_url": null
+          "pr_url": null,
+          "sandbox": "on (Landlock ABI [N])"
         }
       ]
     }
@@ -327,6 +329,7 @@ fn list_text_and_json() {
             "summary": "Fixed the install command.",
             "permission_denials": []
           },
+          "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/fix-install",
           "commit": "[SHA]",
           "published_note": "not published: there is no remote `origin`; the verified branch is the output",
@@ -393,6 +396,7 @@ fn list_text_and_json() {
             "summary": "Fixed the install command.",
             "permission_denials": []
           },
+          "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/changelog",
           "commit": "[SHA]",
           "report": ".agentos/runs/changelog/attempt-1/report.md"
@@ -452,6 +456,7 @@ fn show_a_task_in_each_state() {
     attempt   1
     steps     claim → preflight → worktree → agent → commit → verify → publish → finish
     agent run success, 3 turns, $0.4200
+    sandbox   on (Landlock ABI [N])
     output    not published: there is no remote `origin`; the verified branch is the output
     report    .agentos/runs/fix-install/attempt-1/report.md
     branch    agentos/fix-install at [SHA]
@@ -485,6 +490,7 @@ fn show_a_task_in_each_state() {
     attempt   1
     steps     claim → preflight → worktree → agent → commit
     agent run success, 3 turns, $0.4200
+    sandbox   on (Landlock ABI [N])
     report    .agentos/runs/changelog/attempt-1/report.md
     branch    agentos/changelog at [SHA]
     reason    verification rejected the change: `README.md` is outside the targets; the target `CHANGELOG.md` was not changed (set `require_all = false` if that is fine)
@@ -526,6 +532,11 @@ fn verify_reports_passed_and_rejected() {
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
 
+    ## Sandbox
+
+    - the agent ran with the sandbox on (Landlock ABI [N])
+    - the verify commands ran with the sandbox on (Landlock ABI [N])
+
     ## Declared targets
 
     - `docs/guide.md`
@@ -565,6 +576,10 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+
+    ## Sandbox
+
+    - the agent ran with the sandbox on (Landlock ABI [N])
 
     ## Declared targets
 
@@ -813,6 +828,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
       demo         A guided tour: create a throwaway repository with a typo in its README, queue a task
                    to fix it, run it end to end, and show the branch, the diff and where everything
                    lives
+      doctor       Check that a run can work here, and say how to fix each miss
       hooks        Manage the post-commit hook that queues work from commits: a task for each
                    `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
                    `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit

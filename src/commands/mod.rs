@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod clean;
 pub mod completions;
 pub mod demo;
+pub mod doctor;
 pub mod friction;
 pub mod hook;
 pub mod hooks;

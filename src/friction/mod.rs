@@ -119,6 +119,13 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
         "handoff-failed"
     } else if r.contains("timed out") {
         "timeout"
+    } else if ["moved", "created", "deleted"]
+        .iter()
+        .any(|verb| r.starts_with(&format!("the agent {verb} `refs/")))
+    {
+        "escape"
+    } else if r.contains("this machine cannot confine them") {
+        "sandbox-unavailable"
     } else if step == "agent" {
         "agent-error"
     } else if r.contains("made no change") {
@@ -137,6 +144,21 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_and_a_missing_sandbox_are_their_own_kinds() {
+        assert_eq!(
+            classify_failure("agent", "the agent moved `refs/heads/main` from a to b"),
+            "escape"
+        );
+        assert_eq!(
+            classify_failure(
+                "agent",
+                "the agent `default` can run commands (…) and this machine cannot confine them: …"
+            ),
+            "sandbox-unavailable"
+        );
+    }
 
     #[test]
     fn failures_are_classified() {

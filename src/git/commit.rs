@@ -13,6 +13,7 @@ impl Repo {
         let mut index = repo
             .index()
             .map_err(|e| library("read the worktree's index", &e))?;
+        forget_foreign_entries(&repo, &mut index)?;
         index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
             .and_then(|_| index.update_all(["*"], None))
@@ -132,6 +133,33 @@ impl Repo {
         tips.into_iter()
             .any(|tip| tip == target || main.graph_descendant_of(tip, target).unwrap_or(false))
     }
+}
+
+/// Drop the index entries whose object the repository's store lacks, so that
+/// staging reads their files again. A sandboxed agent's `git add` writes its
+/// objects into its private folder (`GIT_OBJECT_DIRECTORY`), which is removed
+/// after the attempt: a commit must never point at them. Submodule entries
+/// (their commits live in another repository) stay.
+fn forget_foreign_entries(
+    repo: &git2::Repository,
+    index: &mut git2::Index,
+) -> Result<(), GitError> {
+    let odb = repo
+        .odb()
+        .map_err(|e| library("open the object store", &e))?;
+    let foreign: Vec<Vec<u8>> = index
+        .iter()
+        .filter(|e| e.mode != 0o160000 && !odb.exists(e.id))
+        .map(|e| e.path)
+        .collect();
+    for path in foreign {
+        let path: std::path::PathBuf =
+            <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(path).into();
+        index
+            .remove_path(&path)
+            .map_err(|e| library("drop an entry the agent staged", &e))?;
+    }
+    Ok(())
 }
 
 /// Who commits the agent's work: GIT_AUTHOR_NAME/EMAIL, else the repository's

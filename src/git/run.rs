@@ -39,6 +39,16 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The git CLI's version (`2.47.3`), from `git --version`.
+pub fn version() -> Result<String, GitError> {
+    let out = git(Path::new("/"), &["--version"])?;
+    Ok(out
+        .trim()
+        .strip_prefix("git version ")
+        .unwrap_or(out.trim())
+        .to_string())
+}
+
 impl Repo {
     /// The git CLI in another working tree (a task's worktree).
     pub(super) fn git_cli_in(&self, dir: &Path, args: &[&str]) -> Result<String, GitError> {

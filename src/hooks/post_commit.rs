@@ -175,6 +175,9 @@ fn autostart(tree: &Tree) -> std::io::Result<bool> {
         .stdout(std::process::Stdio::null())
         .stderr(log);
     crate::git::run::clear_git_env(&mut cmd);
+    // This process took the token out of its environment when it started; the
+    // dispatcher needs it to publish (and takes it out of its own in turn).
+    cmd.envs(crate::secrets::for_child());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.spawn()?;
     Ok(true)

@@ -18,7 +18,9 @@ pub use moves::{
     cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, reject, request_cancel,
     retry,
 };
-pub use record::{read_record, write_record, AgentResult, Denial, Record, Step, StepDone};
+pub use record::{
+    read_record, write_record, AgentResult, Denial, Landing, Record, SandboxDenial, Step, StepDone,
+};
 pub use scan::{all_ids, entries, find, inspect_todo, Inspection, Ready};
 pub use todo_index::without_body;
 
