@@ -9,6 +9,7 @@ mod memory;
 mod publish;
 mod reliability;
 mod run_loop;
+mod services_hostile;
 mod snapshots;
 mod standins;
 mod verifier;

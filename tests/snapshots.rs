@@ -652,7 +652,7 @@ fn friction_text_and_json() {
       [DATE]      1  #
       [DATE]      3  ###
 
-    1 lines of .agentos/friction.jsonl could not be read and were skipped
+    1 unreadable line of .agentos/friction.jsonl skipped
     ");
     assert_snapshot!(repo.snapshot(&["friction", "--json"]), @r#"
     {

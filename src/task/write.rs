@@ -39,7 +39,7 @@ fn value(task: &Task, field: &str) -> Option<String> {
 }
 
 /// A TOML basic string on one line, whatever the text holds.
-fn toml_string(s: &str) -> String {
+pub fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
