@@ -5,6 +5,7 @@ mod support;
 mod architecture;
 mod foundation;
 mod intake;
+mod intake_hostile;
 mod memory;
 mod publish;
 mod reliability;
