@@ -1,7 +1,7 @@
 //! Issue #16, cases 1–8: the post-commit hook and triggers under hostile input: a
-//! person's hook of any kind.
+//! person's hook of any kind, commit text that looks like shell.
 use crate::intake::{commit, hook_runs_logged, todo_ids};
-use crate::support::{seal, TestRepo};
+use crate::support::{seal, FakeAgent, TestRepo};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -236,6 +236,92 @@ fn case02_every_kind_of_existing_hook_comes_back_as_it_was() {
     for case in &cases {
         install_commit_uninstall(case);
     }
+}
+
+/// The files of a repository (outside .git) whose names start with `pwned`.
+fn pwned_files(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("pwned") {
+                found.push(e.path().display().to_string());
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) && name != ".git" {
+                stack.push(e.path());
+            }
+        }
+    }
+    found
+}
+
+fn set_identity(repo: &TestRepo) {
+    repo.git(&["config", "user.name", "Test Author"]);
+    repo.git(&["config", "user.email", "author@example.com"]);
+}
+
+/// Case 4: text from a commit (subject, body, file names) reaches `verify` only
+/// shell-quoted; a placeholder where it cannot be quoted is refused, naming the
+/// template.
+#[test]
+fn case04_commit_text_never_reaches_the_shell_through_verify() {
+    let repo = TestRepo::initialised();
+    set_identity(&repo);
+    repo.agentos(&["hooks", "install"]).ok();
+    let out = repo.dir.path().join("verify-out");
+    let out = out.display();
+    repo.write(
+        ".agentos/templates/checks.md",
+        &format!(
+            "+++\ntitle = \"Check: {{{{title}}}}\"\ntargets = []\nverify = [\n  \"printf '%s\\\\n' {{{{subject}}}} >> {out}\",\n  \"printf '%s\\\\n' \\\"{{{{title}}}}\\\" >> {out}\",\n  \"printf '%s\\\\n' '{{{{files}}}}' >> {out}\",\n  \"printf '%s\\\\n' x{{{{body}}}}y >> {out}\",\n  \"printf '%s\\\\n' {{{{commit}}}} >> {out}\",\n]\n+++\n{{{{body}}}}\n"
+        ),
+    );
+    repo.write(
+        ".agentos/triggers/checks.toml",
+        "paths = [\"src/**\"]\ntemplate = \"checks\"\ntargets = [\"src/**\"]\n",
+    );
+    repo.write(
+        ".agentos/templates/unsafe.md",
+        "+++\ntitle = \"Unsafe: {{title}}\"\ntargets = []\nverify = [\"test -n \\\"$(echo {{subject}})\\\"\"]\n+++\n",
+    );
+    repo.write(
+        ".agentos/triggers/unsafe.toml",
+        "paths = [\"src/**\"]\ntemplate = \"unsafe\"\ntargets = [\"src/**\"]\n",
+    );
+    let subject = "y $(touch pwned-1) `touch pwned-2`; touch pwned-3 'q\" \\";
+    let body = "$(touch pwned-4)\n`touch pwned-5`; touch pwned-6 \"'";
+    let file = "src/$(touch pwned-7);touch pwned-8 `touch pwned-9` 'q\".rs";
+    commit(&repo, file, &format!("{subject}\n\n{body}"));
+    let ids = todo_ids(&repo);
+    assert_eq!(ids.len(), 1, "only the checks task is queued: {ids:?}");
+    let friction = repo.read(".agentos/friction.jsonl");
+    assert!(
+        friction.contains(".agentos/templates/unsafe.md")
+            && friction.contains("cannot be shell-quoted"),
+        "{friction}"
+    );
+    let agent = FakeAgent::new(&repo).writes("src/ok.rs", "ok\n").build();
+    repo.agentos_env(
+        &["run", "--no-pr", "--keep"],
+        &[("AGENTOS_AGENT_CMD", &agent)],
+    )
+    .ok();
+    assert_eq!(pwned_files(repo.dir.path()), Vec::<String>::new());
+    let printed = std::fs::read_to_string(repo.dir.path().join("verify-out")).expect("verify ran");
+    let sha = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let made = format!(
+        "Commit {sha} (\"{subject}\") changed files that trigger `checks` watches:\n- {file}\n"
+    );
+    // Each value arrives as the one word it was: unquoted, in double quotes, in
+    // single quotes, inside a word.
+    let expected = format!("{subject}\n{subject}\n- {file}\n\nx{made}y\n{sha}\n");
+    assert_eq!(printed, expected);
+    let task = repo.read(".agentos/done/check-y-touch-pwned-1-touch-pwned-2-touch-pwned-3-q.md");
+    assert!(
+        !task.contains(body),
+        "the commit's body is never rendered: {task}"
+    );
 }
 
 /// `hooks status` tells what runs after a commit, before, during and after an

@@ -2,10 +2,12 @@
 //! install.rs puts the hook beside whatever hook a person has (their lines and
 //! their file kept as they are); post_commit.rs enqueues a task per
 //! `Agentos-Task:` trailer and per matching trigger, once per change;
-//! triggers.rs and templates.rs make those tasks. It never dispatches and never
-//! fails the commit; each run leaves a line in `.agentos/runs/hooks.log`.
+//! triggers.rs and templates.rs make those tasks (shell.rs quotes the values a
+//! `verify` command gets). It never dispatches and never fails the commit; each
+//! run leaves a line in `.agentos/runs/hooks.log`.
 pub mod install;
 pub mod post_commit;
+pub mod shell;
 pub mod templates;
 pub mod triggers;
 

@@ -90,12 +90,10 @@ pub(super) fn trigger_task(
     }
     let files: String = matched.iter().map(|f| format!("- {f}\n")).collect();
     let short = &commit.sha[..commit.sha.len().min(12)];
-    let title = trigger
-        .title
-        .clone()
-        .unwrap_or_else(|| "{{subject}}".to_string())
-        .replace("{{subject}}", &commit.subject)
-        .replace("{{commit}}", short);
+    let title = templates::substitute(
+        trigger.title.as_deref().unwrap_or("{{subject}}"),
+        &[("subject", &commit.subject), ("commit", short)],
+    );
     let body = format!(
         "Commit {} (\"{}\") changed files that trigger `{name}` watches:\n{files}",
         commit.sha, commit.subject
@@ -111,7 +109,13 @@ pub(super) fn trigger_task(
     ];
     let rendered = templates::load(tree, &trigger.template)
         .and_then(|text| templates::render(&text, &trigger.template, &vars))
-        .map_err(|e| format!("{}/triggers/{name}.toml: {e}", tree.dir.display()));
+        .map_err(|e| {
+            format!(
+                "{}/triggers/{name}.toml: {}: {e}",
+                tree.dir.display(),
+                templates::describe(tree, &trigger.template)
+            )
+        });
     Some(rendered.map(|mut task| {
         task.targets = trigger.targets.clone();
         if trigger.agent.is_some() {
