@@ -9,6 +9,9 @@ use std::path::Path;
 /// `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
 /// `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the
 /// commit touched. The hook never runs agents and never fails a commit.
+///
+/// Commits that agents make (in .agentos/worktrees/, or with AGENTOS_TASK_ID
+/// set) queue nothing.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(subcommand)]

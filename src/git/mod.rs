@@ -1,7 +1,7 @@
 //! The only module that imports git2 or runs the git CLI: finding the repository,
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
 //! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD for the post-commit hook.
+//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the post-commit hook.
 mod commit;
 mod commit_info;
 mod diff;
@@ -11,7 +11,7 @@ mod push;
 pub mod run;
 mod worktree;
 
-pub use commit_info::CommitInfo;
+pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
 

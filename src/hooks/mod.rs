@@ -1,12 +1,15 @@
 //! Intake from git: the post-commit hook and what it does after each commit.
 //! install.rs puts the hook beside whatever hook a person has (their lines and
 //! their file kept as they are); post_commit.rs enqueues a task per
-//! `Agentos-Task:` trailer and per matching trigger, once per change;
-//! triggers.rs and templates.rs make those tasks (shell.rs quotes the values a
-//! `verify` command gets). It never dispatches and never fails the commit; each
-//! run leaves a line in `.agentos/runs/hooks.log`.
+//! `Agentos-Task:` trailer (requests.rs reads them) and per matching trigger,
+//! once per change (seen.rs remembers the changes), and never for an agent's own
+//! commits; triggers.rs and templates.rs make those tasks (shell.rs quotes the
+//! values a `verify` command gets). It never dispatches and never fails the
+//! commit; each run leaves a line in `.agentos/runs/hooks.log`.
 pub mod install;
 pub mod post_commit;
+mod requests;
+mod seen;
 pub mod shell;
 pub mod templates;
 pub mod triggers;

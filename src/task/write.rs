@@ -34,6 +34,8 @@ fn value(task: &Task, field: &str) -> Option<String> {
         "require_all" => flag(task.require_all),
         "draft" => flag(task.draft),
         "labels" => (!task.labels.is_empty()).then(|| toml_array(&task.labels)),
+        "triggered_by" => (!task.triggered_by.is_empty()).then(|| toml_array(&task.triggered_by)),
+        "source_change" => string(&task.source_change),
         _ => None,
     }
 }
