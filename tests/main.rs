@@ -4,6 +4,7 @@ mod support;
 
 mod architecture;
 mod foundation;
+mod hooks_hostile;
 mod intake;
 mod intake_hostile;
 mod memory;
