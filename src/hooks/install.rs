@@ -41,11 +41,12 @@ fn block() -> String {
 
 /// Our own hook: the block, then the person's hook (if one was moved aside) run
 /// in the foreground with the same arguments and stdin. Like git, it does not run
-/// a hook that is not executable.
+/// a hook that is not executable. Only shell built-ins run in the foreground (no
+/// `dirname`), so a commit waits for no extra process.
 fn own_hook() -> String {
     format!(
         "#!/bin/sh\n{}{OWN}\n# and puts back the hook it chains ({CHAINED}), if any.\n\
-         hook=\"$(dirname \"$0\")/{CHAINED}\"\n\
+         case \"$0\" in */*) hook=\"${{0%/*}}/{CHAINED}\" ;; *) hook={CHAINED} ;; esac\n\
          if [ -x \"$hook\" ]; then exec \"$hook\" \"$@\"; fi\n",
         block()
     )
