@@ -289,7 +289,7 @@ fn check_remote_and_token(ws: &Workspace) -> Vec<Check> {
 
 fn check_hook(ws: &Workspace) -> Check {
     match crate::hooks::status(&ws.repo) {
-        Ok(s) if s.installed && !s.executable => Check::fail(
+        Ok(s) if s.installed.is_some() && !s.executable => Check::fail(
             "hook",
             format!(
                 "installed in {} but not executable: git will not run it",
@@ -297,7 +297,9 @@ fn check_hook(ws: &Workspace) -> Check {
             ),
             format!("chmod +x {}", s.path.display()),
         ),
-        Ok(s) if s.installed => Check::ok("hook", format!("installed in {}", s.path.display())),
+        Ok(s) if s.installed.is_some() => {
+            Check::ok("hook", format!("installed in {}", s.path.display()))
+        }
         Ok(_) => Check::ok(
             "hook",
             "not installed (optional: `git agentos hooks install` queues work from commits)",

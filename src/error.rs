@@ -203,6 +203,9 @@ impl From<HookError> for CommandError {
         match e {
             HookError::Git(e) => e.into(),
             HookError::Io(e) => e.into(),
+            HookError::ChainTaken { .. } => invalid(&e).hint(
+                "look at both files: keep the one you want as the hook, move the other away, then run hooks install again",
+            ),
         }
     }
 }

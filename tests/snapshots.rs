@@ -667,7 +667,7 @@ fn friction_text_and_json() {
       [DATE]      1  #
       [DATE]      3  ###
 
-    1 lines of .agentos/friction.jsonl could not be read and were skipped
+    1 unreadable line of .agentos/friction.jsonl skipped
     ");
     assert_snapshot!(repo.snapshot(&["friction", "--json"]), @r#"
     {
@@ -1013,7 +1013,7 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add --file inbox/unknown-field.md
     ------- stderr -------
-    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels)
+    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change)
     [exit status: 2]
     $ git agentos add --file inbox/no-front-matter.md
     ------- stderr -------

@@ -1,8 +1,8 @@
 //! The only module that imports git2 or runs the git CLI: finding the repository,
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
 //! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD for the post-commit hook, refs.rs
-//! snapshots refs for the guard around the agent step.
+//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the post-commit hook,
+//! refs.rs snapshots refs for the guard around the agent step.
 mod commit;
 mod commit_info;
 mod diff;
@@ -13,7 +13,7 @@ mod refs;
 pub mod run;
 mod worktree;
 
-pub use commit_info::CommitInfo;
+pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
 pub use refs::{RefChange, RefSnapshot};
