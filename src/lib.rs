@@ -25,6 +25,7 @@ pub mod hooks;
 pub mod logging;
 pub mod manual;
 pub mod memory;
+pub mod ops;
 pub mod path_error;
 pub mod pipeline;
 pub mod progress;

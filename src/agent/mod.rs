@@ -7,3 +7,4 @@ pub mod prompt;
 pub mod runner;
 pub mod shim;
 pub mod stream;
+pub mod transcript;
