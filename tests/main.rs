@@ -3,6 +3,7 @@
 mod support;
 
 mod architecture;
+mod board;
 mod foundation;
 mod intake;
 mod manuals;
