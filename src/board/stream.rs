@@ -27,12 +27,17 @@ pub struct Since {
     gen: Option<String>,
 }
 
-/// A swap event: replace the content of element `id` with `html`.
-fn swap(id: &str, html: &str) -> Event {
+/// An event that puts `html` into element `id`: `swap` replaces its content,
+/// `append` adds to it.
+fn event(kind: &'static str, id: &str, html: &str) -> Event {
     // A carriage return would split the event; none comes from the templates.
     Event::default()
-        .event("swap")
+        .event(kind)
         .data(format!("{id}\n{}", html.replace('\r', "&#13;")))
+}
+
+fn swap(id: &str, html: &str) -> Event {
+    event("swap", id, html)
 }
 
 fn digest(text: &str) -> u64 {
@@ -141,6 +146,8 @@ pub async fn task_events(
         at.attempt = n.parse().ok().or(at.attempt);
         at.offset = offset.parse().ok().or(at.offset);
     }
+    // 0: the page had no attempt yet.
+    at.attempt = at.attempt.filter(|n| *n > 0);
     struct Seen {
         rx: watch::Receiver<Generation>,
         first: bool,
@@ -170,7 +177,7 @@ pub async fn task_events(
                     let ctx = Ctx { secret: &b.secret };
                     let status = task_html::status(&ctx, &repo, &page).into_string();
                     if std::mem::replace(&mut seen.status, digest(&status)) != digest(&status) {
-                        events.push(swap("task-status", &status));
+                        events.push(("swap", "task-status", status));
                     }
                     let newer = page
                         .attempt
@@ -185,7 +192,7 @@ pub async fn task_events(
                         Some(lines) => {
                             if !lines.text.is_empty() {
                                 let html = task_html::log_items(&lines.text).into_string();
-                                events.push(log_event(&html, seen.at.attempt, lines.end));
+                                events.push(("append", "log", html));
                             }
                             seen.at.offset = Some(lines.end);
                         }
@@ -195,10 +202,20 @@ pub async fn task_events(
                             seen.at.attempt = page.attempt;
                             seen.at.offset = page.log.as_ref().map(|l| l.end);
                             let html = task_html::log_section(&repo, &page).into_string();
-                            events.push(swap("log-section", &html));
+                            events.push(("swap", "log-section", html));
                         }
                         None => {}
                     }
+                    // Each event says where the log stands, for a stream that reopens.
+                    let at = format!(
+                        "{}:{}",
+                        seen.at.attempt.unwrap_or(0),
+                        seen.at.offset.unwrap_or(0)
+                    );
+                    let events: Vec<Event> = events
+                        .into_iter()
+                        .map(|(kind, id, html)| event(kind, id, &html).id(at.clone()))
+                        .collect();
                     Some((events, seen))
                 })
                 .await
@@ -211,12 +228,4 @@ pub async fn task_events(
         }
     });
     Sse::new(events.flatten())
-}
-
-/// New log lines, with where the log now stands as the event's id.
-fn log_event(html: &str, attempt: Option<u32>, end: u64) -> Event {
-    Event::default()
-        .event("append")
-        .id(format!("{}:{end}", attempt.unwrap_or(0)))
-        .data(format!("log\n{}", html.replace('\r', "&#13;")))
 }

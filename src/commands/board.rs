@@ -32,6 +32,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let (repos, fleet, serving) = if args.fleet {
         let home = crate::memory::agentos_home()?;
         let fleet_dir = board::fleet_dir(&home);
+        // Made now, so links added while the board runs are seen.
+        let _ = std::fs::create_dir_all(&fleet_dir);
         let serving = format!("the fleet in {}", fleet_dir.display());
         (board::fleet(&fleet_dir), Some(fleet_dir), serving)
     } else {

@@ -145,9 +145,14 @@ impl Browser {
         }
     }
 
-    /// A new tab on `url`, loaded.
+    /// A new tab on `url`, loaded, in a window of its own (a tab behind another
+    /// is hidden, and a hidden board page lets its live stream go).
     pub fn open(&mut self, url: &str) -> Tab {
-        let target = self.call(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let target = self.call(
+            None,
+            "Target.createTarget",
+            json!({"url": "about:blank", "newWindow": true}),
+        );
         let attached = self.call(
             None,
             "Target.attachToTarget",

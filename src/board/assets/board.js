@@ -53,24 +53,57 @@
   const log = document.getElementById("log");
   if (log) log.scrollTop = log.scrollHeight;
 
+  // One stream per visible page: a hidden tab lets its connection go (a
+  // browser allows few per site) and reopens it, where it left off, when shown.
   const source = document.body.dataset.events;
   if (!source || !window.EventSource) return;
-  const events = new EventSource(source);
-  events.onopen = function () { document.body.classList.add("is-live"); };
-  events.onerror = function () { document.body.classList.remove("is-live"); };
-  events.addEventListener("swap", function (e) {
-    const [el, html] = split(e.data);
-    if (!el) return;
-    el.innerHTML = html;
-    stamp(el);
-    const fresh = document.getElementById("log");
-    if (fresh && el.contains(fresh)) fresh.scrollTop = fresh.scrollHeight;
+  let events = null;
+  let lastId = "";
+
+  function remember(e) {
+    if (e.lastEventId) lastId = e.lastEventId;
+  }
+
+  function open(resuming) {
+    const url = new URL(source, location.href);
+    if (resuming) {
+      url.searchParams.set("gen", "resume");
+      if (lastId) {
+        const [attempt, offset] = lastId.split(":");
+        url.searchParams.set("attempt", attempt);
+        url.searchParams.set("offset", offset);
+      }
+    }
+    events = new EventSource(url.pathname + url.search);
+    events.onopen = function () { document.body.classList.add("is-live"); };
+    events.onerror = function () { document.body.classList.remove("is-live"); };
+    events.addEventListener("swap", function (e) {
+      remember(e);
+      const [el, html] = split(e.data);
+      if (!el) return;
+      el.innerHTML = html;
+      stamp(el);
+      const fresh = document.getElementById("log");
+      if (fresh && el.contains(fresh)) fresh.scrollTop = fresh.scrollHeight;
+    });
+    events.addEventListener("append", function (e) {
+      remember(e);
+      const [el, html] = split(e.data);
+      if (!el) return;
+      const follow = atEnd(el);
+      el.insertAdjacentHTML("beforeend", html);
+      if (follow) el.scrollTop = el.scrollHeight;
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden && events) {
+      events.close();
+      events = null;
+      document.body.classList.remove("is-live");
+    } else if (!document.hidden && !events) {
+      open(true);
+    }
   });
-  events.addEventListener("append", function (e) {
-    const [el, html] = split(e.data);
-    if (!el) return;
-    const follow = atEnd(el);
-    el.insertAdjacentHTML("beforeend", html);
-    if (follow) el.scrollTop = el.scrollHeight;
-  });
+  if (!document.hidden) open(false);
 })();
