@@ -114,7 +114,7 @@ pub fn safe_href(url: &str) -> Option<&str> {
 }
 
 /// A unified diff, each line marked as added, removed, a hunk header or a file
-/// header.
+/// header: one block per line (the stylesheet shows each on its own line).
 pub fn diff_html(diff: &str) -> Markup {
     let class = |line: &str| {
         if line.starts_with("+++") || line.starts_with("---") {
@@ -132,7 +132,7 @@ pub fn diff_html(diff: &str) -> Markup {
     html! {
         pre.diff { code {
             @for line in diff.lines() {
-                span class=(class(line)) { (untrusted(line)) } "\n"
+                span class=(class(line)) { (untrusted(line)) }
             }
         } }
     }

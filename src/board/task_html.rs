@@ -40,6 +40,7 @@ pub fn status(ctx: &Ctx, repo: &str, page: &TaskPage) -> Markup {
                 p.running {
                     "at step " span.step { (r.first_pending().name()) } " · attempt " (r.attempt) " · "
                     span data-elapsed-ms=(elapsed.as_millis()) { (human(elapsed)) }
+                    @if page.shows_latest_attempt() { " · the log below follows it" }
                 }
             }
         }
@@ -182,7 +183,6 @@ pub fn log_section(repo: &str, page: &TaskPage) -> Markup {
                     }
                 }
             }
-            @if page.is_running() && page.shows_latest_attempt() { " " span.following { "following" } }
         }
         @match &page.log {
             Some(lines) => {

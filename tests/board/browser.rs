@@ -39,6 +39,16 @@ const FRICTION: &[(&str, &str, &str)] = &[
     ("2026-11-20", "verify-failed", "old"),
 ];
 
+/// Keep a screenshot as `target/tmp/<name>`, and in `$AGENTOS_BOARD_SCREENSHOTS/`
+/// when that is set (`docs`, for the README).
+fn save(name: &str, png: &[u8]) {
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&out, png).expect("save the screenshot");
+    if let Ok(dir) = std::env::var("AGENTOS_BOARD_SCREENSHOTS") {
+        std::fs::write(std::path::Path::new(&dir).join(name), png).expect("copy the screenshot");
+    }
+}
+
 fn card_in(state: &str, id: &str) -> String {
     format!("document.querySelector('[data-state={state}] [data-id=\"{id}\"]') !== null")
 }
@@ -185,11 +195,7 @@ fn the_board_in_a_real_browser() {
         "{width}x{height}, {} bytes",
         shot.len()
     );
-    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board.png");
-    std::fs::write(&out, &shot).expect("save the screenshot");
-    if let Ok(copy) = std::env::var("AGENTOS_BOARD_SCREENSHOT") {
-        std::fs::write(copy, &shot).expect("copy the screenshot");
-    }
+    save("board.png", &shot);
     gate.open();
     browser.wait_for(&tab, &card_in("done", "fix"), "`fix` moves to Done");
     assert!(run.wait().expect("run").success());
@@ -251,6 +257,7 @@ fn the_board_in_a_real_browser() {
         browser.eval(&task, "document.querySelector('dd.turns').textContent"),
         json!("2")
     );
+    save("task.png", &browser.screenshot(&task, true));
 
     // Retry the failed task from the page: back to To do.
     browser.wait_for(&tab, &card_in("failed", "old"), "`old` is in Failed");
