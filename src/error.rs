@@ -298,19 +298,3 @@ impl From<crate::ops::AddError> for CommandError {
         }
     }
 }
-
-impl From<crate::board::BoardError> for CommandError {
-    fn from(e: crate::board::BoardError) -> Self {
-        use crate::board::BoardError;
-        match e {
-            BoardError::Bind { port: 0, .. } => env(e),
-            BoardError::Bind { .. } => env(e).hint(
-                "another program uses that port: choose another with --port N, or --port 0 for any free one",
-            ),
-            BoardError::Runtime(_) => env(e),
-            BoardError::Watch(_) => env(e).hint(
-                "the board follows the state folders through inotify; raise fs.inotify.max_user_watches if it is exhausted",
-            ),
-        }
-    }
-}

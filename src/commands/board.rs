@@ -1,5 +1,5 @@
 //! `git agentos board`: the live page of the queue.
-use crate::board::{self, Options, Repo};
+use crate::board::{self, BoardError, Options, Repo};
 use crate::error::{CmdResult, CommandError};
 use crate::workspace::Workspace;
 use std::io::Write;
@@ -56,7 +56,22 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             opened = Some(open_browser(url));
         }
     })
-    .map_err(CommandError::from)
+    .map_err(command_error)
+}
+
+/// The board's errors with their hints (the board itself uses CommandError for
+/// its actions' answers, so error.rs does not import it).
+fn command_error(e: BoardError) -> CommandError {
+    let err = CommandError::env(e.to_string());
+    match e {
+        BoardError::Bind { port: 0, .. } | BoardError::Runtime(_) => err,
+        BoardError::Bind { .. } => err.hint(
+            "another program uses that port: choose another with --port N, or --port 0 for any free one",
+        ),
+        BoardError::Watch(_) => err.hint(
+            "the board follows the state folders through inotify; raise fs.inotify.max_user_watches if it is exhausted",
+        ),
+    }
 }
 
 /// Open `url` in a browser through a private file that redirects to it, so the
