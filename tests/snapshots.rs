@@ -1038,7 +1038,8 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add x -t a --id 'Not A Slug'
     ------- stderr -------
-    error: --id Not A Slug: the task id `Not A Slug` (the file name without `.md`) is not a slug; rename the file to `not-a-slug.md`: ids use lower-case letters, digits, `.`, `_` and `-`, and start with a letter or digit
+    error: --id `Not A Slug`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit
+    hint: use --id not-a-slug
     [exit status: 2]
     $ git agentos add x -t a --id dup
     dup
@@ -1075,6 +1076,7 @@ fn errors_for_unknown_tasks_and_agents() {
     $ git agentos verify fix-the-readme
     ------- stderr -------
     error: `fix-the-readme` has not run yet: there is nothing to verify
+    hint: `git agentos run` runs the queue (or `git agentos show fix-the-readme` shows the task)
     [exit status: 2]
     $ git agentos add X -t README.md --agent nope
     ------- stderr -------

@@ -90,7 +90,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
             err
         }
-        AddError::BadId { id, problem } => CommandError::invalid(format!("--id {id}: {problem}")),
+        AddError::BadId { id, .. } => CommandError::invalid(format!(
+            "--id `{}`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+            crate::term::untrusted(&id)
+        ))
+        .hint(format!("use --id {}", crate::task::slugify(&id))),
         other => other.into(),
     })?;
     println!("{id}");
