@@ -145,6 +145,10 @@ impl From<QueueError> for CommandError {
                 "ids are unique across todo/, doing/, done/ and failed/: choose another --id",
             ),
             QueueError::Running { .. } => invalid(e).hint("cancel it first"),
+            QueueError::TooLate { ref id } => {
+                let hint = format!("its work is on branch agentos/{id}: close its pull request, or delete the branch, if you do not want it");
+                CommandError::failed(e.to_string()).hint(hint)
+            }
             QueueError::Done { .. } => {
                 invalid(e).hint("to do more, queue a new task: git agentos add …")
             }

@@ -11,5 +11,6 @@ mod reliability;
 mod run_loop;
 mod snapshots;
 mod standins;
+mod trust;
 mod verifier;
 mod worktree_pool;

@@ -792,8 +792,8 @@ fn help_of_the_main_command_and_of_add_and_run() {
                  terminal) and exits 1 when the change is rejected
       retry      Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/ first
                  if it was invalid). Its earlier record is kept in runs/<id>/
-      cancel     Cancel a task: a queued one moves to failed/; a running one has its agent stopped (its
-                 whole process group) and fails with "cancelled"
+      cancel     Cancel a task: a queued one moves to failed/; a running one has its agent (or its
+                 verify command) stopped and fails with "cancelled"
       clean      Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
                  tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
                  branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged into

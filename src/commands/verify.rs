@@ -35,14 +35,26 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let mut task = task::load(&entry.path)?;
+    let mut task = if entry.state == State::Done {
+        task::load_finished(&entry.path)?
+    } else {
+        task::load(&entry.path)?
+    };
     if args.no_commands {
         task.verify.clear();
     }
     let worktree = ctx.tree.worktrees_dir().join(&entry.id);
     let log_dir = ctx.tree.runs_dir().join(&entry.id).join("verify");
     std::fs::create_dir_all(&log_dir).map_err(PathError::at("create", &log_dir))?;
-    let report = verify::verify_task(&ctx.repo, &entry.id, &task, &record, &worktree, &log_dir)?;
+    let report = verify::verify_task(
+        &ctx.repo,
+        &entry.id,
+        &task,
+        &record,
+        &worktree,
+        &log_dir,
+        &|| false,
+    )?;
     let md = verify::markdown(&report);
     let path = log_dir.join("report.md");
     crate::durable::write(&path, md.as_bytes()).map_err(PathError::at("write", &path))?;

@@ -12,6 +12,7 @@ use crate::queue::{self, Record, State, Step};
 pub const MAX_ATTEMPTS: u32 = 3;
 
 pub fn resume_orphans(d: &mut Dispatcher) -> Result<(), DispatchError> {
+    sweep_lone_records(d)?;
     let tree = d.ws.tree.clone();
     let doing = tree.state_dir(State::Doing);
     let orphans = queue::entries(&tree, State::Doing).map_err(PathError::at("read", &doing))?;
@@ -77,6 +78,52 @@ pub fn resume_orphans(d: &mut Dispatcher) -> Result<(), DispatchError> {
             d.inline.process(entry, record)?
         };
         d.absorb(finished);
+    }
+    Ok(())
+}
+
+/// Records left in doing/ without their task file (deleted while a dispatcher
+/// that died ran it, or a finish cut short after the file moved) never stay
+/// there: one whose task is done or failed is removed; any other task fails.
+fn sweep_lone_records(d: &mut Dispatcher) -> Result<(), DispatchError> {
+    let tree = d.ws.tree.clone();
+    let doing = tree.state_dir(State::Doing);
+    let Ok(names) = std::fs::read_dir(&doing) else {
+        return Ok(());
+    };
+    for name in names
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+    {
+        let Some(id) = name.strip_suffix(".record.json") else {
+            continue;
+        };
+        let entry = queue::Entry {
+            id: id.to_string(),
+            state: State::Doing,
+            path: doing.join(format!("{id}.md")),
+            folder_agent: None,
+        };
+        if std::fs::symlink_metadata(&entry.path).is_ok() {
+            continue;
+        }
+        let finished = queue::find(&tree, id)
+            .ok()
+            .flatten()
+            .is_some_and(|e| matches!(e.state, State::Done | State::Failed));
+        if finished {
+            let record = entry.record_path();
+            std::fs::remove_file(&record).map_err(PathError::at("remove", &record))?;
+            continue;
+        }
+        let mut record = queue::read_record(&entry.record_path())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        record.id = entry.id.clone();
+        let reason = crate::pipeline::finish::deleted(d.ws, &entry, record.first_pending());
+        let failed = d.inline.fail(entry, record, &reason)?;
+        d.absorb(failed);
     }
     Ok(())
 }

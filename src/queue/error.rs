@@ -27,6 +27,9 @@ pub enum QueueError {
     Running { id: String },
     #[error("`{id}` is done")]
     Done { id: String },
+    /// The task finished in done/ before a cancel could stop it.
+    #[error("too late: `{id}` finished (it is in done/) before the cancel could stop it")]
+    TooLate { id: String },
     #[error("`{id}` already finished ({state})")]
     Finished { id: String, state: &'static str },
     /// A file rejected as a copy of another task cannot take its id back.

@@ -255,6 +255,8 @@ pub fn claim(tree: &Tree, ready: &Ready) -> io::Result<Option<(Entry, Record)>> 
 
 /// Move a claimed task to done/ or failed/ with its record (and, when failed, its
 /// reason). The record lands first; the rename of the task file is the commit point.
+/// With `task_text`, that text is written in its place instead (a claimed file that
+/// is gone is then no error).
 pub fn finish(
     tree: &Tree,
     entry: &Entry,
@@ -291,13 +293,18 @@ pub fn finish(
         durable::write(&dest.reason_path(), format!("{reason}\n").as_bytes())?;
     }
     match task_text {
-        // The output copy (done/ with its result appended) is written whole before
-        // the claimed file goes away.
+        // The output copy (done/ with its result appended, or the task as it was
+        // claimed when its file was deleted) is written whole before the claimed
+        // file goes away.
         Some(text) => {
             // The copy keeps the mode the task file had (a fresh file would be 0600).
-            let permissions = fs::metadata(&entry.path)?.permissions();
-            durable::write_with_permissions(&dest.path, text.as_bytes(), Some(permissions))?;
-            fs::remove_file(&entry.path)?;
+            let permissions = fs::metadata(&entry.path).ok().map(|m| m.permissions());
+            durable::write_with_permissions(&dest.path, text.as_bytes(), permissions)?;
+            match fs::remove_file(&entry.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
             durable::sync_dir(&tree.state_dir(entry.state))?;
         }
         None => durable::rename(&entry.path, &dest.path)?,

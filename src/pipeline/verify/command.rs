@@ -1,5 +1,6 @@
 //! Rule (e): one `verify` command, run with `sh -c` in the worktree in its own
-//! process group, under a time limit, its output kept in a log.
+//! process group, under a time limit (and stopped when its task is cancelled),
+//! its output kept in a log.
 use super::CommandOutcome;
 use std::path::Path;
 use std::time::Duration;
@@ -7,8 +8,17 @@ use std::time::Duration;
 /// How long one verify command may run.
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-/// Run one verify command in the worktree under the timeout; keep its output.
-pub(super) fn run_command(command: &str, worktree: &Path, log: &Path) -> CommandOutcome {
+/// How often a running verify command looks whether its task was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_millis(100);
+
+/// Run one verify command in the worktree under the timeout, or until `stop`
+/// (the task was cancelled); keep its output.
+pub(super) fn run_command(
+    command: &str,
+    worktree: &Path,
+    log: &Path,
+    stop: &dyn Fn() -> bool,
+) -> CommandOutcome {
     let outcome = |passed: bool, status: String| {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
@@ -47,13 +57,22 @@ pub(super) fn run_command(command: &str, worktree: &Path, log: &Path) -> Command
     std::thread::spawn(move || {
         let _ = tx.send(child.wait());
     });
-    let result = rx.recv_timeout(VERIFY_TIMEOUT);
+    let deadline = std::time::Instant::now() + VERIFY_TIMEOUT;
+    let result = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left.min(CANCEL_CHECK)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if stop() => break None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => continue,
+            other => break Some(other),
+        }
+    };
     crate::agent::process::kill_group(pgid);
     match result {
-        Ok(Ok(status)) if status.success() => outcome(true, "passed".into()),
-        Ok(Ok(status)) => outcome(false, format!("failed ({status})")),
-        Ok(Err(e)) => outcome(false, format!("could not be waited for: {e}")),
-        Err(_) => outcome(
+        None => outcome(false, "stopped: the task was cancelled".into()),
+        Some(Ok(Ok(status))) if status.success() => outcome(true, "passed".into()),
+        Some(Ok(Ok(status))) => outcome(false, format!("failed ({status})")),
+        Some(Ok(Err(e))) => outcome(false, format!("could not be waited for: {e}")),
+        Some(Err(_)) => outcome(
             false,
             format!("timed out after {}", crate::task::human(VERIFY_TIMEOUT)),
         ),

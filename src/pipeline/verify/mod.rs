@@ -14,7 +14,7 @@ mod report;
 pub use command::VERIFY_TIMEOUT;
 pub use report::{coloured, markdown, DIFF_CAP};
 
-use super::{StepOutcome, TaskRun};
+use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::git::{Change, ChangeKind, GitError, Repo};
 use crate::path_error::PathError;
 use crate::queue::{Denial, QueueError, Record};
@@ -47,6 +47,8 @@ pub struct Input<'a> {
     pub denials: &'a [Denial],
     /// Where verify command logs go.
     pub log_dir: &'a Path,
+    /// True once the task is cancelled: a verify command running then is stopped.
+    pub stop: &'a dyn Fn() -> bool,
 }
 
 /// One rule's verdict.
@@ -102,6 +104,7 @@ pub fn verify_task(
     record: &Record,
     worktree: &Path,
     log_dir: &Path,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Report, VerifyError> {
     let base = record
         .base_commit
@@ -121,6 +124,7 @@ pub fn verify_task(
         agent_writes: &record.agent_writes,
         denials: &denials,
         log_dir,
+        stop,
     })
 }
 
@@ -234,6 +238,7 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
                 command,
                 input.worktree,
                 &input.log_dir.join(format!("verify-{}.log", n + 1)),
+                input.stop,
             ));
         }
     }
@@ -357,6 +362,8 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         }
     }
     let run_dir = run.run_dir()?;
+    let marker = crate::queue::cancel_marker(&run.entry);
+    let cancelled = || marker.exists();
     let verified = verify_task(
         &run.ws.repo,
         &run.entry.id,
@@ -364,7 +371,11 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         &run.record,
         &run.worktree,
         &run_dir,
+        &cancelled,
     );
+    if run.cancel_requested() {
+        return Ok(StepOutcome::Failed(CANCELLED.into()));
+    }
     let report = match verified {
         Ok(report) => report,
         Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
