@@ -107,6 +107,7 @@ fn status_text_and_json() {
       "repository": "[REPO]",
       "initialised": true,
       "dispatcher": null,
+      "lock": "[REPO]/.git/agentos-dispatcher.lock",
       "counts": {
         "doing": 1,
         "done": 1,
@@ -251,7 +252,8 @@ fn list_text_and_json() {
           ],
           "history": [],
           "base_commit": "[SHA]",
-          "branch": "agentos/crashed"
+          "branch": "agentos/crashed",
+          "branch_created": true
         }
       },
       {
@@ -328,6 +330,7 @@ fn list_text_and_json() {
             "permission_denials": []
           },
           "branch": "agentos/fix-install",
+          "branch_created": true,
           "commit": "[SHA]",
           "published_note": "not published: there is no remote `origin`; the verified branch is the output",
           "report": ".agentos/runs/fix-install/attempt-1/report.md"
@@ -394,6 +397,8 @@ fn list_text_and_json() {
             "permission_denials": []
           },
           "branch": "agentos/changelog",
+          "branch_created": true,
+          "branch_tip": "[SHA]",
           "commit": "[SHA]",
           "report": ".agentos/runs/changelog/attempt-1/report.md"
         }
@@ -525,6 +530,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Declared targets
 
@@ -565,6 +571,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Declared targets
 
@@ -796,9 +803,9 @@ fn help_of_the_main_command_and_of_add_and_run() {
                  verify command) stopped and fails with "cancelled"
       clean      Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
                  tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
-                 branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged into
-                 another branch). Never touches a running task, or a branch whose work exists nowhere
-                 else
+                 branches of done tasks whose work is safe (pushed to a remote, or merged into another
+                 branch). Never touches a running task, a branch whose work exists nowhere else, or a
+                 folder git does not list as one of this repository's worktrees
       logs       Show what a task's agent did in its latest attempt: start, tool calls, result. The raw
                  stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
       memory     Notes shared by every repository (in $AGENTOS_HOME/memory, default ~/.agentos/memory),
@@ -840,8 +847,8 @@ fn help_of_the_main_command_and_of_add_and_run() {
     Queue a task: write it into .agentos/todo/ and print its id.
 
     The id comes from the title (lower case, every run of other characters one `-`; "Fix the README" →
-    `fix-the-readme`), with -2, -3… added when taken. The task starts from HEAD's commit unless --base
-    says otherwise.
+    `fix-the-readme`), with -2, -3… added when a task or an `agentos/<id>` branch has it. The task
+    starts from HEAD's commit unless --base says otherwise.
 
     Example: git agentos add "Fix the install command" --target README.md
 

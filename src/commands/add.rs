@@ -1,6 +1,7 @@
 //! `git agentos add`: write a valid task into todo/ and print its id.
 use crate::clock::Timestamp;
 use crate::error::{CmdResult, CommandError};
+use crate::git::task_branch;
 use crate::hooks::templates;
 use crate::path_error::PathError;
 use crate::queue;
@@ -12,8 +13,9 @@ use std::path::{Path, PathBuf};
 /// Queue a task: write it into .agentos/todo/ and print its id.
 ///
 /// The id comes from the title (lower case, every run of other characters one `-`;
-/// "Fix the README" → `fix-the-readme`), with -2, -3… added when taken. The task
-/// starts from HEAD's commit unless --base says otherwise.
+/// "Fix the README" → `fix-the-readme`), with -2, -3… added when a task or an
+/// `agentos/<id>` branch has it. The task starts from HEAD's commit unless --base
+/// says otherwise.
 ///
 /// Example: git agentos add "Fix the install command" --target README.md
 #[derive(clap::Args, Debug)]
@@ -214,12 +216,17 @@ fn enqueue(ctx: &Workspace, task: &Task, explicit_id: Option<&str>) -> CmdResult
     match explicit_id {
         Some(id) => {
             task::check_id(id).map_err(|p| CommandError::invalid(format!("--id {id}: {p}")))?;
+            // A task never takes over a branch it did not make.
+            if ctx.repo.is_local_branch(&task_branch(id)) {
+                return Err(ctx.repo.branch_taken(id).into());
+            }
             queue::enqueue_as(&ctx.tree, task, id)?;
             Ok(id.to_string())
         }
         None => {
             let todo = ctx.tree.state_dir(queue::State::Todo);
-            queue::enqueue_new(&ctx.tree, task)
+            let branch_exists = |id: &str| ctx.repo.is_local_branch(&task_branch(id));
+            queue::enqueue_new_except(&ctx.tree, task, &branch_exists)
                 .map_err(|e| PathError::new("write a task into", &todo, e).into())
         }
     }

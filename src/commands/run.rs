@@ -41,7 +41,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             jobs: args.jobs,
         },
     )?;
-    conclude(&summary)
+    conclude(summary)
 }
 
 pub(super) fn print_summary(summary: &Summary) {
@@ -53,8 +53,11 @@ pub(super) fn print_summary(summary: &Summary) {
     }
 }
 
-pub(super) fn conclude(summary: &Summary) -> CmdResult {
-    print_summary(summary);
+pub(super) fn conclude(mut summary: Summary) -> CmdResult {
+    print_summary(&summary);
+    if let Some(halted) = summary.halted.take() {
+        return Err(halted.into());
+    }
     if let Some(sig) = summary.interrupted {
         return Err(CommandError::new(
             ErrorKind::Failed,

@@ -37,9 +37,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             jobs: args.jobs,
         },
     )?;
-    if summary.interrupted.is_some() {
+    if summary.interrupted.is_some() && summary.halted.is_none() {
         print_summary(&summary);
         return Ok(());
     }
-    conclude(&summary)
+    conclude(summary)
 }

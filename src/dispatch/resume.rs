@@ -1,8 +1,10 @@
 //! Resuming after a crash: every task in doing/ belongs to a dispatcher that is
 //! gone (this one holds the lock), so each is resumed at its first step not done,
 //! as a new attempt; a task whose dispatcher died too often fails with its history.
+//! A task whose dispatcher is still alive (its lock file was deleted) is left alone.
 use super::dispatcher::Dispatcher;
 use super::error::DispatchError;
+use super::lock::is_other_live_dispatcher;
 use crate::clock::Timestamp;
 use crate::friction;
 use crate::path_error::PathError;
@@ -21,6 +23,19 @@ pub fn resume_orphans(d: &mut Dispatcher) -> Result<(), DispatchError> {
             break;
         }
         let record = queue::read_record(&entry.record_path()).ok().flatten();
+        // Its dispatcher is alive (its lock file was deleted, so this one got
+        // in): the task is not an orphan, and is left alone.
+        if let Some(pid) = record
+            .as_ref()
+            .map(|r| r.pid)
+            .filter(|pid| is_other_live_dispatcher(*pid))
+        {
+            d.progress.line(&format!(
+                "{}: still run by the dispatcher pid {pid}; left alone",
+                entry.id
+            ));
+            continue;
+        }
         let mut record = match record {
             // Claimed, but the dispatcher died before the record was written.
             None => {

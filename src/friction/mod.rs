@@ -111,7 +111,9 @@ pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
 /// reason.
 pub fn classify_failure(step: &str, reason: &str) -> &'static str {
     let r = reason.to_lowercase();
-    if r.starts_with("cancelled") {
+    if r.contains("the agent replaced the worktree's") || r.contains("worktree's git settings") {
+        "escape"
+    } else if r.starts_with("cancelled") {
         "cancelled"
     } else if r.starts_with("gave up after") {
         "crash-loop"
@@ -163,6 +165,13 @@ mod tests {
         assert_eq!(
             classify_failure("publish", "push: rejected"),
             "publish-failed"
+        );
+        assert_eq!(
+            classify_failure(
+                "commit",
+                "commit: the agent replaced the worktree's `.git` file (…)"
+            ),
+            "escape"
         );
     }
 

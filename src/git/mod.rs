@@ -1,6 +1,8 @@
 //! The only module that imports git2 or runs the git CLI: finding the repository,
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
-//! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
+//! task worktrees, trusted.rs checks one before it is used (its git folder from
+//! git's records, never from its `.git` file), snapshot.rs reads its files into
+//! a tree and commits them, diff.rs reads a change, commit.rs lists branches,
 //! push.rs pushes, commit_info.rs reads HEAD for the post-commit hook.
 mod commit;
 mod commit_info;
@@ -9,11 +11,15 @@ mod error;
 mod pool;
 mod push;
 pub mod run;
+mod snapshot;
+mod trusted;
 mod worktree;
 
 pub use commit_info::CommitInfo;
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
+pub use trusted::TaskWorktree;
+pub use worktree::Branch;
 
 use error::library;
 use std::path::{Path, PathBuf};

@@ -25,7 +25,9 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             ));
         }
         run.record.agent_writes.clear();
-        run.ws.repo.fresh_worktree(&id, &base, &run.worktree)
+        run.ws
+            .repo
+            .fresh_worktree(&id, &base, &run.worktree, crate::git::Branch::Reset)
     } else {
         run.ws
             .repo

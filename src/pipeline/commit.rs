@@ -1,6 +1,9 @@
-//! The commit step: what the agent left uncommitted is committed on the task
-//! branch; a branch identical to its base fails the task.
+//! The commit step: what the agent left is committed on the task branch, built
+//! from the worktree's files after checking that the agent left git's metadata
+//! alone (its `.git` file, its settings, HEAD on the task branch); a branch
+//! identical to its base fails the task.
 use super::{StepOutcome, TaskRun};
+use crate::git::GitError;
 use crate::queue::QueueError;
 
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
@@ -16,8 +19,18 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     }
     let id = &run.entry.id;
     let message = format!("{}\n\nAgentos-Task: {id}\n", run.task.title);
-    if let Err(e) = run.ws.repo.commit_all(&run.worktree, &message) {
-        return Ok(StepOutcome::Failed(format!("commit: {e}")));
+    match run.ws.repo.commit_task(id, &run.worktree, &message) {
+        Ok(_) => {}
+        Err(
+            e @ (GitError::Tampered { .. }
+            | GitError::TamperedConfig { .. }
+            | GitError::WrongHead { .. }),
+        ) => {
+            return Ok(StepOutcome::Failed(format!(
+                "commit: {e}; nothing was committed"
+            )))
+        }
+        Err(e) => return Ok(StepOutcome::Failed(format!("commit: {e}"))),
     }
     crate::fault::point("mid-commit");
     match run.ws.repo.branch_differs_from(id, &base) {

@@ -79,6 +79,10 @@ pub fn fail(
     );
     record.reason = Some(reason.to_string());
     record.finished_at = Some(Timestamp::now());
+    // Where the task left its branch: a retry may reset it while it is still there.
+    if record.has(Step::Worktree) {
+        record.branch_tip = ws.repo.branch_commit(&entry.id);
+    }
     let gone = std::fs::symlink_metadata(&entry.path).is_err();
     let text = gone.then(|| task.map(crate::task::write).unwrap_or_default());
     queue::finish(&ws.tree, entry, &record, State::Failed, text.as_deref())

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub enum QueueError {
     #[error(transparent)]
     Io(#[from] PathError),
+    /// A path, or anything else that is not an id, where an id was asked for.
+    #[error("`{id}` is not a task id")]
+    NotAnId { id: String },
     #[error("there is no task `{id}` in todo/, doing/, done/ or failed/")]
     NoSuchTask { id: String, near: Option<String> },
     /// A claimed task could not be moved to its final folder: it waits in doing/.

@@ -18,6 +18,16 @@ use std::path::{Path, PathBuf};
 /// Write a new task into todo/ under a fresh id made from its title (`-2`, `-3`…
 /// when taken). The file appears whole or not at all. Returns the id.
 pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
+    enqueue_new_except(tree, task, &|_| false)
+}
+
+/// [`enqueue_new`], also passing over the ids `in_use` says something else holds
+/// (`add` passes those whose `agentos/<id>` branch exists).
+pub fn enqueue_new_except(
+    tree: &Tree,
+    task: &Task,
+    in_use: &dyn Fn(&str) -> bool,
+) -> io::Result<String> {
     let todo = tree.state_dir(State::Todo);
     durable::ensure_dir(&todo)?;
     let text = task::write(task);
@@ -29,7 +39,7 @@ pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
         } else {
             format!("{stem}-{n}")
         };
-        if taken.contains(&id) {
+        if taken.contains(&id) || in_use(&id) {
             continue;
         }
         match durable::create_new(&todo.join(format!("{id}.md")), text.as_bytes()) {

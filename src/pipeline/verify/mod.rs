@@ -5,7 +5,8 @@
 //! (c) it touches every plain-path target, unless `require_all = false`;
 //! (d) nothing was written outside the worktree (the agent's own write calls and
 //! the writes Claude Code denied it; symlinks pointing out of the repository);
-//! (e) every `verify` command passes in the worktree (command.rs).
+//! (e) every `verify` command passes in the worktree (command.rs);
+//! (f) the task branch descends from its base commit.
 //!
 //! report.rs writes the result as Markdown.
 mod command;
@@ -229,9 +230,24 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
         details: escaped,
     });
 
+    // (f) the branch descends from its base (judged before (e), listed after it)
+    let descends = input.repo.branch_descends_from(input.id, input.base)?;
+    let lineage = Rule {
+        name: "the branch descends from its base",
+        passed: descends,
+        details: if descends {
+            Vec::new()
+        } else {
+            vec![format!(
+                "the branch does not descend from its base {} (did the agent run `git reset`?): its pull request would revert work",
+                input.base
+            )]
+        },
+    };
+
     // (e) verify commands (only worth running on a change that is otherwise right)
     let mut commands = Vec::new();
-    let others_pass = rules.iter().all(|r| r.passed);
+    let others_pass = rules.iter().all(|r| r.passed) && lineage.passed;
     if !input.task.verify.is_empty() && input.worktree.is_dir() && others_pass {
         for (n, command) in input.task.verify.iter().enumerate() {
             commands.push(command::run_command(
@@ -258,6 +274,7 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
         },
     });
 
+    rules.push(lineage);
     let passed = rules.iter().all(|r| r.passed);
     Ok(Report {
         id: input.id.to_string(),
