@@ -3,7 +3,7 @@
 use crate::commands;
 use crate::error::CommandError;
 use crate::term::untrusted;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// git agentos: run coding agents on a backlog of task files, one git worktree and
@@ -52,18 +52,30 @@ pub enum Command {
     Mcp(commands::mcp::Args),
     Friction(commands::friction::Args),
     Demo(commands::demo::Args),
+    Doctor(commands::doctor::Args),
     Hooks(commands::hooks::Args),
     Agent(commands::agent::Args),
     Templates(commands::templates::Args),
+    InstallMan(commands::install_man::Args),
+    Completions(commands::completions::Args),
+    /// (internal) Candidates for the completion scripts; see src/completion/.
+    #[command(name = "__complete", hide = true)]
+    Complete(commands::completions::CompleteArgs),
     #[command(hide = true)]
     Hook(commands::hook::Args),
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
-    /// (internal) Supervise an agent's process group; see src/agent/process.rs.
+    /// (internal) Lead, confine and end a task's command; see src/agent/shim.rs.
     #[command(hide = true)]
     AgentShim {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        /// Confine the command with Landlock.
+        #[arg(long)]
+        sandbox: bool,
+        /// A path the confined command may write.
+        #[arg(long = "write", value_name = "PATH")]
+        write: Vec<PathBuf>,
+        #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
 }
@@ -77,9 +89,29 @@ pub fn main() -> i32 {
     let mut xfsz = nix::sys::signal::SigSet::empty();
     xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
     let _ = xfsz.thread_block();
-    let cli = Cli::parse();
-    if let Command::AgentShim { command } = cli.command {
-        return crate::agent::shim::shim_main(command, crate::agent::runner::GRACE);
+    // Before any thread exists: the token leaves the environment (and the memory
+    // /proc/<pid>/environ shows), so no child and no reader of /proc sees it.
+    crate::secrets::take_from_environment();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if no_command(&e) => {
+            eprint!("{}", commands::usage::no_command(&Cli::command()));
+            return crate::error::ErrorKind::Invalid.exit_code();
+        }
+        Err(e) => e.exit(),
+    };
+    if let Command::AgentShim {
+        sandbox,
+        write,
+        command,
+    } = cli.command
+    {
+        let options = crate::agent::shim::ShimOptions {
+            sandbox,
+            writable: write,
+            grace: crate::agent::runner::GRACE,
+        };
+        return crate::agent::shim::shim_main(options, command);
     }
     if let Command::DemoAgent = cli.command {
         return commands::demo::scripted_agent();
@@ -121,12 +153,25 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Mcp(args) => commands::mcp::run(&dir, args),
         Command::Friction(args) => commands::friction::run(&dir, args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Doctor(args) => commands::doctor::run(&dir, args, &Cli::command()),
         Command::Hooks(args) => commands::hooks::run(&dir, args),
         Command::Agent(args) => commands::agent::run(&dir, args),
         Command::Templates(args) => commands::templates::run(&dir, args),
         Command::Hook(args) => commands::hook::run(&dir, args),
+        Command::InstallMan(args) => commands::install_man::run(args, &Cli::command()),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Complete(args) => commands::completions::complete(&dir, args, Cli::command()),
         Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
     }
+}
+
+/// A command line that names no command (`git agentos`, `git agentos -v`).
+fn no_command(e: &clap::Error) -> bool {
+    use clap::error::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
 }
 
 /// Print an error and its hints to stderr. Messages quote ids, fields and

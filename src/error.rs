@@ -209,7 +209,7 @@ impl From<AgentError> for CommandError {
             AgentError::Instructions { .. } => {
                 "every agent folder holds an AGENT.md with its instructions".into()
             }
-            AgentError::Settings { .. } => "fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory".into(),
+            AgentError::Settings { .. } => "fields: command, model, allowed_tools, permission_mode, timeout, start_timeout, output, memory, sandbox".into(),
             AgentError::Duration { .. } => "write it like \"90s\", \"30m\" or \"1h30m\"".into(),
         };
         invalid(e).hint(hint)
@@ -239,6 +239,9 @@ impl From<HookError> for CommandError {
         match e {
             HookError::Git(e) => e.into(),
             HookError::Io(e) => e.into(),
+            HookError::ChainTaken { .. } => invalid(&e).hint(
+                "look at both files: keep the one you want as the hook, move the other away, then run hooks install again",
+            ),
         }
     }
 }
@@ -309,6 +312,18 @@ impl From<DispatchError> for CommandError {
             DispatchError::Signals(_) | DispatchError::Watch { .. } | DispatchError::Thread(_) => {
                 env(e)
             }
+        }
+    }
+}
+
+impl From<crate::manual::ManualError> for CommandError {
+    fn from(e: crate::manual::ManualError) -> Self {
+        match e {
+            crate::manual::ManualError::NoHome => {
+                env(e).hint("set HOME, or pass --dir to say where the manual goes")
+            }
+            crate::manual::ManualError::Io(e) => env(e)
+                .hint("pass --dir with a folder you can write to (it is where `man` will look)"),
         }
     }
 }

@@ -5,13 +5,17 @@
 //! move between them, `dispatch/` the one dispatcher that claims tasks and hands
 //! them to a worker, `pipeline/` one module per step a task goes through, over
 //! `agent/`, `git/` and `forge/`. `memory/`, `friction/` and `hooks/` are the side
-//! services; `commands/` are thin: flags in, one operation, text out.
+//! services; `commands/` are thin: flags in, one operation, text out. `manual/`
+//! and `completion/` describe the command line (`cli`'s definitions, passed in)
+//! to `man` and to the shells.
 pub mod agent;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod completion;
 pub mod config;
 pub mod dispatch;
+pub mod doctor;
 pub mod durable;
 pub mod error;
 pub mod fault;
@@ -20,11 +24,13 @@ pub mod friction;
 pub mod git;
 pub mod hooks;
 pub mod logging;
+pub mod manual;
 pub mod memory;
 pub mod path_error;
 pub mod pipeline;
 pub mod progress;
 pub mod queue;
+pub mod secrets;
 pub mod similarity;
 pub mod task;
 pub mod term;

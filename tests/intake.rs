@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 /// Commit a change to `file`; when the hook is installed, wait until its background
 /// run has logged this commit (so its effects can be checked, or their absence).
-fn commit(repo: &TestRepo, file: &str, message: &str) -> std::process::Output {
+pub(crate) fn commit(repo: &TestRepo, file: &str, message: &str) -> std::process::Output {
     repo.write(file, &format!("{file} at {:?}\n", Instant::now()));
     repo.git(&["add", "-A"]);
     let mut cmd = Command::new("git");
@@ -19,7 +19,7 @@ fn commit(repo: &TestRepo, file: &str, message: &str) -> std::process::Output {
     out
 }
 
-fn wait_for_hook(repo: &TestRepo) {
+pub(crate) fn wait_for_hook(repo: &TestRepo) {
     let installed = [".git/hooks/post-commit", "githooks/post-commit"]
         .iter()
         .any(|p| {
@@ -39,7 +39,7 @@ fn wait_for_hook(repo: &TestRepo) {
 }
 
 /// How many runs of the hook logged commit `head`.
-fn hook_runs_logged(repo: &TestRepo, head: &str) -> usize {
+pub(crate) fn hook_runs_logged(repo: &TestRepo, head: &str) -> usize {
     std::fs::read_to_string(repo.path(".agentos/runs/hooks.log"))
         .unwrap_or_default()
         .lines()
@@ -49,7 +49,7 @@ fn hook_runs_logged(repo: &TestRepo, head: &str) -> usize {
 
 use std::process::Command;
 
-fn todo_ids(repo: &TestRepo) -> Vec<String> {
+pub(crate) fn todo_ids(repo: &TestRepo) -> Vec<String> {
     repo.files_in(".agentos/todo")
         .into_iter()
         .filter_map(|n| n.strip_suffix(".md").map(str::to_string))
@@ -174,8 +174,8 @@ fn an_existing_hook_keeps_running_after_install_and_uninstall() {
     );
     repo.agentos(&["hooks", "status"])
         .ok()
-        .stdout_has("installed    yes")
-        .stdout_has("chained");
+        .stdout_has("installed    yes: our lines in your shell script")
+        .stdout_has("runs         your shell script, which first starts git agentos's intake");
     commit(
         &repo,
         "a.txt",
@@ -379,7 +379,12 @@ fn agents_are_folders() {
         .code(2)
         .stderr_has("already exists");
     let list = repo.agentos(&["agent", "list"]).ok();
-    list.stdout_has("default").stdout_has("docs");
+    list.stdout_has("default")
+        .stdout_has("docs")
+        .stdout_has("timeout 30m, sandbox on");
+    repo.agentos_env(&["agent", "list"], &[("AGENTOS_SANDBOX_UNAVAILABLE", "1")])
+        .ok()
+        .stdout_has("default          claude, timeout 30m, sandbox off");
     repo.agentos(&["add", "X", "-t", "README.md", "--agent", "nope"])
         .code(2)
         .stderr_has("agents here: default, docs");

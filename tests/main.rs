@@ -3,12 +3,19 @@
 mod support;
 
 mod architecture;
+mod doctor;
 mod foundation;
+mod hooks_hostile;
 mod intake;
+mod intake_hostile;
+mod lifetimes;
+mod manuals;
 mod memory;
 mod publish;
 mod reliability;
 mod run_loop;
+mod sandbox;
+mod services_hostile;
 mod snapshots;
 mod standins;
 mod trust;

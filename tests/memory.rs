@@ -293,21 +293,21 @@ fn three_failed_tasks_become_friction_and_one_task_once() {
 
     repo.agentos(&["friction", "--enqueue"])
         .ok()
-        .stdout_has("queued friction-agent-error-agent");
-    let task = repo.read(".agentos/todo/friction-agent-error-agent.md");
+        .stdout_has("queued friction-agent-error.agent");
+    let task = repo.read(".agentos/todo/friction-agent-error.agent.md");
     assert!(
         task.contains("3 times") && task.contains("t1") && task.contains("stream-json"),
         "{task}"
     );
     // A valid task, targeting where the failing tasks worked.
-    repo.agentos(&["show", "friction-agent-error-agent"])
+    repo.agentos(&["show", "friction-agent-error.agent"])
         .ok()
         .stdout_has("README.md");
     repo.agentos(&["friction", "--enqueue"])
         .ok()
         .stdout_has("nothing queued");
     // Even after it ran and left todo/.
-    std::fs::remove_file(repo.path(".agentos/todo/friction-agent-error-agent.md")).expect("rm");
+    std::fs::remove_file(repo.path(".agentos/todo/friction-agent-error.agent.md")).expect("rm");
     repo.agentos(&["friction", "--enqueue"])
         .ok()
         .stdout_has("nothing queued");

@@ -2,7 +2,7 @@
 //! kills, racing dispatchers. Nothing lost, nothing done twice, no hang, no leak.
 use crate::publish::{env, files_with_token, remote_ref, with_remote, TOKEN};
 use crate::support::github::GitHubApi;
-use crate::support::{wait_until, FakeAgent, TestRepo};
+use crate::support::{run_while_the_agent_waits, wait_until, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -451,48 +451,29 @@ fn filesystem_and_git_faults_end_with_a_reason_and_lose_no_file() {
     .ok();
     assert!(repo.exists(".agentos/done/ro.md"));
 
-    // The worktree deleted under the running task.
-    let vandal = agent_doing(&repo, "rm -rf \"$AGENTOS_WORKTREE\"");
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "gone"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &vandal), ("GITHUB_TOKEN", TOKEN)],
-    )
+    // The worktree deleted under the running task (by someone else: the
+    // sandbox keeps the agent itself from its worktree's folder).
+    let gone = repo.path(".agentos/worktrees/gone");
+    run_while_the_agent_waits(&repo, "gone", &[("GITHUB_TOKEN", TOKEN)], || {
+        std::fs::remove_dir_all(&gone).expect("rm the worktree")
+    })
     .code(1);
     let reason = repo.read(".agentos/failed/gone.reason");
     assert!(reason.contains("disappeared"), "{reason}");
 
     // The task branch deleted by someone while the agent works.
-    let pruner = agent_doing(
-        &repo,
-        "git update-ref -d \"refs/heads/agentos/$AGENTOS_TASK_ID\"",
-    );
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "nobranch"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &pruner), ("GITHUB_TOKEN", TOKEN)],
-    )
+    run_while_the_agent_waits(&repo, "nobranch", &[("GITHUB_TOKEN", TOKEN)], || {
+        repo.git(&["update-ref", "-d", "refs/heads/agentos/nobranch"]);
+    })
     .code(1);
     let reason = repo.read(".agentos/failed/nobranch.reason");
     assert!(reason.contains("branch is gone"), "{reason}");
 
     // The base branch moves while the agent works: the task stays on its base.
     let base = repo.git(&["rev-parse", "main"]).trim().to_string();
-    let mover = agent_doing(
-        &repo,
-        &format!(
-            "git -C {} -c user.name=x -c user.email=x@x commit -q --allow-empty -m moved",
-            repo.root().display()
-        ),
-    );
-    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", "moved"])
-        .ok();
-    repo.agentos_env(
-        &["run", "--no-pr"],
-        &[("AGENTOS_AGENT_CMD", &mover), ("GITHUB_TOKEN", TOKEN)],
-    )
+    run_while_the_agent_waits(&repo, "moved", &[("GITHUB_TOKEN", TOKEN)], || {
+        repo.git(&["commit", "-q", "--allow-empty", "-m", "moved"]);
+    })
     .ok();
     assert_ne!(repo.git(&["rev-parse", "main"]).trim(), base, "main moved");
     assert_eq!(repo.git(&["rev-parse", "agentos/moved^"]).trim(), base);

@@ -1,7 +1,7 @@
 //! The run loop: worktrees, the real Claude Code agent, confirmed handoffs, faults,
 //! crash-proof resume, the dispatcher lock and `watch`.
 use crate::support::messages_api::MessagesApi;
-use crate::support::{wait_until, wait_until_watching, FakeAgent, TestRepo};
+use crate::support::{alive, wait_until, wait_until_watching, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -196,20 +196,10 @@ fn agent_faults_fail_the_task_with_the_reason() {
     );
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit_once(')')
-                .map(|(_, r)| r.trim_start().starts_with('Z'))
-                .unwrap_or(false)
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn a_hanging_agent_times_out_and_its_children_die_too() {
     let repo = TestRepo::initialised();
-    let pids = repo.dir.path().join("pids");
+    let pids = repo.scratch().join("pids");
     let agent = FakeAgent::new(&repo)
         .runs("sleep 300 &")
         .runs(&format!("echo $! > {}", pids.display()))
@@ -266,7 +256,7 @@ fn an_agent_that_never_confirms_fails_after_the_start_timeout() {
 #[test]
 fn resume_after_a_crash_finishes_each_task_exactly_once() {
     let repo = TestRepo::initialised();
-    let pids = repo.dir.path().join("agent-pids");
+    let pids = repo.scratch().join("agent-pids");
     let agent = FakeAgent::new(&repo)
         .runs(&format!("echo $$ >> {}", pids.display()))
         .writes("README.md", "Install with `cargo install`.\n")
@@ -567,8 +557,8 @@ fn a_missing_agent_cli_exits_3_and_keeps_the_task_queued() {
 #[test]
 fn kill_9_of_the_dispatcher_takes_its_agent_down_and_run_resumes() {
     let repo = TestRepo::initialised();
-    let marker = repo.dir.path().join("agent-running");
-    let release = repo.dir.path().join("release");
+    let marker = repo.scratch().join("agent-running");
+    let release = repo.scratch().join("release");
     let agent = FakeAgent::new(&repo)
         .runs("sleep 300 &")
         .runs(&format!("echo $! > {}", marker.display()))
@@ -678,7 +668,7 @@ fn retry_cancel_clean_and_logs() {
 #[test]
 fn cancel_stops_a_running_agent() {
     let repo = TestRepo::initialised();
-    let marker = repo.dir.path().join("running");
+    let marker = repo.scratch().join("running");
     let agent = FakeAgent::new(&repo)
         .runs(&format!("touch {}", marker.display()))
         .sleeps(300.0)
@@ -714,10 +704,29 @@ fn demo_runs_end_to_end_with_the_scripted_agent() {
     let run = repo
         .agentos(&["demo", "--scripted", "--dir", dir.to_str().expect("utf8")])
         .ok();
+    let refused = format!(
+        "refused by the sandbox: {}/README.md",
+        dir.canonicalize().expect("demo dir").display()
+    );
     run.stdout_has("agentos/fix-install")
         .stdout_has("+    cargo install --path .")
+        .stdout_has("document-usage: failed: verification rejected the change: `doc/README.md` is outside the targets; did you mean `docs/README.md`?")
+        .stdout_has(&refused)
         .stdout_has("Where everything lives");
     assert!(dir.join(".agentos/done/fix-install.md").exists());
+    assert!(!std::fs::read_to_string(dir.join("README.md"))
+        .expect("readme")
+        .contains("an agent was here"));
+
+    // Without Landlock the tour leaves the escape out rather than show one.
+    let bare = repo.dir.path().join("demo-without-landlock");
+    repo.agentos_env(
+        &["demo", "--scripted", "--dir", bare.to_str().expect("utf8")],
+        &[("AGENTOS_SANDBOX_UNAVAILABLE", "1")],
+    )
+    .ok()
+    .stdout_has("the third is left out: this machine has no Landlock")
+    .stdout_has("did you mean `docs/README.md`?");
 }
 
 /// An idle `watch` sleeps: its own scans must not wake it again (a loop through

@@ -126,7 +126,8 @@ fn status_text_and_json() {
           "id": "crashed",
           "attempt": 1,
           "pid": [PID],
-          "last_step": "worktree"
+          "last_step": "worktree",
+          "sandbox": null
         }
       ],
       "recent_done": [
@@ -135,7 +136,8 @@ fn status_text_and_json() {
           "branch": "agentos/fix-install",
           "commit": "[SHA]",
           "pushed_commit": null,
-          "pr_url": null
+          "pr_url": null,
+          "sandbox": "on (Landlock ABI [N])"
         }
       ]
     }
@@ -329,6 +331,7 @@ fn list_text_and_json() {
             "summary": "Fixed the install command.",
             "permission_denials": []
           },
+          "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/fix-install",
           "branch_created": true,
           "commit": "[SHA]",
@@ -396,6 +399,7 @@ fn list_text_and_json() {
             "summary": "Fixed the install command.",
             "permission_denials": []
           },
+          "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/changelog",
           "branch_created": true,
           "branch_tip": "[SHA]",
@@ -457,6 +461,7 @@ fn show_a_task_in_each_state() {
     attempt   1
     steps     claim → preflight → worktree → agent → commit → verify → publish → finish
     agent run success, 3 turns, $0.4200
+    sandbox   on (Landlock ABI [N])
     output    not published: there is no remote `origin`; the verified branch is the output
     report    .agentos/runs/fix-install/attempt-1/report.md
     branch    agentos/fix-install at [SHA]
@@ -490,6 +495,7 @@ fn show_a_task_in_each_state() {
     attempt   1
     steps     claim → preflight → worktree → agent → commit
     agent run success, 3 turns, $0.4200
+    sandbox   on (Landlock ABI [N])
     report    .agentos/runs/changelog/attempt-1/report.md
     branch    agentos/changelog at [SHA]
     reason    verification rejected the change: `README.md` is outside the targets; the target `CHANGELOG.md` was not changed (set `require_all = false` if that is fine)
@@ -532,6 +538,11 @@ fn verify_reports_passed_and_rejected() {
     | (e) the verify commands pass | ✅ passed |  |
     | (f) the branch descends from its base | ✅ passed |  |
 
+    ## Sandbox
+
+    - the agent ran with the sandbox on (Landlock ABI [N])
+    - the verify commands ran with the sandbox on (Landlock ABI [N])
+
     ## Declared targets
 
     - `docs/guide.md`
@@ -572,6 +583,10 @@ fn verify_reports_passed_and_rejected() {
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
     | (f) the branch descends from its base | ✅ passed |  |
+
+    ## Sandbox
+
+    - the agent ran with the sandbox on (Landlock ABI [N])
 
     ## Declared targets
 
@@ -659,7 +674,7 @@ fn friction_text_and_json() {
       [DATE]      1  #
       [DATE]      3  ###
 
-    1 lines of .agentos/friction.jsonl could not be read and were skipped
+    1 unreadable line of .agentos/friction.jsonl skipped
     ");
     assert_snapshot!(repo.snapshot(&["friction", "--json"]), @r#"
     {
@@ -779,55 +794,60 @@ fn help_of_the_main_command_and_of_add_and_run() {
     Usage: git agentos [OPTIONS] <COMMAND>
 
     Commands:
-      init       Create the .agentos/ tree in this repository: the queue folders, a default agent
-                 (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
-                 runtime state out of `git status`
-      add        Queue a task: write it into .agentos/todo/ and print its id
-      list       List tasks: todo/ in the order they will run, then doing/, done/ and failed/
-      show       Show one task: its fields, where it is, its claim record and journal, why it failed,
-                 and its body
-      status     Show the dispatcher (running or not, and who holds the lock), how many tasks are in
-                 each state, the tasks in progress, and the queued files that can never run
-      run        Process the queue: claim each task in turn, run its agent in a fresh worktree on branch
-                 agentos/<id>, commit the result, and move the task to done/ or failed/. Exits when the
-                 queue is empty
-      watch      The long-running dispatcher: process the queue, then wait for new task files
-                 (file-system events; no polling, no CPU while idle) and process those too. SIGINT or
-                 SIGTERM stops it cleanly; a task it was running is resumed by the next dispatcher
-      verify     Verify a task's change again: its worktree if it still exists (what the agent left,
-                 committed or not), else its branch. Prints the Markdown report (in colour on a
-                 terminal) and exits 1 when the change is rejected
-      retry      Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/ first
-                 if it was invalid). Its earlier record is kept in runs/<id>/
-      cancel     Cancel a task: a queued one moves to failed/; a running one has its agent (or its
-                 verify command) stopped and fails with "cancelled"
-      clean      Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
-                 tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
-                 branches of done tasks whose work is safe (pushed to a remote, or merged into another
-                 branch). Never touches a running task, a branch whose work exists nowhere else, or a
-                 folder git does not list as one of this repository's worktrees
-      logs       Show what a task's agent did in its latest attempt: start, tool calls, result. The raw
-                 stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
-      memory     Notes shared by every repository (in $AGENTOS_HOME/memory, default ~/.agentos/memory),
-                 as Markdown files you can read and edit. Agents search them through `git agentos mcp`
-                 instead of carrying copied context
-      mcp        Serve memory (search, add) and the current task over MCP on stdin/stdout. The
-                 dispatcher hands Claude Code an `--mcp-config` that starts this for each task; you can
-                 also register it yourself: `claude mcp add agentos -- git agentos mcp`
-      friction   Summarize .agentos/friction.jsonl (failed verifications, agent errors, timeouts,
-                 retries, resumes after a crash, hook errors, GitHub retries, long silences): counts by
-                 kind and step, the worst tasks, the trend
-      demo       A guided tour: create a throwaway repository with a typo in its README, queue a task to
-                 fix it, run it end to end, and show the branch, the diff and where everything lives
-      hooks      Manage the post-commit hook that queues work from commits: a task for each
-                 `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
-                 `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit
-                 touched. The hook never runs agents and never fails a commit
-      agent      Agents are folders: .agentos/agents/<name>/AGENT.md (instructions) and an optional
-                 agent.toml (command, model, allowed_tools, permission_mode, timeout)
-      templates  Task templates: built-in ones (bugfix, docs, tests, refactor) and any in
-                 .agentos/templates/<name>.md, which also override the built-in ones
-      help       Print this message or the help of the given subcommand(s)
+      init         Create the .agentos/ tree in this repository: the queue folders, a default agent
+                   (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
+                   runtime state out of `git status`
+      add          Queue a task: write it into .agentos/todo/ and print its id
+      list         List tasks: todo/ in the order they will run, then doing/, done/ and failed/
+      show         Show one task: its fields, where it is, its claim record and journal, why it failed,
+                   and its body
+      status       Show the dispatcher (running or not, and who holds the lock), how many tasks are in
+                   each state, the tasks in progress, and the queued files that can never run
+      run          Process the queue: claim each task in turn, run its agent in a fresh worktree on
+                   branch agentos/<id>, commit the result, and move the task to done/ or failed/. Exits
+                   when the queue is empty
+      watch        The long-running dispatcher: process the queue, then wait for new task files
+                   (file-system events; no polling, no CPU while idle) and process those too. SIGINT or
+                   SIGTERM stops it cleanly; a task it was running is resumed by the next dispatcher
+      verify       Verify a task's change again: its worktree if it still exists (what the agent left,
+                   committed or not), else its branch. Prints the Markdown report (in colour on a
+                   terminal) and exits 1 when the change is rejected
+      retry        Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
+                   first if it was invalid). Its earlier record is kept in runs/<id>/
+      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent (or its
+                   verify command) stopped and fails with "cancelled"
+      clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
+                   tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
+                   branches of done tasks whose work is safe (pushed to a remote, or merged into another
+                   branch). Never touches a running task, a branch whose work exists nowhere else, or a
+                   folder git does not list as one of this repository's worktrees
+      logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
+                   raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
+      memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
+                   ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
+                   through `git agentos mcp` instead of carrying copied context
+      mcp          Serve memory (search, add) and the current task over MCP on stdin/stdout. The
+                   dispatcher hands Claude Code an `--mcp-config` that starts this for each task; you
+                   can also register it yourself: `claude mcp add agentos -- git agentos mcp`
+      friction     Summarize .agentos/friction.jsonl (failed verifications, agent errors, timeouts,
+                   retries, resumes after a crash, hook errors, GitHub retries, long silences): counts
+                   by kind and step, the worst tasks, the trend
+      demo         A guided tour: create a throwaway repository with a typo in its README, queue a task
+                   to fix it, run it end to end, and show the branch, the diff and where everything
+                   lives
+      doctor       Check that a run can work here, and say how to fix each miss
+      hooks        Manage the post-commit hook that queues work from commits: a task for each
+                   `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
+                   `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the commit
+                   touched. The hook never runs agents and never fails a commit
+      agent        Agents are folders: .agentos/agents/<name>/AGENT.md (instructions) and an optional
+                   agent.toml (command, model, allowed_tools, permission_mode, timeout)
+      templates    Task templates: built-in ones (bugfix, docs, tests, refactor) and any in
+                   .agentos/templates/<name>.md, which also override the built-in ones
+      install-man  Write the manual where `man` finds it, so that `git agentos --help`, `git help
+                   agentos` and `man git-agentos` open it
+      completions  Print the completion script for bash, zsh or fish
+      help         Print this message or the help of the given subcommand(s)
 
     Options:
       -C <DIR>
@@ -1000,7 +1020,7 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add --file inbox/unknown-field.md
     ------- stderr -------
-    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels)
+    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change)
     [exit status: 2]
     $ git agentos add --file inbox/no-front-matter.md
     ------- stderr -------

@@ -214,7 +214,7 @@ fn failing_verify_commands_fail_the_task_with_their_output() {
 #[test]
 fn a_near_miss_target_fails_before_any_agent_runs() {
     let repo = with_guide();
-    let marker = repo.dir.path().join("agent-ran");
+    let marker = repo.scratch().join("agent-ran");
     repo.agentos(&["add", "Typo", "-t", "doc/guide.md", "--id", "typo"])
         .ok();
     let agent = FakeAgent::new(&repo)
@@ -263,8 +263,8 @@ fn verify_rechecks_a_worktree_and_exits_1_when_it_rejects() {
 #[test]
 fn jobs_run_disjoint_tasks_together_and_overlapping_ones_apart() {
     let repo = TestRepo::initialised();
-    let here = repo.dir.path().join("running");
-    let counts = repo.dir.path().join("counts");
+    let here = repo.scratch().join("running");
+    let counts = repo.scratch().join("counts");
     std::fs::create_dir_all(&here).expect("mkdir");
     let agent = FakeAgent::new(&repo)
         .runs(&format!(

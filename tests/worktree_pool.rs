@@ -24,7 +24,7 @@ fn a_recycled_worktree_equals_a_fresh_checkout_byte_for_byte() {
     .expect("chmod");
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "fixture"]);
-    let snapshots = repo.dir.path().join("snapshots");
+    let snapshots = repo.scratch().join("snapshots");
     std::fs::create_dir_all(&snapshots).expect("mkdir");
     // The first task's agent leaves everything a worktree can hold: changed,
     // deleted, new, ignored and untracked files, a new folder, a mode change.

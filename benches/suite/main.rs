@@ -13,6 +13,7 @@ mod hook;
 mod idle;
 mod pickup;
 mod queue;
+mod sandbox;
 mod task;
 mod verify;
 mod worktree;
@@ -76,9 +77,10 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 7] = [
+    let sections: [(&str, Section); 8] = [
         ("idle", idle::rows),
         ("pickup", pickup::rows),
+        ("sandbox", sandbox::rows),
         ("worktree", worktree::rows),
         ("task", task::rows),
         ("verify", verify::rows),

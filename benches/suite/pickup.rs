@@ -23,6 +23,15 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
     let repo = fixtures::repo(&scratch.join("repo"), 1000);
     let stamps = scratch.join("started");
     std::fs::create_dir_all(&stamps).expect("mkdir");
+    // The agent leaves its start time outside its worktree: allowed on purpose.
+    std::fs::write(
+        repo.join(".agentos/agents/default/agent.toml"),
+        format!(
+            "[sandbox]\nwritable = [{:?}]\n",
+            stamps.display().to_string()
+        ),
+    )
+    .expect("agent.toml");
     let agent = fixtures::script(
         &scratch.join("agent.sh"),
         &format!(

@@ -69,6 +69,30 @@ pub struct AgentToml {
     pub output: Option<Output>,
     /// Hand the agent the memory server (`git agentos mcp`). Default: true.
     pub memory: Option<bool>,
+    /// `sandbox = "on" | "off"`, or a `[sandbox]` table: `mode`, `writable`,
+    /// `pass_env` (read by [`sandbox_config`]).
+    pub sandbox: Option<toml::Value>,
+}
+
+/// Whether the agent's commands run inside the kernel's write boundary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SandboxMode {
+    /// Inside it (the default); an agent that can run commands does not start
+    /// where the kernel offers no Landlock.
+    #[default]
+    On,
+    /// Outside it, on purpose.
+    Off,
+}
+
+/// The `[sandbox]` settings of an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxConfig {
+    pub mode: SandboxMode,
+    /// More folders (or files) the agent may write: caches a build needs.
+    pub writable: Vec<PathBuf>,
+    /// Variables passed to the agent although they would be scrubbed.
+    pub pass_env: Vec<String>,
 }
 
 /// Everything the runner needs to know about one agent.
@@ -81,12 +105,51 @@ pub struct AgentConfig {
     pub is_claude: bool,
     pub model: Option<String>,
     pub allowed_tools: Vec<String>,
+    /// True when agent.toml does not list the tools: the defaults then gain
+    /// `Bash` inside the sandbox (see [`AgentConfig::tools`]).
+    pub default_tools: bool,
     pub permission_mode: String,
     /// Start the memory server for it (`--mcp-config` for Claude Code).
     pub memory: bool,
     pub timeout: Duration,
     pub start_timeout: Duration,
     pub output: Output,
+    pub sandbox: SandboxConfig,
+}
+
+impl AgentConfig {
+    /// The tools pre-approved for a run: agent.toml's list, or the defaults,
+    /// which gain `Bash` when the run is sandboxed (the kernel keeps its
+    /// commands inside the worktree, so it can build and run the tests).
+    pub fn tools(&self, sandboxed: bool) -> Vec<String> {
+        let mut tools = self.allowed_tools.clone();
+        if self.default_tools && sandboxed && !tools.iter().any(|t| t == "Bash") {
+            tools.push("Bash".into());
+        }
+        tools
+    }
+
+    /// How this agent can run commands, if it can (None: file tools only).
+    pub fn runs_commands(&self, sandboxed: bool) -> Option<String> {
+        if !self.is_claude {
+            return Some(format!("its command `{}` is not Claude Code", self.command));
+        }
+        if self.permission_mode == "bypassPermissions" {
+            return Some("`permission_mode = \"bypassPermissions\"` allows every tool".into());
+        }
+        self.tools(sandboxed)
+            .into_iter()
+            .find(|t| COMMAND_TOOLS.contains(&tool_name(t)))
+            .map(|t| format!("`{t}` is among its allowed tools"))
+    }
+}
+
+/// Claude Code's tools that run commands.
+pub const COMMAND_TOOLS: [&str; 2] = ["Bash", "BashOutput"];
+
+/// The tool of an `allowed_tools` entry: `Bash(npm test:*)` is `Bash`.
+fn tool_name(entry: &str) -> &str {
+    entry.split('(').next().unwrap_or(entry).trim()
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -161,6 +224,7 @@ pub fn load(
             .allowed_tools
             .clone()
             .unwrap_or_else(|| DEFAULT_TOOLS.iter().map(|s| s.to_string()).collect()),
+        default_tools: file.allowed_tools.is_none(),
         permission_mode: file
             .permission_mode
             .clone()
@@ -169,8 +233,81 @@ pub fn load(
         start_timeout: duration("start_timeout", &file.start_timeout, DEFAULT_START_TIMEOUT)?,
         output: file.output.unwrap_or(Output::StreamJson),
         memory: file.memory.unwrap_or(true),
+        sandbox: sandbox_config(&toml_path, file.sandbox.as_ref())?,
         command,
     })
+}
+
+/// Read `sandbox = "on" | "off"` or the `[sandbox]` table (`mode`, `writable`
+/// with `~` expanded, `pass_env`).
+pub fn sandbox_config(
+    path: &Path,
+    value: Option<&toml::Value>,
+) -> Result<SandboxConfig, AgentError> {
+    let bad = |message: String| AgentError::Settings {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mode = |v: &toml::Value| match v.as_str() {
+        Some("on") => Ok(SandboxMode::On),
+        Some("off") => Ok(SandboxMode::Off),
+        _ => Err(bad(format!(
+            "`sandbox`: `{v}` is neither \"on\" nor \"off\""
+        ))),
+    };
+    let strings = |key: &str, v: &toml::Value| -> Result<Vec<String>, AgentError> {
+        v.as_array()
+            .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
+            .ok_or_else(|| bad(format!("`sandbox.{key}` must be a list of strings")))
+    };
+    let mut config = SandboxConfig::default();
+    match value {
+        None => {}
+        Some(v @ toml::Value::String(_)) => config.mode = mode(v)?,
+        Some(toml::Value::Table(table)) => {
+            for (key, v) in table {
+                match key.as_str() {
+                    "mode" => config.mode = mode(v)?,
+                    "writable" => {
+                        for entry in strings(key, v)? {
+                            config.writable.push(expand_home(&entry).ok_or_else(|| {
+                                bad(format!("`sandbox.writable`: `{entry}` is not an absolute path; write it from `/` or `~/`"))
+                            })?);
+                        }
+                    }
+                    "pass_env" => config.pass_env = strings(key, v)?,
+                    other => {
+                        return Err(bad(format!(
+                            "unknown field `sandbox.{other}` (fields: mode, writable, pass_env)"
+                        )))
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            return Err(bad(format!(
+                "`sandbox` must be \"on\", \"off\" or a table, not `{other}`"
+            )))
+        }
+    }
+    Ok(config)
+}
+
+/// `~` and `~/…` from HOME; an absolute path as it is; anything else is None.
+fn expand_home(entry: &str) -> Option<PathBuf> {
+    let home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    if entry == "~" {
+        return home();
+    }
+    if let Some(rest) = entry.strip_prefix("~/") {
+        return home().map(|h| h.join(rest));
+    }
+    let path = PathBuf::from(entry);
+    path.is_absolute().then_some(path)
 }
 
 /// The first word of the command line names Claude Code (`claude`, a path ending
@@ -231,6 +368,58 @@ fn unknown_agent(tree: &Tree, name: &str) -> AgentError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sandbox_settings_in_both_forms() {
+        let path = Path::new("agent.toml");
+        let read = |text: &str| {
+            let value: toml::Table = toml::from_str(text).expect("toml");
+            sandbox_config(path, value.get("sandbox"))
+        };
+        assert_eq!(read("").expect("none").mode, SandboxMode::On);
+        assert_eq!(
+            read("sandbox = \"off\"").expect("off").mode,
+            SandboxMode::Off
+        );
+        let home = std::env::var("HOME").expect("HOME");
+        let table =
+            read("[sandbox]\nwritable = [\"~/.npm\", \"/opt/cache\"]\npass_env = [\"NPM_TOKEN\"]")
+                .expect("table");
+        assert_eq!(
+            table.writable,
+            [
+                PathBuf::from(&home).join(".npm"),
+                PathBuf::from("/opt/cache")
+            ]
+        );
+        assert_eq!(table.pass_env, ["NPM_TOKEN"]);
+        for bad in [
+            "sandbox = \"of\"",
+            "sandbox = 1",
+            "[sandbox]\nwritable = [\"cache\"]",
+            "[sandbox]\nwritable = \"~/.npm\"",
+            "[sandbox]\nwriteable = []",
+        ] {
+            let e = read(bad).expect_err(bad).to_string();
+            assert!(
+                e.starts_with("agent.toml: `sandbox") || e.contains("sandbox."),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_tools_gain_bash_only_inside_the_sandbox() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tree = Tree::new(dir.path());
+        let agent = load(&tree, "default", None).expect("default");
+        assert_eq!(agent.tools(false), ["Read", "Glob", "Grep"]);
+        assert_eq!(agent.tools(true), ["Read", "Glob", "Grep", "Bash"]);
+        assert!(agent.runs_commands(false).is_none());
+        assert!(agent.runs_commands(true).is_some());
+        let other = load(&tree, "default", Some("./my-agent.sh")).expect("override");
+        assert!(other.runs_commands(false).is_some());
+    }
 
     #[test]
     fn recognises_claude() {

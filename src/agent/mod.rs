@@ -1,9 +1,18 @@
 //! Agents: config.rs reads an agent's folder, prompt.rs composes what it is told,
-//! runner.rs runs one and judges the outcome (stream.rs reads its stream-json),
-//! process.rs ends process groups, shim.rs is the process that leads each group.
+//! runner.rs runs one and judges the outcome (stream.rs reads its stream-json,
+//! denials.rs the writes the sandbox refused it), spawn.rs starts every command
+//! of a task under shim.rs, the process that leads its group, confines it
+//! (sandbox.rs: Landlock) and outlives nothing it started (process.rs: groups
+//! and process trees); env.rs scrubs its environment, attempt.rs makes its
+//! private folder.
+pub mod attempt;
 pub mod config;
+pub mod denials;
+pub mod env;
 pub mod process;
 pub mod prompt;
 pub mod runner;
+pub mod sandbox;
 pub mod shim;
+pub mod spawn;
 pub mod stream;

@@ -28,7 +28,13 @@ pub fn group_alive(pgid: i32) -> bool {
     pgid > 1 && killpg(Pid::from_raw(pgid), None).is_ok()
 }
 
-/// SIGTERM to the whole group, then SIGKILL to whatever is left after `grace`.
+/// How much longer than its grace the dispatcher waits for a shim to finish
+/// ending its command's processes before it kills the group itself (a SIGKILL
+/// to the shim mid-way would leave the processes that left the group behind).
+pub const SHIM_MARGIN: Duration = Duration::from_secs(2);
+
+/// SIGTERM to the whole group (its shim ends every process below it within
+/// `grace`), then SIGKILL to whatever is left after `grace` and [`SHIM_MARGIN`].
 pub fn terminate_group(pgid: i32, grace: Duration) {
     if pgid <= 1 {
         return;
@@ -37,7 +43,7 @@ pub fn terminate_group(pgid: i32, grace: Duration) {
     if killpg(group, Signal::SIGTERM).is_err() {
         return;
     }
-    let deadline = Instant::now() + grace;
+    let deadline = Instant::now() + grace + SHIM_MARGIN;
     while Instant::now() < deadline {
         if !group_has_live_members(pgid) {
             return;
@@ -69,22 +75,61 @@ fn is_zombie(pid: i32) -> bool {
         .unwrap_or(false)
 }
 
-/// The pids whose process group is `pgid` (from /proc).
-pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+/// Every process's pid, parent and process group (from /proc).
+fn process_table() -> Vec<(i32, i32, i32)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // Fields after the command name: state ppid pgrp …
+            let mut rest = stat.rsplit_once(')')?.1.split_whitespace().skip(1);
+            let ppid = rest.next()?.parse().ok()?;
+            let pgrp = rest.next()?.parse().ok()?;
+            Some((pid, ppid, pgrp))
+        })
+        .collect()
+}
+
+/// The pids whose process group is `pgid`.
+pub fn processes_in_group(pgid: i32) -> Vec<i32> {
+    process_table()
+        .into_iter()
+        .filter(|(_, _, pgrp)| *pgrp == pgid)
+        .map(|(pid, _, _)| pid)
+        .collect()
+}
+
+/// Every process below `root`: its children, theirs, and so on.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let table = process_table();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        let children: Vec<i32> = table
+            .iter()
+            .filter(|(pid, ppid, _)| *ppid == parent && !found.contains(pid))
+            .map(|(pid, _, _)| *pid)
+            .collect();
+        found.extend(children);
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// The processes whose working directory is `dir` or below it (those this user
+/// may look at): a worktree is recycled only when none is left.
+pub fn processes_in(dir: &std::path::Path) -> Vec<i32> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    process_table()
+        .into_iter()
+        .map(|(pid, _, _)| pid)
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    // Fields after the command name: state ppid pgrp …
-                    let rest = stat.rsplit_once(')')?.1;
-                    rest.split_whitespace().nth(2)?.parse::<i32>().ok()
-                })
-                == Some(pgid)
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
         })
         .collect()
 }
@@ -96,7 +141,9 @@ pub fn end_stray_group(pgid: i32, task_id: &str) -> bool {
     if !group_runs_task(pgid, task_id) {
         return false;
     }
-    kill_group(pgid);
+    // The shim of that attempt ends what it started (its dispatcher's death
+    // already told it to); it gets the time to, then the group is killed.
+    terminate_group(pgid, Duration::from_secs(3));
     let deadline = Instant::now() + Duration::from_secs(5);
     while group_has_live_members(pgid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

@@ -2,11 +2,13 @@
 //! output to runs/, confirm the handoff, enforce the deadlines, judge the outcome.
 use super::config::{AgentConfig, Output};
 use super::process;
+use super::spawn::{shim_command, Confinement};
 use super::stream::{self, AgentResult, Event};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -16,10 +18,16 @@ pub struct Launch<'a> {
     pub task_id: &'a str,
     pub task_file: &'a Path,
     pub worktree: &'a Path,
-    pub prompt: &'a str,
+    /// runs/<id>/attempt-<n>/prompt.md: Claude Code reads it on stdin (a
+    /// prompt of any valid size; one argument is capped at 128 KiB).
+    pub prompt_file: &'a Path,
     /// runs/<id>/attempt-<n>/
     pub run_dir: &'a Path,
     pub timeout: Duration,
+    /// The agent runs inside the write boundary, and what it may write.
+    pub confinement: Confinement,
+    /// Set on top of the scrubbed environment (the attempt's private folder).
+    pub env: &'a [(String, OsString)],
 }
 
 /// What reaches a running agent's runner: its output and exit, tagged with the
@@ -90,6 +98,8 @@ pub trait Observer {
     fn started(&mut self, session_id: Option<&str>);
     /// A tool call, for progress and for the verifier.
     fn action(&mut self, summary: &str, writes: Option<&str>);
+    /// What a tool answered (scanned for writes the sandbox refused).
+    fn tool_result(&mut self, _text: &str) {}
     /// The agent printed nothing for this long (a long idle stretch).
     fn silent(&mut self, _for: Duration) {}
 }
@@ -117,14 +127,21 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
     let cfg = launch.config;
     let mut extra: Vec<String> = Vec::new();
     if cfg.is_claude {
-        extra.extend(["-p".into(), launch.prompt.to_string()]);
+        // The prompt comes on stdin.
         extra.extend([
+            "-p".into(),
             "--output-format".into(),
             "stream-json".into(),
             "--verbose".into(),
         ]);
         extra.extend(["--permission-mode".into(), cfg.permission_mode.clone()]);
-        let mut tools = cfg.allowed_tools.clone();
+        let sandboxed = launch.confinement.sandbox;
+        let mut tools = cfg.tools(sandboxed);
+        if !sandboxed && cfg.runs_commands(false).is_none() {
+            // File tools only, as the plan assumed: not even a Bash allowed
+            // by the person's own Claude Code settings.
+            extra.extend(["--disallowedTools".into(), "Bash,BashOutput".into()]);
+        }
         if let Some(path) = mcp {
             extra.extend(["--mcp-config".into(), path.display().to_string()]);
             // Every tool of the memory server, without asking.
@@ -140,6 +157,34 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
     }
     // `sh -c 'exec CMD "$@"'` keeps the user's quoting and appends our arguments.
     (format!("exec {} \"$@\"", cfg.command), extra)
+}
+
+/// `sh -c 'exec CMD "$@"' agentos-agent ARGS…`.
+fn program(script: &str, extra: &[String]) -> Vec<OsString> {
+    ["sh", "-c", script, "agentos-agent"]
+        .into_iter()
+        .map(OsString::from)
+        .chain(extra.iter().map(OsString::from))
+        .collect()
+}
+
+/// What the agent is told on top of the scrubbed environment.
+fn agent_env(launch: &Launch, mcp: Option<PathBuf>) -> Vec<(String, OsString)> {
+    let mut env: Vec<(String, OsString)> = vec![
+        ("AGENTOS_TASK_ID".into(), launch.task_id.into()),
+        ("AGENTOS_TASK_FILE".into(), launch.task_file.into()),
+        ("AGENTOS_WORKTREE".into(), launch.worktree.into()),
+        ("AGENTOS_PROMPT_FILE".into(), launch.prompt_file.into()),
+        (
+            "AGENTOS_DISPATCHER_PID".into(),
+            std::process::id().to_string().into(),
+        ),
+    ];
+    if let Some(path) = mcp {
+        env.push(("AGENTOS_MCP_CONFIG".into(), path.into()));
+    }
+    env.extend(launch.env.iter().cloned());
+    env
 }
 
 /// Run the agent to completion, a failure, a deadline or a signal. Messages for
@@ -169,26 +214,28 @@ fn run(
         };
     let mcp = write_mcp_config(launch);
     let (script, extra) = command_line(launch, mcp.as_deref());
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
-    let mut cmd = Command::new(exe);
-    cmd.arg("agent-shim")
-        .arg("sh")
-        .arg("-c")
-        .arg(&script)
-        .arg("agentos-agent")
-        .args(&extra)
-        .current_dir(launch.worktree)
-        .env("AGENTOS_TASK_ID", launch.task_id)
-        .env("AGENTOS_TASK_FILE", launch.task_file)
-        .env("AGENTOS_WORKTREE", launch.worktree)
-        .env("AGENTOS_PROMPT_FILE", launch.run_dir.join("prompt.md"))
-        .env("AGENTOS_DISPATCHER_PID", std::process::id().to_string())
-        .envs(mcp.as_ref().map(|p| ("AGENTOS_MCP_CONFIG", p.as_os_str())))
-        .stdin(Stdio::null())
+    let stdin = if launch.config.is_claude {
+        match File::open(launch.prompt_file) {
+            Ok(file) => Stdio::from(file),
+            Err(e) => {
+                return fail(format!(
+                    "cannot open the prompt {}: {e}",
+                    launch.prompt_file.display()
+                ))
+            }
+        }
+    } else {
+        Stdio::null()
+    };
+    let mut cmd = shim_command(
+        &launch.confinement,
+        &program(&script, &extra),
+        super::env::build(&launch.config.sandbox.pass_env, &agent_env(launch, mcp)),
+        launch.worktree,
+    );
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr_file));
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    process::unblock_signals_in_child(&mut cmd);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -290,6 +337,7 @@ fn run(
                     Ok(Event::Action { summary, writes }) => {
                         observer.action(&summary, writes.as_deref())
                     }
+                    Ok(Event::ToolResult { text }) => observer.tool_result(&text),
                     Ok(Event::Result(r)) => result = Some(r),
                     Ok(Event::Other) => {}
                 }

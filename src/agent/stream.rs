@@ -19,6 +19,9 @@ pub enum Event {
         summary: String,
         writes: Option<String>,
     },
+    /// What the agent's tools answered (every `tool_result` of a `user` event,
+    /// their text joined), scanned for writes the sandbox refused.
+    ToolResult { text: String },
     /// The final outcome.
     Result(AgentResult),
     /// A valid event the runner has no use for.
@@ -63,6 +66,7 @@ pub fn parse_line(line: &str) -> Result<Event, NotAnEvent> {
                 .unwrap_or_default(),
         }),
         "assistant" => action(&value).unwrap_or(Event::Other),
+        "user" => tool_results(&value).unwrap_or(Event::Other),
         _ => Event::Other,
     })
 }
@@ -109,6 +113,32 @@ fn action(value: &Value) -> Option<Event> {
     })
 }
 
+/// The text of every `tool_result` block of a `user` event (a string, or a
+/// list of `text` blocks).
+fn tool_results(value: &Value) -> Option<Event> {
+    let content = value.get("message")?.get("content")?.as_array()?;
+    let mut text = String::new();
+    for block in content
+        .iter()
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool_result"))
+    {
+        match block.get("content") {
+            Some(Value::String(s)) => text.push_str(s),
+            Some(Value::Array(parts)) => {
+                for part in parts {
+                    if let Some(s) = part.get("text").and_then(Value::as_str) {
+                        text.push_str(s);
+                        text.push('\n');
+                    }
+                }
+            }
+            _ => {}
+        }
+        text.push('\n');
+    }
+    (!text.is_empty()).then_some(Event::ToolResult { text })
+}
+
 /// The first 80 characters of a line, for messages.
 pub fn excerpt(line: &str) -> String {
     let one_line = line.replace(['\n', '\r'], " ");
@@ -150,6 +180,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn tool_results_are_read_whatever_their_shape() {
+        let plain = r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"bash: x: Permission denied","is_error":false}]}}"#;
+        assert_eq!(
+            parse_line(plain),
+            Ok(Event::ToolResult {
+                text: "bash: x: Permission denied\n".into()
+            })
+        );
+        let blocks = r#"{"type":"user","message":{"content":[{"type":"tool_result","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}}"#;
+        assert_eq!(
+            parse_line(blocks),
+            Ok(Event::ToolResult {
+                text: "a\nb\n\n".into()
+            })
+        );
+        let prompt = r#"{"type":"user","message":{"content":[{"type":"text","text":"hi"}]}}"#;
+        assert_eq!(parse_line(prompt), Ok(Event::Other));
     }
 
     #[test]

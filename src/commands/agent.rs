@@ -1,5 +1,6 @@
 //! `git agentos agent`: agents are folders; make one, list them.
 use crate::agent::config as agent_config;
+use crate::agent::sandbox::Plan;
 use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::term::untrusted;
@@ -29,11 +30,16 @@ const AGENT_TOML: &str = "\
 # Settings of this agent (all optional).
 # command = \"claude\"                # the agent's command line
 # model = \"claude-sonnet-4-5\"
-# allowed_tools = [\"Read\", \"Glob\", \"Grep\"]  # pre-approved; never Write/Edit: that approves them outside the worktree too
+# allowed_tools = [\"Read\", \"Glob\", \"Grep\"]  # pre-approved (default: these, and Bash inside the sandbox); never Write/Edit: that approves them outside the worktree too
 # permission_mode = \"acceptEdits\"
 # timeout = \"30m\"
 # start_timeout = \"60s\"
 # memory = true                     # hand it the memory server (`git agentos mcp`)
+#
+# [sandbox]                         # the kernel's write boundary (README: Sandbox)
+# mode = \"on\"                       # \"off\": run it unsandboxed, on purpose
+# writable = [\"~/.cargo/registry\"]  # caches a build needs, besides its worktree
+# pass_env = [\"NPM_TOKEN\"]          # variables it gets although they are scrubbed
 ";
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
@@ -77,14 +83,26 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 names.push("default".into());
             }
             names.sort();
+            let support = crate::agent::sandbox::support();
             for name in names {
                 match agent_config::load(&ctx.tree, &name, None) {
                     Ok(a) => println!(
-                        "{:<16} {}{}, timeout {}",
+                        "{:<16} {}{}, timeout {}, sandbox {}",
                         untrusted(&name),
                         untrusted(&a.command),
-                        untrusted(&a.model.map(|m| format!(" ({m})")).unwrap_or_default()),
-                        crate::task::human(a.timeout)
+                        untrusted(
+                            &a.model
+                                .clone()
+                                .map(|m| format!(" ({m})"))
+                                .unwrap_or_default()
+                        ),
+                        crate::task::human(a.timeout),
+                        match crate::agent::sandbox::plan(&a, &support) {
+                            Plan::Sandboxed { .. } => "on",
+                            Plan::Unsandboxed { .. } => "off",
+                            Plan::Refused { .. } =>
+                                "unavailable: it will not start (see `git agentos doctor`)",
+                        }
                     ),
                     Err(e) => println!(
                         "{:<16} broken: {}",

@@ -48,6 +48,12 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
                     .hint("a kind is a slug such as `flaky-test` or `slow-build`"),
             );
         }
+        if let Some(task) = args.task.as_deref().filter(|t| !crate::task::is_slug(t)) {
+            return Err(
+                CommandError::invalid(format!("--task `{task}` is not a task id"))
+                    .hint("give the id of a task (the file name without .md), not a path"),
+            );
+        }
         let mut event = crate::friction::Event::new(
             kind,
             args.step.as_deref().unwrap_or(""),
@@ -75,15 +81,25 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         let threshold = args.threshold.or(config.friction.threshold).unwrap_or(3);
         ctx.ensure_runtime()?;
         let base_branch = ctx.repo.head().ok().and_then(|(_, b)| b);
-        let created = enqueue::enqueue(&ctx.tree, &events, threshold, base_branch)?;
+        let done = enqueue::enqueue(&ctx.tree, &events, threshold, base_branch)?;
         if args.json {
-            return super::print_json(&serde_json::json!({ "enqueued": created }));
+            let not_queued: Vec<_> = done
+                .not_queued
+                .iter()
+                .map(|(id, why)| serde_json::json!({ "id": id, "reason": why }))
+                .collect();
+            return super::print_json(
+                &serde_json::json!({ "enqueued": done.created, "not_queued": not_queued }),
+            );
         }
-        if created.is_empty() {
+        if done.created.is_empty() && done.not_queued.is_empty() {
             println!("no new recurring friction (threshold {threshold}); nothing queued");
         }
-        for id in created {
+        for id in &done.created {
             println!("queued {id}");
+        }
+        for (id, why) in &done.not_queued {
+            println!("{}: not queued: {}", untrusted(id), untrusted(why));
         }
         return Ok(());
     }
@@ -138,12 +154,16 @@ fn write_text(s: &Summary, out: &mut String) -> std::fmt::Result {
     for (day, n) in s.by_day.iter().rev().take(14).rev() {
         writeln!(out, "  {day}  {n:>5}  {}", "#".repeat((*n).min(60)))?;
     }
-    if s.unreadable_lines > 0 {
-        writeln!(
+    match s.unreadable_lines {
+        0 => {}
+        1 => writeln!(
             out,
-            "\n{} lines of .agentos/friction.jsonl could not be read and were skipped",
-            s.unreadable_lines
-        )?;
+            "\n1 unreadable line of .agentos/friction.jsonl skipped"
+        )?,
+        n => writeln!(
+            out,
+            "\n{n} unreadable lines of .agentos/friction.jsonl skipped"
+        )?,
     }
     Ok(())
 }

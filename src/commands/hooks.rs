@@ -1,6 +1,6 @@
 //! `git agentos hooks`: install, remove or show the post-commit hook.
 use crate::error::CmdResult;
-use crate::hooks;
+use crate::hooks::{self, HookStatus, Installed, Uninstalled};
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use std::path::Path;
@@ -9,6 +9,9 @@ use std::path::Path;
 /// `Agentos-Task: <title>` trailer (targets from `Agentos-Targets:`, agent from
 /// `Agentos-Agent:`) and for each trigger in .agentos/triggers/ whose paths the
 /// commit touched. The hook never runs agents and never fails a commit.
+///
+/// Commits that agents make (in .agentos/worktrees/, or with AGENTOS_TASK_ID
+/// set) queue nothing.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(subcommand)]
@@ -17,12 +20,13 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
-    /// Add the one-line shim to the post-commit hook (core.hooksPath is respected;
-    /// an existing hook keeps running).
+    /// Install the hook (core.hooksPath is respected). A shell-script hook gets
+    /// our lines after its `#!` line; any other hook is moved aside to
+    /// post-commit.before-agentos and run by ours, unchanged.
     Install,
-    /// Remove only the shim's lines.
+    /// Remove our lines or our hook, putting back the hook it chained as it was.
     Uninstall,
-    /// Say what is installed, and where.
+    /// Say what is installed, where, and what runs after a commit.
     Status,
 }
 
@@ -30,35 +34,41 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Workspace::discover(dir)?;
     match args.action {
         Action::Install => {
-            let path = hooks::install(&ctx.repo)?;
-            println!("installed the post-commit hook: {}", path.display());
+            let (path, how) = hooks::install(&ctx.repo)?;
+            let path = path.display();
+            match how {
+                Installed::Own | Installed::Chaining(_) => {
+                    println!("installed the post-commit hook: {path}")
+                }
+                Installed::InScript => {
+                    println!("installed the post-commit hook: added to your shell script {path}")
+                }
+            }
+            print_runs(&hooks::status(&ctx.repo)?);
         }
         Action::Uninstall => match hooks::uninstall(&ctx.repo)? {
-            Some(path) => println!("removed git agentos from {}", path.display()),
-            None => println!("the post-commit hook has no git agentos lines; nothing to do"),
+            Uninstalled::Removed(path) => {
+                println!("removed the post-commit hook {}", path.display())
+            }
+            Uninstalled::Restored(path) => println!(
+                "removed git agentos's hook; your hook is back at {}, as it was",
+                path.display()
+            ),
+            Uninstalled::Unedited(path) => {
+                println!("removed git agentos's lines from {}", path.display())
+            }
+            Uninstalled::NotInstalled { stray } => {
+                println!("the post-commit hook has no git agentos lines; nothing to do");
+                if let Some(stray) = stray {
+                    println!(
+                        "note: {} is a hook an earlier install moved aside; a different hook is in its place now, so it was left where it is",
+                        stray.display()
+                    );
+                }
+            }
         },
         Action::Status => {
-            let s = hooks::status(&ctx.repo)?;
-            let source = if s.from_hooks_path {
-                " (from core.hooksPath)"
-            } else {
-                ""
-            };
-            println!("post-commit  {}{source}", s.path.display());
-            println!(
-                "installed    {}",
-                if s.installed {
-                    "yes"
-                } else {
-                    "no (git agentos hooks install)"
-                }
-            );
-            if s.installed && !s.executable {
-                println!("warning      the hook is not executable; git will not run it");
-            }
-            if s.chained {
-                println!("chained      the hook also runs lines of its own, kept as they are");
-            }
+            print_status(&hooks::status(&ctx.repo)?);
             let triggers = hooks::triggers::load_triggers(&ctx.tree);
             println!("triggers     {}", triggers.len());
             for t in triggers {
@@ -75,4 +85,62 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         }
     }
     Ok(())
+}
+
+fn print_status(s: &HookStatus) {
+    let source = if s.from_hooks_path {
+        " (from core.hooksPath)"
+    } else {
+        ""
+    };
+    println!("post-commit  {}{source}", s.path.display());
+    let installed = match &s.installed {
+        None => "no (git agentos hooks install)",
+        Some(Installed::Own) | Some(Installed::Chaining(_)) => "yes: git agentos's own hook",
+        Some(Installed::InScript) => "yes: our lines in your shell script, after its `#!` line",
+    };
+    println!("installed    {installed}");
+    print_runs(s);
+}
+
+/// The person's hook, and what runs after a commit.
+fn print_runs(s: &HookStatus) {
+    if let Some(theirs) = &s.theirs {
+        let runs = if theirs.executable {
+            ""
+        } else {
+            "; not executable"
+        };
+        println!(
+            "your hook    {}: {}{runs}",
+            theirs.path.display(),
+            untrusted(&theirs.kind)
+        );
+    }
+    let their_runs = s.theirs.as_ref().is_some_and(|t| t.executable);
+    let runs = match (&s.installed, s.executable) {
+        (None, _) if s.theirs.is_none() => "nothing".to_string(),
+        (None, _) if !their_runs => {
+            "nothing: your hook is not executable, so git does not run it".to_string()
+        }
+        (None, _) => "your hook only".to_string(),
+        (Some(_), false) => {
+            "nothing: the hook is not executable, so git does not run it (run hooks install again)"
+                .to_string()
+        }
+        (Some(Installed::InScript), true) => {
+            "your shell script, which first starts git agentos's intake in the background"
+                .to_string()
+        }
+        (Some(_), true) if s.theirs.is_none() => {
+            "git agentos's intake, in the background".to_string()
+        }
+        (Some(_), true) if !their_runs => "git agentos's intake, in the background; your hook is \
+             not executable, so git would not run it and neither does ours"
+            .to_string(),
+        (Some(_), true) => "git agentos's intake in the background, then your hook with the same \
+             arguments and stdin (its exit code is the hook's)"
+            .to_string(),
+    };
+    println!("runs         {runs}");
 }

@@ -65,6 +65,13 @@ fn readable(line: &str) -> Option<String> {
             }
             Some(text)
         }
+        Ok(Event::ToolResult { text }) => {
+            let refused: Vec<String> = crate::agent::denials::refusals(&text)
+                .into_iter()
+                .map(|r| format!("    refused: {}", r.line))
+                .collect();
+            (!refused.is_empty()).then(|| refused.join("\n"))
+        }
         Ok(Event::Other) => None,
         Err(stream::NotAnEvent(text)) => Some(format!("  (not stream-json) {text}")),
     }

@@ -20,6 +20,12 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         Err(e) => return Err(e.into()),
     };
     let task = match (&args.task, &context) {
+        (Some(id), _) if !crate::task::is_slug(id) => {
+            return Err(CommandError::invalid(format!(
+                "--task `{id}` is not a task id"
+            ))
+            .hint("give the id of a task in .agentos/todo/, doing/, done/ or failed/ (its file name without .md), not a path"))
+        }
         (Some(id), Some(ctx)) => {
             let entry = ctx.find_task(id)?;
             Some((id.clone(), entry.path.clone()))

@@ -91,6 +91,12 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 .unwrap_or_default();
             line("agent run", &format!("{}{session}", result.describe()));
         }
+        if let Some(sandbox) = &record.sandbox {
+            line("sandbox", sandbox);
+        }
+        for denial in &record.sandbox_denials {
+            line("refused", &format!("{} ({})", denial.path, denial.line));
+        }
         if let Some(url) = &record.pr_url {
             line("pr", url);
         }

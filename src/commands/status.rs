@@ -42,6 +42,7 @@ struct DoneTask {
     commit: Option<String>,
     pushed_commit: Option<String>,
     pr_url: Option<String>,
+    sandbox: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +57,8 @@ struct Doing {
     attempt: u32,
     pid: u32,
     last_step: Option<String>,
+    /// How its agent runs (`on (Landlock ABI 7)`, `off: …`), once decided.
+    sandbox: Option<String>,
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
@@ -86,6 +89,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                     attempt: record.attempt,
                     pid: record.pid,
                     last_step: record.last_step().map(|s| format!("{s:?}").to_lowercase()),
+                    sandbox: record.sandbox,
                 });
             }
         }
@@ -108,6 +112,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 commit: r.commit,
                 pushed_commit: r.pushed_commit,
                 pr_url: r.pr_url,
+                sandbox: r.sandbox,
             }
         })
         .collect();
@@ -172,9 +177,13 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
         }
     )?;
     for d in &s.doing {
+        let unsandboxed = match d.sandbox.as_deref().and_then(|s| s.strip_prefix("off: ")) {
+            Some(why) => format!(", UNSANDBOXED ({why})"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "doing       {}: attempt {}, last step {}, claimed by pid {}",
+            "doing       {}: attempt {}, last step {}, claimed by pid {}{unsandboxed}",
             d.id,
             d.attempt,
             d.last_step.as_deref().unwrap_or("none"),
@@ -196,7 +205,12 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
             ),
             (None, None) => String::new(),
         };
-        writeln!(out, "done        {}: {shown}", d.id)?;
+        let unsandboxed = if d.sandbox.as_deref().is_some_and(|s| s.starts_with("off")) {
+            " (ran unsandboxed)"
+        } else {
+            ""
+        };
+        writeln!(out, "done        {}: {shown}{unsandboxed}", d.id)?;
     }
     Ok(())
 }

@@ -46,11 +46,22 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let worktree = ctx.tree.worktrees_dir().join(&entry.id);
     let log_dir = ctx.tree.runs_dir().join(&entry.id).join("verify");
     std::fs::create_dir_all(&log_dir).map_err(PathError::at("create", &log_dir))?;
+    // The task's agent decides how its verify commands are confined; an agent
+    // whose folder is gone meanwhile is judged as the default one.
+    let agent_name = Some(record.agent.clone())
+        .filter(|a| !a.is_empty())
+        .or_else(|| task.agent.clone())
+        .unwrap_or_else(|| "default".into());
+    let agent = crate::agent::config::load(&ctx.tree, &agent_name, None)
+        .or_else(|_| crate::agent::config::load(&ctx.tree, "default", None))?;
     let report = verify::verify_task(
-        &ctx.repo,
-        &entry.id,
-        &task,
-        &record,
+        &verify::Subject {
+            repo: &ctx.repo,
+            id: &entry.id,
+            task: &task,
+            record: &record,
+            agent: &agent,
+        },
         &worktree,
         &log_dir,
         &|| false,

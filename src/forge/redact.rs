@@ -1,11 +1,10 @@
 //! Keeping the token out of everything git agentos says or writes: the token
 //! itself and the credentials of any URL become `***`.
 
-/// The token, from GITHUB_TOKEN or GH_TOKEN.
+/// The token, from GITHUB_TOKEN or GH_TOKEN (taken out of the environment at
+/// start: see [`crate::secrets`]).
 pub fn token() -> Option<String> {
-    ["GITHUB_TOKEN", "GH_TOKEN"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    crate::secrets::github_token()
 }
 
 /// Replace the token, and the credentials of any URL (`https://user:secret@host`),

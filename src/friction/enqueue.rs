@@ -6,11 +6,48 @@ use crate::clock::Timestamp;
 use crate::path_error::PathError;
 use crate::queue::{self, QueueError, Tree};
 
-/// The id of the task that a recurring (kind, step) becomes.
+/// The id of the task that a recurring (kind, step) becomes:
+/// `friction-<kind>.<step>` (`friction-<kind>` without a step), where every byte
+/// of the kind and the step other than `a-z`, `0-9` and `-` is written `_xx`
+/// (its hex). Different pairs never share an id: `.` only ever separates them.
 pub fn task_id(kind: &str, step: &str) -> String {
+    fn escape(text: &str, out: &mut String) {
+        for b in text.bytes() {
+            match b {
+                b'a'..=b'z' | b'0'..=b'9' | b'-' => out.push(char::from(b)),
+                _ => out.push_str(&format!("_{b:02x}")),
+            }
+        }
+    }
+    let mut id = String::from("friction-");
+    escape(kind, &mut id);
+    if !step.is_empty() && step != "-" {
+        id.push('.');
+        escape(step, &mut id);
+    }
+    id
+}
+
+/// The id earlier versions gave a pair (which could collide): a ledger line
+/// holding it still means "made".
+fn legacy_id(kind: &str, step: &str) -> String {
     let step = if step == "-" { "" } else { step };
     let id = crate::task::slugify(&format!("friction {kind} {step}"));
     id.trim_end_matches('-').to_string()
+}
+
+/// Text from the log, for a title: control characters (a newline…) written as
+/// escapes, so a title stays one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The ledger of (kind, step) pairs already turned into tasks, one id a line.
@@ -25,16 +62,18 @@ fn enqueued_before(tree: &Tree) -> Vec<String> {
 }
 
 /// The targets of the task a recurring friction becomes: the targets of the tasks
-/// that met it (where the fix most likely lies), else the agents' settings.
+/// that met it (where the fix most likely lies), else the agents' settings. An
+/// event's `task` is an id, looked up in the state folders; anything else (a
+/// path) is ignored.
 fn targets_for(tree: &Tree, count: &Count) -> Vec<String> {
     let mut targets: Vec<String> = Vec::new();
-    for id in &count.tasks {
+    for id in count.tasks.iter().filter(|id| crate::task::is_slug(id)) {
         let Ok(Some(entry)) = crate::queue::find(tree, id) else {
             continue;
         };
         if let Ok(task) = crate::task::load(&entry.path) {
             for t in task.targets {
-                if !targets.contains(&t) {
+                if crate::task::check_target(&t).is_ok() && !targets.contains(&t) {
                     targets.push(t);
                 }
             }
@@ -83,18 +122,28 @@ fn evidence(count: &Count, events: &[Event]) -> String {
     body
 }
 
+/// What `enqueue` did.
+#[derive(Debug, Default)]
+pub struct Enqueued {
+    /// The ids of the tasks written.
+    pub created: Vec<String>,
+    /// Recurring friction that could not become a task, and why.
+    pub not_queued: Vec<(String, String)>,
+}
+
 /// Turn each (kind, step) seen at least `threshold` times into one task in todo/,
-/// never the same one twice. Returns the ids created.
+/// never the same one twice. A task is written only when it passes the checks
+/// `add` makes, and its id is remembered only once it is written; one that
+/// cannot be written (or whose id another task has) is reported, not made.
 pub fn enqueue(
     tree: &Tree,
     events: &[Event],
     threshold: usize,
     base_branch: Option<String>,
-) -> Result<Vec<String>, QueueError> {
+) -> Result<Enqueued, QueueError> {
     let summary = summarize(events, 0, Timestamp::now());
     let before = enqueued_before(tree);
-    let ids = queue::all_ids(tree).map_err(PathError::at("read", &tree.dir))?;
-    let mut created = Vec::new();
+    let mut done = Enqueued::default();
     for count in summary
         .recurring
         .iter()
@@ -105,13 +154,15 @@ pub fn enqueue(
             continue;
         }
         let id = task_id(&count.kind, &count.step);
-        if before.contains(&id) || ids.contains(&id) {
+        if before.contains(&id) || before.contains(&legacy_id(&count.kind, &count.step)) {
             continue;
         }
         let task = crate::task::Task {
             title: format!(
                 "Reduce friction: {} at step {} ({} times)",
-                count.kind, count.step, count.count
+                one_line(&count.kind),
+                one_line(&count.step),
+                count.count
             ),
             targets: targets_for(tree, count),
             base_branch: base_branch.clone(),
@@ -121,9 +172,22 @@ pub fn enqueue(
             body: evidence(count, events),
             ..Default::default()
         };
+        let checked = crate::task::check_id(&id).and_then(|()| crate::task::validate(&task));
+        if let Err(problem) = checked {
+            done.not_queued.push((id, problem.to_string()));
+            continue;
+        }
         match queue::enqueue_as(tree, &task, &id) {
             Ok(()) => {}
-            Err(QueueError::IdTaken { .. }) => continue,
+            Err(QueueError::IdTaken { by, .. }) => {
+                done.not_queued.push((
+                    id,
+                    format!(
+                        "{by} already has this id; rename or remove it to let this task be queued"
+                    ),
+                ));
+                continue;
+            }
             Err(e) => return Err(e),
         }
         let ledger = ledger(tree);
@@ -136,7 +200,26 @@ pub fn enqueue(
             file.sync_data()
         };
         remember().map_err(PathError::at("append to", &ledger))?;
-        created.push(id);
+        done.created.push(id);
     }
-    Ok(created)
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_never_collide_and_are_slugs() {
+        assert_eq!(
+            task_id("agent-error", "agent"),
+            "friction-agent-error.agent"
+        );
+        assert_ne!(task_id("a-b", "c"), task_id("a", "b-c"));
+        assert_ne!(task_id("a.b", ""), task_id("a", "b"));
+        assert_ne!(task_id("a_2eb", ""), task_id("a.b", ""));
+        assert_eq!(task_id("odd", "two\nlines"), "friction-odd.two_0alines");
+        assert!(crate::task::is_slug(&task_id("Ünïcode kind", "a/b c")));
+        assert_eq!(one_line("two\nlines"), "two\\nlines");
+    }
 }

@@ -88,20 +88,28 @@ pub fn note(tree: &Tree, event: Event) {
     }
 }
 
-/// Every event in the log, and how many lines did not parse (a torn or hand-edited
-/// line is skipped, never fatal).
+/// Every event in the log, and how many lines could not be read (a line torn by
+/// a crash, cut inside a UTF-8 sequence, or edited by hand into something that is
+/// not an event is skipped and counted, never fatal). The log is read as bytes,
+/// a line at a time.
 pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
-    let text = match std::fs::read_to_string(path(tree)) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path(tree)) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e),
     };
     let mut events = Vec::new();
     let mut bad = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match serde_json::from_str(line) {
-            Ok(e) => events.push(e),
-            Err(_) => bad += 1,
+    for line in bytes.split(|b| *b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let event = std::str::from_utf8(line)
+            .ok()
+            .and_then(|l| serde_json::from_str::<Event>(l).ok());
+        match event {
+            Some(e) => events.push(e),
+            None => bad += 1,
         }
     }
     Ok((events, bad))
@@ -121,6 +129,13 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
         "handoff-failed"
     } else if r.contains("timed out") {
         "timeout"
+    } else if ["moved", "created", "deleted"]
+        .iter()
+        .any(|verb| r.starts_with(&format!("the agent {verb} `refs/")))
+    {
+        "escape"
+    } else if r.contains("this machine cannot confine them") {
+        "sandbox-unavailable"
     } else if step == "agent" {
         "agent-error"
     } else if r.contains("made no change") {
@@ -139,6 +154,21 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_and_a_missing_sandbox_are_their_own_kinds() {
+        assert_eq!(
+            classify_failure("agent", "the agent moved `refs/heads/main` from a to b"),
+            "escape"
+        );
+        assert_eq!(
+            classify_failure(
+                "agent",
+                "the agent `default` can run commands (…) and this machine cannot confine them: …"
+            ),
+            "sandbox-unavailable"
+        );
+    }
 
     #[test]
     fn failures_are_classified() {
@@ -186,10 +216,13 @@ mod tests {
             .expect("open");
         f.write_all(b"{\"time\": tor").expect("write");
         record(&tree, &Event::new("resume", "agent", "after a crash")).expect("record");
+        // Torn inside a UTF-8 sequence: that line only.
+        f.write_all(b"{\"kind\":\"caf\xc3\n").expect("write");
+        record(&tree, &Event::new("retry", "", "after")).expect("record");
         let (events, bad) = read(&tree).expect("read");
-        assert_eq!(events.len(), 2);
+        assert_eq!(events.len(), 3);
         assert_eq!(events[1].kind, "resume");
         assert_eq!(events[0].task.as_deref(), Some("t"));
-        assert_eq!(bad, 1);
+        assert_eq!(bad, 2);
     }
 }

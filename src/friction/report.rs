@@ -164,7 +164,7 @@ mod tests {
         assert!(parse_since("last tuesday", now).is_none());
         assert_eq!(
             task_id("verify-failed", "verify"),
-            "friction-verify-failed-verify"
+            "friction-verify-failed.verify"
         );
         assert_eq!(task_id("hook-error", "-"), "friction-hook-error");
     }

@@ -3,21 +3,24 @@
 //! task worktrees, trusted.rs checks one before it is used (its git folder from
 //! git's records, never from its `.git` file), snapshot.rs reads its files into
 //! a tree and commits them, diff.rs reads a change, commit.rs lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD for the post-commit hook.
+//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the
+//! post-commit hook, refs.rs snapshots refs for the guard around the agent step.
 mod commit;
 mod commit_info;
 mod diff;
 mod error;
 mod pool;
 mod push;
+mod refs;
 pub mod run;
 mod snapshot;
 mod trusted;
 mod worktree;
 
-pub use commit_info::CommitInfo;
+pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
+pub use refs::{RefChange, RefSnapshot};
 pub use trusted::TaskWorktree;
 pub use worktree::Branch;
 
@@ -119,6 +122,27 @@ impl Repo {
             return Ok((path, true));
         }
         Ok((self.repo.commondir().join("hooks"), false))
+    }
+
+    /// The repository's object store (`.git/objects`).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.repo.commondir().join("objects")
+    }
+
+    /// A worktree's own git folder (`.git/worktrees/<name>`), as git recorded it
+    /// when the dispatcher made the worktree.
+    pub fn worktree_git_dir(&self, worktree: &Path) -> Result<PathBuf, GitError> {
+        git2::Repository::open(worktree)
+            .map(|wt| wt.path().to_path_buf())
+            .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))
+    }
+
+    /// How many bytes a checkout of HEAD takes (the sizes the index records).
+    pub fn checkout_size(&self) -> u64 {
+        self.main()
+            .and_then(|main| main.index().map_err(|e| library("read the index", &e)))
+            .map(|index| index.iter().map(|e| u64::from(e.file_size)).sum())
+            .unwrap_or(0)
     }
 
     /// The URL of a remote, if it exists.

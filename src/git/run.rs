@@ -50,6 +50,16 @@ pub(super) fn git_with(
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The git CLI's version (`2.47.3`), from `git --version`.
+pub fn version() -> Result<String, GitError> {
+    let out = git(Path::new("/"), &["--version"])?;
+    Ok(out
+        .trim()
+        .strip_prefix("git version ")
+        .unwrap_or(out.trim())
+        .to_string())
+}
+
 impl Repo {
     /// The git CLI in the main working tree, for a task's worktrees (adding,
     /// moving them): hooks and fsmonitor off. Returns stdout.
@@ -58,4 +68,39 @@ impl Repo {
         full.extend_from_slice(args);
         git(&self.root, &full)
     }
+}
+
+/// Run `git ARGS` in `dir`, with `input` on its stdin (else none): its stdout as
+/// bytes, or an error with its stderr.
+pub fn git_bytes(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = clear_git_env(&mut cmd).spawn().map_err(GitError::Spawn)?;
+    let out = std::thread::scope(|scope| {
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            // Fed from a thread, so a large input never blocks on a full stdout.
+            scope.spawn(move || {
+                let _ = stdin.write_all(input);
+            });
+        }
+        child.wait_with_output()
+    })
+    .map_err(GitError::Spawn)?;
+    if !out.status.success() {
+        return Err(GitError::Command {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(out.stdout)
 }

@@ -1,26 +1,99 @@
 //! After each commit: enqueue a task per `Agentos-Task:` trailer and per matching
 //! trigger, once per change, then wake (or autostart) the dispatcher. It never
-//! dispatches and never fails the commit; its errors go to the friction log.
-use super::triggers::{load_triggers, trigger_task};
+//! dispatches and never fails the commit; its errors and notes go to the
+//! friction log.
+//!
+//! A commit an agent made is never looked at: one made in a worktree under
+//! `.agentos/worktrees/`, or with `AGENTOS_TASK_ID` in the environment (every
+//! agent runs with it). Its change is remembered as that task's output, so when
+//! a person brings it to a branch later (a cherry-pick, a rebase) its trailers
+//! queue nothing and a trigger that led to the task does not fire on it.
+use super::requests;
+use super::seen::Seen;
+use super::triggers::{self, load_triggers, Trigger};
 use crate::clock::Timestamp;
 use crate::config;
 use crate::dispatch::lock::DispatcherLock;
-use crate::git::{CommitInfo, Repo};
+use crate::git::{ChangedFile, CommitInfo, Repo};
 use crate::path_error::PathError;
 use crate::queue::{self, Tree};
-use crate::task::{self, Task};
-use std::io::{BufRead, Write};
+use crate::task::{self, Task, MAX_TASK_BYTES};
+use std::io::Write;
 use std::path::Path;
+
+/// At most this many files in `{{files}}` when the whole list makes the task too big.
+const SHORT_FILES: usize = 200;
 
 /// What one post-commit run did.
 #[derive(Debug, Default)]
 pub struct Intake {
     /// The commit it looked at.
     pub commit: Option<String>,
+    /// Why the commit was not looked at: an agent made it.
+    pub ignored: Option<String>,
     pub enqueued: Vec<String>,
     pub skipped_seen: Vec<String>,
+    /// Requests and triggers refused because the commit is a task's output.
+    pub refused: Vec<String>,
     pub errors: Vec<String>,
+    /// What a person should know that is not an error: text that could not be
+    /// read as it is, a list shortened, a chain refused.
+    pub notes: Vec<String>,
     pub started_dispatcher: bool,
+}
+
+/// A task the commit asks for.
+struct Wanted {
+    /// How the log names it: `trailer:<title>` or `trigger:<name>`.
+    name: String,
+    /// What the change is remembered with.
+    key: String,
+    task: Task,
+}
+
+/// Who made a commit that must not queue work, and why we think so.
+struct Agent {
+    task: Option<String>,
+    why: String,
+}
+
+/// An agent's commit: made in a worktree under `.agentos/worktrees/`, or with
+/// `AGENTOS_TASK_ID` in the environment.
+fn made_by_agent(repo: &Repo, tree: &Tree) -> Option<Agent> {
+    let worktrees = tree.dir.join("worktrees");
+    let worktrees = worktrees.canonicalize().unwrap_or(worktrees);
+    if let Some(dir) = repo.work_dir() {
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        if let Ok(rest) = dir.strip_prefix(&worktrees) {
+            let task = rest
+                .components()
+                .next()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .filter(|t| task::is_slug(t));
+            let why = match &task {
+                Some(t) => format!("made in the worktree of task {t}"),
+                None => format!("made in a git agentos worktree ({})", dir.display()),
+            };
+            return Some(Agent { task, why });
+        }
+    }
+    let id = std::env::var("AGENTOS_TASK_ID")
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    Some(Agent {
+        why: format!("made by an agent (AGENTOS_TASK_ID={id})"),
+        task: task::is_slug(&id).then_some(id),
+    })
+}
+
+/// The key of a commit's change: its patch id, or for a commit that changes
+/// nothing, its author and author time.
+fn change_of(repo: &Repo, commit: &CommitInfo) -> Result<String, String> {
+    match repo.patch_id(&commit.sha) {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Ok(format!("empty {}", commit.author)),
+        Err(e) => Err(format!("patch id of {}: {e}", commit.sha)),
+    }
 }
 
 /// The post-commit entry: enqueue, then wake. Errors are collected, never raised.
@@ -34,53 +107,122 @@ pub fn post_commit(repo: &Repo, tree: &Tree) -> Intake {
         }
     };
     intake.commit = Some(commit.sha.clone());
-    let mut wanted: Vec<(String, Result<Task, String>)> = trailer_tasks(&commit);
+    if let Some(agent) = made_by_agent(repo, tree) {
+        intake.ignored = Some(agent.why);
+        if let Some(task) = agent.task {
+            let remembered = change_of(repo, &commit).and_then(|change| {
+                Seen::open(tree)
+                    .and_then(|mut seen| seen.remember_output(&change, &task))
+                    .map_err(|e| format!("{}: {e}", tree.dir.join("hook.seen").display()))
+            });
+            intake.errors.extend(remembered.err());
+        }
+        return intake;
+    }
+    let requests = requests::requests(&commit);
+    let mut fired: Vec<(String, Trigger, Vec<&ChangedFile>)> = Vec::new();
     for trigger in load_triggers(tree) {
         match trigger {
-            Ok((name, trigger)) => {
-                if let Some(task) = trigger_task(tree, &name, &trigger, &commit) {
-                    wanted.push((format!("trigger:{name}"), task));
-                }
-            }
+            Ok((name, trigger)) => match triggers::matching(tree, &name, &trigger, &commit) {
+                Ok(matched) if matched.is_empty() => {}
+                Ok(matched) => fired.push((name, trigger, matched)),
+                Err(e) => intake.errors.push(e),
+            },
             Err(e) => intake.errors.push(e.to_string()),
         }
     }
-    for (source, task) in wanted {
-        let mut task = match task {
-            Ok(task) => task,
-            Err(e) => {
-                intake.errors.push(format!("{source}: {e}"));
-                continue;
-            }
-        };
-        task.base = Some(commit.sha.clone());
-        task.base_branch = commit.branch.clone();
-        task.enqueued = Some(Timestamp::now());
-        if let Err(problem) = task::validate(&task) {
-            intake.errors.push(format!("{source}: {problem}"));
+    if requests.is_empty() && fired.is_empty() {
+        return intake;
+    }
+    let short = &commit.sha[..commit.sha.len().min(12)];
+    for note in &commit.unreadable {
+        intake.notes.push(format!("commit {short}: {note}"));
+    }
+    let change = match change_of(repo, &commit) {
+        Ok(change) => change,
+        Err(e) => {
+            intake.errors.push(e);
+            return intake;
+        }
+    };
+    let mut seen = match Seen::open(tree) {
+        Ok(seen) => seen,
+        Err(e) => {
+            let ledger = tree.dir.join("hook.seen");
+            intake.errors.push(format!("{}: {e}", ledger.display()));
+            return intake;
+        }
+    };
+    let mark = requests::marked_output(tree, &requests);
+    let output_of = mark.clone().or_else(|| seen.output_of(&change));
+    let chain = output_of.map(|id| {
+        let triggered_by = crate::queue::find(tree, &id)
+            .ok()
+            .flatten()
+            .and_then(|entry| task::load(&entry.path).ok())
+            .map(|t| t.triggered_by)
+            .unwrap_or_default();
+        (id, triggered_by)
+    });
+    let mut wanted = Vec::new();
+    for request in requests {
+        if mark.as_deref() == Some(request.task.title.as_str()) {
             continue;
         }
-        match first_time(tree, &commit.change_key, &source) {
-            Ok(false) => {
-                intake.skipped_seen.push(source);
-                continue;
+        match &chain {
+            Some((id, _)) => {
+                intake.notes.push(format!(
+                    "commit {short} is the output of task {id}: its trailer `Agentos-Task: {}` queues nothing (an agent cannot queue work by committing)",
+                    request.task.title
+                ));
+                intake.refused.push(request.name());
             }
-            Ok(true) => {}
-            Err(e) => {
-                intake
-                    .errors
-                    .push(format!("{}: {e}", tree.dir.join("hook.seen").display()));
-                continue;
-            }
-        }
-        match queue::enqueue_new(tree, &task) {
-            Ok(id) => intake.enqueued.push(id),
-            Err(e) => intake.errors.push(format!(
-                "{source}: cannot write into {}: {e}",
-                tree.dir.join("todo").display()
-            )),
+            None => wanted.push(Wanted {
+                name: request.name(),
+                key: request.key(),
+                task: request.task,
+            }),
         }
     }
+    for (name, trigger, matched) in fired {
+        let before = chain.as_ref().map(|c| c.1.clone()).unwrap_or_default();
+        if let Some((id, _)) = chain.as_ref().filter(|c| c.1.contains(&name)) {
+            intake.notes.push(format!(
+                "commit {short} is the output of task {id}, which trigger `{name}` queued (through {}): a trigger never fires on the output of a task it queued",
+                before.join(" → ")
+            ));
+            intake.refused.push(format!("trigger:{name}"));
+            continue;
+        }
+        let odd: Vec<&str> = matched
+            .iter()
+            .filter(|f| !f.is_utf8())
+            .map(|f| f.shown.as_str())
+            .collect();
+        if !odd.is_empty() {
+            intake.notes.push(format!(
+                "commit {short}: trigger `{name}` matched {} file name(s) that are not UTF-8, shown with \\xNN escapes: {}",
+                odd.len(),
+                odd.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        match trigger_task(tree, &name, &trigger, &commit, &matched, &mut intake.notes) {
+            Ok(mut task) => {
+                task.triggered_by = before;
+                task.triggered_by.push(name.clone());
+                wanted.push(Wanted {
+                    name: format!("trigger:{name}"),
+                    key: format!("trigger:{name}"),
+                    task,
+                });
+            }
+            Err(e) => intake.errors.push(e),
+        }
+    }
+    for one in wanted {
+        queue_one(tree, &mut seen, &change, &commit, one, &mut intake);
+    }
+    drop(seen);
     if !intake.enqueued.is_empty() {
         match config::load(tree) {
             Ok(cfg) if cfg.autostart => match autostart(tree) {
@@ -94,67 +236,85 @@ pub fn post_commit(repo: &Repo, tree: &Tree) -> Intake {
     intake
 }
 
-/// `Agentos-Task: <title>` trailers; `Agentos-Targets:` and `Agentos-Agent:` after
-/// one belong to it.
-fn trailer_tasks(commit: &CommitInfo) -> Vec<(String, Result<Task, String>)> {
-    let mut out: Vec<(String, Result<Task, String>)> = Vec::new();
-    for (key, value) in &commit.trailers {
-        let value = value.trim();
-        match key.to_ascii_lowercase().as_str() {
-            "agentos-task" => {
-                let task = Task {
-                    title: value.to_string(),
-                    body: format!("Requested in commit {} ({}).\n", commit.sha, commit.subject),
-                    ..Task::default()
-                };
-                out.push((format!("trailer:{value}"), Ok(task)));
-            }
-            "agentos-targets" | "agentos-agent" => {
-                let Some((_, Ok(task))) = out.last_mut() else {
-                    continue;
-                };
-                if key.eq_ignore_ascii_case("agentos-agent") {
-                    task.agent = Some(value.to_string());
-                } else {
-                    task.targets.extend(
-                        value
-                            .split([',', ' '])
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                    );
-                }
-            }
-            _ => {}
-        }
+/// A trigger's task; when the whole `{{files}}` list makes it too big for a task
+/// file, the list is shortened (and a note says so); when even that is too big,
+/// an error says why.
+fn trigger_task(
+    tree: &Tree,
+    name: &str,
+    trigger: &Trigger,
+    commit: &CommitInfo,
+    matched: &[&ChangedFile],
+    notes: &mut Vec<String>,
+) -> Result<Task, String> {
+    // Room for the fields the hook adds (base, branch, time, change).
+    let limit = MAX_TASK_BYTES as usize - 4096;
+    let task = triggers::trigger_task(tree, name, trigger, commit, matched, None)?;
+    let size = task::write(&task).len();
+    if size <= limit {
+        return Ok(task);
     }
-    out
+    let short = triggers::trigger_task(tree, name, trigger, commit, matched, Some(SHORT_FILES))?;
+    let short_size = task::write(&short).len();
+    if short_size > limit {
+        return Err(format!(
+            "trigger `{name}`: the task is {short_size} bytes even with {{{{files}}}} shortened to {SHORT_FILES} of {} files, over the 1 MiB limit of a task file: not written",
+            matched.len()
+        ));
+    }
+    notes.push(format!(
+        "trigger `{name}`: the task would be {size} bytes, over the 1 MiB limit of a task file: {{{{files}}}} shortened to the first {SHORT_FILES} of {} files",
+        matched.len()
+    ));
+    Ok(short)
 }
 
-/// True the first time this change is seen for this source; remembers it. The
-/// check and the append happen under an exclusive lock on `.agentos/hook.seen`.
-fn first_time(tree: &Tree, change_key: &str, source: &str) -> std::io::Result<bool> {
-    let line = format!(
-        "{}\t{}",
-        change_key.replace(['\t', '\n'], " "),
-        source.replace(['\t', '\n'], " ")
-    );
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(tree.dir.join("hook.seen"))?;
-    file.lock()?;
-    let seen = std::io::BufReader::new(&file)
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l == line);
-    if !seen {
-        file.write_all(format!("{line}\n").as_bytes())?;
-        file.sync_data()?;
+/// Check one wanted task and write it, unless its change was queued before; the
+/// change is remembered only once the task file is written.
+fn queue_one(
+    tree: &Tree,
+    seen: &mut Seen,
+    change: &str,
+    commit: &CommitInfo,
+    wanted: Wanted,
+    intake: &mut Intake,
+) {
+    let Wanted {
+        name,
+        key,
+        mut task,
+    } = wanted;
+    task.base = Some(commit.sha.clone());
+    task.base_branch = commit.branch.clone();
+    task.enqueued = Some(Timestamp::now());
+    task.source_change = Some(change.to_string());
+    if let Err(problem) = task::validate(&task) {
+        intake.errors.push(format!("{name}: {problem}"));
+        return;
     }
-    file.unlock()?;
-    Ok(!seen)
+    let size = task::write(&task).len();
+    if size as u64 > MAX_TASK_BYTES {
+        intake.errors.push(format!(
+            "{name}: the task is {size} bytes, over the 1 MiB limit of a task file: not written"
+        ));
+        return;
+    }
+    if seen.has(change, &key) {
+        intake.skipped_seen.push(name);
+        return;
+    }
+    match queue::enqueue_new(tree, &task) {
+        Ok(id) => {
+            if let Err(e) = seen.remember(change, &key) {
+                intake.errors.push(format!("{}: {e}", seen.path.display()));
+            }
+            intake.enqueued.push(id);
+        }
+        Err(e) => intake.errors.push(format!(
+            "{name}: cannot write into {}: {e}",
+            tree.dir.join("todo").display()
+        )),
+    }
 }
 
 /// Start `git agentos watch`, detached, if no dispatcher holds the lock. Two hooks
@@ -175,15 +335,46 @@ fn autostart(tree: &Tree) -> std::io::Result<bool> {
         .stdout(std::process::Stdio::null())
         .stderr(log);
     crate::git::run::clear_git_env(&mut cmd);
+    // This process took the token out of its environment when it started; the
+    // dispatcher needs it to publish (and takes it out of its own in turn).
+    cmd.envs(crate::secrets::for_child());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.spawn()?;
     Ok(true)
 }
 
+/// The line `runs/hooks.log` gets for one run.
+fn log_line(intake: &Intake) -> String {
+    let commit = intake.commit.as_deref().unwrap_or("?");
+    if let Some(why) = &intake.ignored {
+        let errors = if intake.errors.is_empty() {
+            String::new()
+        } else {
+            format!(" errors={}", intake.errors.len())
+        };
+        return format!("{} {commit} ignored: {why}{errors}\n", Timestamp::now());
+    }
+    let mut line = format!(
+        "{} {commit} queued=[{}] already-queued=[{}]",
+        Timestamp::now(),
+        intake.enqueued.join(","),
+        intake.skipped_seen.join(",")
+    );
+    if !intake.refused.is_empty() {
+        line.push_str(&format!(" refused=[{}]", intake.refused.join(",")));
+    }
+    line.push_str(&format!(" errors={}", intake.errors.len()));
+    if !intake.notes.is_empty() {
+        line.push_str(&format!(" notes={}", intake.notes.len()));
+    }
+    line.replace(['\n', '\r'], " ") + "\n"
+}
+
 /// Run the post-commit entry for the repository at `dir`: enqueue, record each
-/// error as friction, and leave one line in `runs/hooks.log` (so a person, or a
-/// test, can see what each commit queued). Never fails: None outside a repository
-/// or one without `.agentos/`; the second value is a log that could not be written.
+/// error and note as friction, and leave one line in `runs/hooks.log` (so a
+/// person, or a test, can see what each commit queued). Never fails: None outside
+/// a repository or one without `.agentos/`; the second value is a log that could
+/// not be written.
 pub fn run(dir: &Path) -> Option<(Intake, Option<PathError>)> {
     let repo = Repo::discover(dir).ok()?;
     let tree = Tree::new(repo.root());
@@ -191,94 +382,24 @@ pub fn run(dir: &Path) -> Option<(Intake, Option<PathError>)> {
         return None;
     }
     let intake = post_commit(&repo, &tree);
-    for error in &intake.errors {
-        crate::friction::note(
-            &tree,
-            crate::friction::Event::new("hook-error", "post-commit", error),
-        );
+    for (kind, texts) in [("hook-error", &intake.errors), ("hook-note", &intake.notes)] {
+        for text in texts {
+            crate::friction::note(
+                &tree,
+                crate::friction::Event::new(kind, "post-commit", text),
+            );
+        }
     }
-    let line = format!(
-        "{} {} queued=[{}] already-queued=[{}] errors={}\n",
-        Timestamp::now(),
-        intake.commit.as_deref().unwrap_or("?"),
-        intake.enqueued.join(","),
-        intake.skipped_seen.join(","),
-        intake.errors.len()
-    );
     let log = tree.runs_dir().join("hooks.log");
     let appended = std::fs::create_dir_all(tree.runs_dir()).and_then(|_| {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)?;
-        f.write_all(line.as_bytes())
+        f.write_all(log_line(&intake).as_bytes())
     });
     Some((
         intake,
         appended.err().map(|e| PathError::new("write", &log, e)),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn commit_with(trailers: Vec<(String, String)>) -> CommitInfo {
-        CommitInfo {
-            sha: "0123456789abcdef0123456789abcdef01234567".into(),
-            subject: "subject".into(),
-            trailers,
-            change_key: "key".into(),
-            files: Vec::new(),
-            branch: Some("main".into()),
-        }
-    }
-
-    fn trailer_key() -> impl Strategy<Value = String> {
-        prop_oneof![
-            Just("Agentos-Task".to_string()),
-            Just("agentos-targets".to_string()),
-            Just("Agentos-Agent".to_string()),
-            "[A-Za-z-]{1,20}",
-        ]
-    }
-
-    proptest! {
-        /// Any trailers: no panic; every task is either rejected with a reason that
-        /// names a field, or valid, inside the repository, and written to a file
-        /// that parses back to itself.
-        #[test]
-        fn trailer_tasks_are_valid_or_clearly_rejected(
-            pairs in proptest::collection::vec((trailer_key(), any::<String>()), 0..8)
-        ) {
-            for (_, task) in trailer_tasks(&commit_with(pairs)) {
-                let Ok(mut task) = task else { continue };
-                task.base = Some("0123456789abcdef0123456789abcdef01234567".into());
-                match task::validate(&task) {
-                    Err(problem) => prop_assert!(!problem.to_string().trim().is_empty()),
-                    Ok(()) => {
-                        for t in &task.targets {
-                            prop_assert!(task::check_target(t).is_ok());
-                            prop_assert!(!t.starts_with('/') && !t.split('/').any(|c| c == ".."));
-                        }
-                        prop_assert_eq!(task::parse(&task::write(&task)), Ok(task.clone()));
-                    }
-                }
-            }
-        }
-
-        /// Any trigger file text: no panic; a rejection names the fields.
-        #[test]
-        fn trigger_files_parse_or_fail_cleanly(text in any::<String>()) {
-            let _ = toml::from_str::<crate::hooks::triggers::Trigger>(&text);
-        }
-
-        /// Commit messages of any shape: git's trailer parser never panics here.
-        #[test]
-        fn commit_messages_of_any_shape(message in any::<String>(), key in trailer_key(), value in ".{0,40}") {
-            let text = format!("{message}\n\n{key}: {value}\n");
-            let _ = git2::message_trailers_strs(&text);
-        }
-    }
 }

@@ -1,7 +1,8 @@
 //! Task templates: built-in ones (bugfix, docs, tests, refactor) embedded in the
 //! binary, each overridable by `.agentos/templates/<name>.md`, and any other
 //! template a repository adds there. A template is a task file whose text may hold
-//! `{{title}}`, `{{body}}`, `{{commit}}`, `{{subject}}`, `{{files}}` and `{{targets}}`.
+//! `{{title}}`, `{{body}}`, `{{commit}}`, `{{subject}}`, `{{files}}` and `{{targets}}`,
+//! filled in after the template is parsed (shell-quoted in `verify`).
 use crate::queue::Tree;
 use crate::task::{self, Problem, Task, TaskFileError};
 
@@ -26,6 +27,13 @@ pub enum TemplateError {
     Missing { name: String, known: Vec<String> },
     #[error("template `{name}`: {problem}")]
     Invalid { name: String, problem: Problem },
+    #[error(
+        "template `{name}`: {reason}; move the placeholder out of that construct, or leave it out"
+    )]
+    Unquotable {
+        name: String,
+        reason: super::shell::Unquotable,
+    },
 }
 
 /// Where a template comes from.
@@ -78,62 +86,87 @@ pub fn load(tree: &Tree, name: &str) -> Result<String, TemplateError> {
     })
 }
 
-/// Fill a template's placeholders and parse the result as a task. Inside the front
-/// matter a value is escaped for a TOML string, so no value can change its syntax.
+/// Placeholders whose values are safe in a command as they are: a commit id.
+const VERBATIM: [&str; 1] = ["commit"];
+
+/// Parse a template as a task, then fill the placeholders in its fields. A value
+/// never changes the file's syntax (it is filled in after parsing), and in
+/// `verify`, the commands that are run, every value but the commit id is
+/// shell-quoted for where it lands (see [`super::shell`]).
 pub fn render(template: &str, name: &str, vars: &[(&str, &str)]) -> Result<Task, TemplateError> {
-    let (front, body) = split(template);
-    let fill = |text: &str, escape: bool| {
-        let mut out = text.to_string();
-        for (key, value) in vars {
-            let value = if escape {
-                toml_inner(value)
-            } else {
-                value.to_string()
-            };
-            out = out.replace(&format!("{{{{{key}}}}}"), &value);
-        }
-        out
-    };
-    let text = format!("{}{}", fill(front, true), fill(body, false));
-    task::parse(&text).map_err(|problem| TemplateError::Invalid {
+    let mut task = task::parse(template).map_err(|problem| TemplateError::Invalid {
         name: name.to_string(),
         problem,
-    })
+    })?;
+    let fill = |text: &mut String| {
+        if text.contains("{{") {
+            *text = substitute(text, vars);
+        }
+    };
+    fill(&mut task.title);
+    fill(&mut task.body);
+    for text in task.targets.iter_mut().chain(task.labels.iter_mut()) {
+        fill(text);
+    }
+    for text in [
+        &mut task.agent,
+        &mut task.base,
+        &mut task.base_branch,
+        &mut task.timeout,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fill(text);
+    }
+    for command in &mut task.verify {
+        *command = super::shell::fill(command, vars, &VERBATIM).map_err(|reason| {
+            TemplateError::Unquotable {
+                name: name.to_string(),
+                reason,
+            }
+        })?;
+    }
+    Ok(task)
 }
 
-/// The front matter (with its `+++` lines) and the body of a template.
-fn split(text: &str) -> (&str, &str) {
-    let mut seen = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        offset += line.len();
-        if line.trim_end() == "+++" {
-            seen += 1;
-            if seen == 2 {
-                return (&text[..offset], &text[offset..]);
+/// Fill placeholders in one pass: a value is never read again, so a value that
+/// holds `{{body}}` stays that text.
+pub fn substitute(text: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match vars
+            .iter()
+            .find(|(key, _)| rest.starts_with(&format!("{{{{{key}}}}}")))
+        {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &rest[key.len() + 4..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = &rest[2..];
             }
         }
     }
-    (text, "")
-}
-
-/// A value as it may appear between the quotes of a TOML basic string.
-fn toml_inner(value: &str) -> String {
-    let mut out = String::new();
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
+    out.push_str(rest);
     out
+}
+
+/// Where a template comes from, for messages: its file, or "the built-in template".
+pub fn describe(tree: &Tree, name: &str) -> String {
+    let path = tree.dir.join("templates").join(format!("{name}.md"));
+    if path.exists() {
+        path.strip_prefix(&tree.repo_root)
+            .unwrap_or(&path)
+            .display()
+            .to_string()
+    } else {
+        format!("the built-in template `{name}`")
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Triggers, `.agentos/triggers/<name>.toml`: path globs over a commit's changed
 //! files and the task template they start.
 use super::templates;
-use crate::git::CommitInfo;
+use crate::git::{ChangedFile, CommitInfo};
 use crate::queue::Tree;
 use crate::task::Task;
 use serde::Deserialize;
@@ -69,33 +69,62 @@ pub fn load_triggers(tree: &Tree) -> Vec<Result<(String, Trigger), TriggerError>
         .collect()
 }
 
+/// The files of a commit a trigger's `paths` match (compared as bytes, so a
+/// name that is not UTF-8 matches too); an error names the trigger's file.
+pub(super) fn matching<'c>(
+    tree: &Tree,
+    name: &str,
+    trigger: &Trigger,
+    commit: &'c CommitInfo,
+) -> Result<Vec<&'c ChangedFile>, String> {
+    let set = crate::task::targets::glob_set(&trigger.paths).map_err(|e| {
+        format!(
+            "{}/triggers/{name}.toml: field `paths`: {e}",
+            tree.dir.display()
+        )
+    })?;
+    Ok(commit
+        .files
+        .iter()
+        .filter(|f| set.is_match(f.path()))
+        .collect())
+}
+
+/// `{{files}}`: one `- path` line per file, at most `limit` of them, then how
+/// many more there are.
+fn files_list(matched: &[&ChangedFile], limit: Option<usize>) -> String {
+    let shown = limit.unwrap_or(usize::MAX).min(matched.len());
+    let mut out: String = matched[..shown]
+        .iter()
+        .map(|f| format!("- {}\n", f.shown))
+        .collect();
+    if shown < matched.len() {
+        out.push_str(&format!(
+            "- … and {} more ({} files in all)\n",
+            matched.len() - shown,
+            matched.len()
+        ));
+    }
+    out
+}
+
+/// The task a trigger makes from a commit and the files it matched, the list
+/// shortened to `limit` files when given; an error names the trigger's file and
+/// the template.
 pub(super) fn trigger_task(
     tree: &Tree,
     name: &str,
     trigger: &Trigger,
     commit: &CommitInfo,
-) -> Option<Result<Task, String>> {
-    let set = match crate::task::targets::glob_set(&trigger.paths) {
-        Ok(set) => set,
-        Err(e) => {
-            return Some(Err(format!(
-                "{}/triggers/{name}.toml: field `paths`: {e}",
-                tree.dir.display()
-            )))
-        }
-    };
-    let matched: Vec<&String> = commit.files.iter().filter(|f| set.is_match(f)).collect();
-    if matched.is_empty() {
-        return None;
-    }
-    let files: String = matched.iter().map(|f| format!("- {f}\n")).collect();
+    matched: &[&ChangedFile],
+    limit: Option<usize>,
+) -> Result<Task, String> {
+    let files = files_list(matched, limit);
     let short = &commit.sha[..commit.sha.len().min(12)];
-    let title = trigger
-        .title
-        .clone()
-        .unwrap_or_else(|| "{{subject}}".to_string())
-        .replace("{{subject}}", &commit.subject)
-        .replace("{{commit}}", short);
+    let title = templates::substitute(
+        trigger.title.as_deref().unwrap_or("{{subject}}"),
+        &[("subject", &commit.subject), ("commit", short)],
+    );
     let body = format!(
         "Commit {} (\"{}\") changed files that trigger `{name}` watches:\n{files}",
         commit.sha, commit.subject
@@ -109,17 +138,21 @@ pub(super) fn trigger_task(
         ("files", files.as_str()),
         ("targets", targets.as_str()),
     ];
-    let rendered = templates::load(tree, &trigger.template)
+    let mut task = templates::load(tree, &trigger.template)
         .and_then(|text| templates::render(&text, &trigger.template, &vars))
-        .map_err(|e| format!("{}/triggers/{name}.toml: {e}", tree.dir.display()));
-    Some(rendered.map(|mut task| {
-        task.targets = trigger.targets.clone();
-        if trigger.agent.is_some() {
-            task.agent = trigger.agent.clone();
-        }
-        if let Some(p) = trigger.priority {
-            task.priority = p;
-        }
-        task
-    }))
+        .map_err(|e| {
+            format!(
+                "{}/triggers/{name}.toml: {}: {e}",
+                tree.dir.display(),
+                templates::describe(tree, &trigger.template)
+            )
+        })?;
+    task.targets = trigger.targets.clone();
+    if trigger.agent.is_some() {
+        task.agent = trigger.agent.clone();
+    }
+    if let Some(p) = trigger.priority {
+        task.priority = p;
+    }
+    Ok(task)
 }

@@ -112,12 +112,11 @@ impl MemoryServer {
         let Some((id, path)) = &self.task else {
             return failure("this server was not started for a task".into());
         };
-        match std::fs::read_to_string(path) {
+        // The same checks as for any task file: a regular file (never through a
+        // link), UTF-8, at most 1 MiB.
+        match crate::task::read_text(path) {
             Ok(body) => text(format!("Task `{id}` ({}):\n\n{body}", path.display())),
-            Err(e) => failure(format!(
-                "cannot read task `{id}` at {}: {e}",
-                path.display()
-            )),
+            Err(e) => failure(format!("cannot read task `{id}`: {e}")),
         }
     }
 }
@@ -138,23 +137,51 @@ impl ServerHandler for MemoryServer {
 #[error("{0}")]
 pub struct McpError(String);
 
-/// Serve on stdin/stdout until the client closes it.
+/// Serve on stdin/stdout until the client closes it, behind the line framing of
+/// [`super::framing`]: every line gets an answer.
 pub fn serve(server: MemoryServer) -> Result<(), McpError> {
+    use super::framing::{forward_answers, read_requests};
+    use tokio::io::AsyncWriteExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| McpError(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
+        let (requests, server_in) = tokio::io::duplex(64 * 1024);
+        let (server_out, answers_in) = tokio::io::duplex(64 * 1024);
+        let (answers, mut to_stdout) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let writer = tokio::spawn(async move {
+            let mut stdout = tokio::io::stdout();
+            while let Some(line) = to_stdout.recv().await {
+                stdout.write_all(&line).await?;
+                stdout.flush().await?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
+        let forward = tokio::spawn(forward_answers(answers_in, answers.clone()));
+        let reader = tokio::spawn(read_requests(tokio::io::stdin(), requests, answers));
         let running = server
-            .serve(rmcp::transport::stdio())
+            .serve((server_in, server_out))
             .await
             .map_err(|e| McpError(format!("MCP handshake failed: {e}")))?;
-        running
+        let waited = running
             .waiting()
             .await
-            .map_err(|e| McpError(format!("MCP server stopped: {e}")))?;
-        Ok(())
-    })
+            .map_err(|e| McpError(format!("MCP server stopped: {e}")));
+        // Everything the server said reaches stdout before we go.
+        let _ = forward.await;
+        reader.abort();
+        let _ = reader.await;
+        let written = writer.await;
+        waited?;
+        match written {
+            Ok(Err(e)) => Err(McpError(format!("cannot write to stdout: {e}"))),
+            _ => Ok(()),
+        }
+    });
+    // The stdin reader may still wait on a read the client never ends.
+    runtime.shutdown_background();
+    served
 }
 
 /// The `--mcp-config` JSON that starts this server for a task.

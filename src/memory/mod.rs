@@ -5,7 +5,9 @@
 //! between `+++` lines, then the text. Each note is its own file, created whole by
 //! a no-clobber rename, so concurrent writers never corrupt or lose one; an id
 //! carries the time, the first words and a random suffix. search.rs ranks notes
-//! against a query; mcp.rs serves them to agents.
+//! against a query; mcp.rs serves them to agents, behind framing.rs, which
+//! answers every line a client sends.
+mod framing;
 pub mod mcp;
 pub mod search;
 
@@ -65,7 +67,7 @@ pub struct Note {
     pub text: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Front {
     #[serde(default)]
     tags: Vec<String>,
@@ -74,30 +76,44 @@ struct Front {
     time: Timestamp,
 }
 
-/// The file text of a note.
+/// The file text of a note. The front matter is written field by field, every
+/// string a one-line TOML basic string (a newline is `\n`), so no repository
+/// path or tag can hold a line that reads as `+++` or as another field.
 pub fn render(note: &Note) -> String {
-    let front = Front {
-        tags: note.tags.clone(),
-        repo: note.repo.clone(),
-        time: note.time,
-    };
-    let toml = toml::to_string(&front).unwrap_or_default();
-    format!("+++\n{toml}+++\n{}\n", note.text.trim_end())
+    let tags: Vec<String> = note
+        .tags
+        .iter()
+        .map(|t| crate::task::toml_string(t))
+        .collect();
+    let mut front = format!("tags = [{}]\n", tags.join(", "));
+    if let Some(repo) = &note.repo {
+        front.push_str(&format!("repo = {}\n", crate::task::toml_string(repo)));
+    }
+    front.push_str(&format!(
+        "time = {}\n",
+        crate::task::toml_string(&note.time.to_string())
+    ));
+    format!("+++\n{front}+++\n{}\n", note.text.trim_end())
 }
 
-/// Parse a note's file text; `id` is its file name without `.md`.
+/// Parse a note's file text; `id` is its file name without `.md`. The front
+/// matter ends at the first line that is exactly `+++`.
 pub fn parse(id: &str, text: &str) -> Result<Note, String> {
     let rest = text
         .strip_prefix("+++\n")
         .or_else(|| text.strip_prefix("+++\r\n"))
         .ok_or("it does not start with a `+++` front matter line")?;
-    let end = rest
-        .find("\n+++")
-        .ok_or("its front matter has no closing `+++` line")?;
-    let front: Front = toml::from_str(&rest[..end + 1]).map_err(|e| e.message().to_string())?;
-    let body = &rest[end + 4..];
-    let body = body.strip_prefix('\r').unwrap_or(body);
-    let body = body.strip_prefix('\n').unwrap_or(body);
+    let mut front_len = 0;
+    let mut body = None;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == "+++" {
+            body = Some(&rest[front_len + line.len()..]);
+            break;
+        }
+        front_len += line.len();
+    }
+    let body = body.ok_or("its front matter has no closing `+++` line")?;
+    let front: Front = toml::from_str(&rest[..front_len]).map_err(|e| e.message().to_string())?;
     Ok(Note {
         id: id.to_string(),
         tags: front.tags,
@@ -145,6 +161,12 @@ fn check_tag(tag: &str) -> Result<String, MemoryError> {
     } else {
         Err(MemoryError::BadTag(tag.to_string()))
     }
+}
+
+/// A note id names a file in the vault, never a path: not empty, no `/`, not
+/// hidden, no control character.
+pub fn is_note_id(id: &str) -> bool {
+    !id.is_empty() && !id.contains('/') && !id.starts_with('.') && !id.chars().any(char::is_control)
 }
 
 /// A file in the vault that is not a readable note, and why.
@@ -245,7 +267,7 @@ impl Vault {
 
     /// Remove a note by id.
     pub fn remove(&self, id: &str) -> Result<(), MemoryError> {
-        if id.is_empty() || id.contains('/') || id.contains("..") || id.starts_with('.') {
+        if !is_note_id(id) {
             return Err(MemoryError::BadId(id.to_string()));
         }
         let path = self.path(id);
@@ -285,6 +307,18 @@ mod tests {
         assert!(vault.remove("../x").is_err());
         assert!(vault.add("  ", &[], None).is_err());
         assert!(vault.add("x", &["two words".into()], None).is_err());
+    }
+
+    #[test]
+    fn any_repository_path_reads_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = Vault::at(dir.path());
+        let repo = Path::new("/tmp/a \"b\" 'c'\n+++\ntags = [\"x\"]\n+++\nd\\e\u{7}");
+        let note = vault.add("text\n+++\nmore", &[], Some(repo)).expect("add");
+        let (notes, bad) = vault.load().expect("load");
+        assert!(bad.is_empty(), "{bad:?}");
+        assert_eq!(notes, vec![note]);
+        assert_eq!(notes[0].repo.as_deref(), repo.to_str());
     }
 
     #[test]

@@ -1,14 +1,25 @@
-//! The agent step: the prompt written to the attempt's run folder, the agent run
-//! in the worktree through the dispatcher's [`Launcher`], its process group, its
-//! actions and its writes recorded as they happen. An earlier attempt's agent is
-//! ended first, and the worktree reset to the base.
+//! The agent step: decide how the agent runs (inside the kernel's write boundary,
+//! or without it on purpose, or not at all), make its private folder, run it in
+//! the worktree through the dispatcher's [`Launcher`], and record its process
+//! group, its actions, where its writes landed and what the sandbox refused, as
+//! they happen. The refs are read before and after: a ref the agent moved fails
+//! the task. An earlier attempt's agent is ended first, and the worktree reset
+//! to the base.
+use super::boundary::{self, Boundary, Request};
 use super::{StepOutcome, TaskRun, CANCELLED};
+use crate::agent::attempt::AttemptDir;
+use crate::agent::denials;
 use crate::agent::runner::{Launch, Observer, Outcome};
+use crate::agent::sandbox::{self, Plan};
 use crate::friction;
 use crate::path_error::PathError;
 use crate::progress::Progress;
-use crate::queue::{self, Entry, QueueError, Record, Tree};
+use crate::queue::{self, Entry, Landing, QueueError, Record, SandboxDenial, Tree};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// At most this many refused writes are kept per attempt.
+const MAX_DENIALS: usize = 50;
 
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     let base = match run.base() {
@@ -25,6 +36,8 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             ));
         }
         run.record.agent_writes.clear();
+        run.record.agent_landings.clear();
+        run.record.sandbox_denials.clear();
         run.ws
             .repo
             .fresh_worktree(&id, &base, &run.worktree, crate::git::Branch::Reset)
@@ -34,15 +47,66 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             .ensure_worktree(&id, &base, &run.worktree)
             .map(|_| ())
     };
+    if let Some(old) = run.record.attempt_dir.take() {
+        for problem in AttemptDir::recorded(old).finish() {
+            tracing::warn!("{problem}");
+        }
+    }
     if let Err(e) = ready {
         return Ok(StepOutcome::Failed(format!("worktree: {e}")));
     }
+    let plan = sandbox::plan(&run.agent, &sandbox::support());
+    run.record.sandbox = Some(plan.describe());
+    if let Plan::Refused { reason } = plan {
+        return Ok(StepOutcome::Failed(reason));
+    }
+    if let Plan::Unsandboxed { why } = &plan {
+        run.say(&format!("runs unsandboxed: {why}"));
+    }
+    let vault = (run.agent.memory && run.agent.is_claude)
+        .then(|| crate::memory::vault_dir().ok())
+        .flatten();
+    let boundary = match boundary::prepare(&Request {
+        repo: &run.ws.repo,
+        task_id: &id,
+        worktree: &run.worktree,
+        agent: &run.agent.name,
+        settings: &run.agent.sandbox,
+        plan: &plan,
+        claude: run.agent.is_claude,
+        vault,
+    }) {
+        Ok(boundary) => boundary,
+        Err(e) => return Ok(StepOutcome::Failed(e.to_string())),
+    };
+    for warning in &boundary.warnings {
+        run.say(warning);
+    }
+    run.record.attempt_dir = Some(boundary.attempt.path().to_path_buf());
+    run.save()?;
+    let outcome = run_guarded(run, &base, &plan, &boundary);
+    for problem in boundary.attempt.finish() {
+        run.say(&problem);
+    }
+    run.record.attempt_dir = None;
+    note_denials(run);
+    outcome
+}
+
+/// Run the agent between two readings of the refs.
+fn run_guarded(
+    run: &mut TaskRun,
+    base: &str,
+    plan: &Plan,
+    boundary: &Boundary,
+) -> Result<StepOutcome, QueueError> {
+    let id = run.entry.id.clone();
     let run_dir = run.run_dir()?;
     let prompt = crate::agent::prompt::compose(
         &run.agent.instructions,
         &run.task,
         &id,
-        &base,
+        base,
         &run.worktree,
         run.agent.memory && run.agent.is_claude,
     );
@@ -52,27 +116,58 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         Some(t) => crate::task::parse_duration(t).unwrap_or(run.agent.timeout),
         None => run.agent.timeout,
     };
+    let guard = RefsGuard::new(run.ws, &id, plan.is_sandboxed());
+    let before = match guard.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
+    };
     let launch = Launch {
         config: &run.agent,
         task_id: &id,
         task_file: &run.entry.path,
         worktree: &run.worktree,
-        prompt: &prompt,
+        prompt_file: &prompt_path,
         run_dir: &run_dir,
         timeout,
+        confinement: boundary.confinement.clone(),
+        env: &boundary.env,
     };
     run.progress.agent_running(&id);
+    let worktree_root = run
+        .worktree
+        .canonicalize()
+        .unwrap_or_else(|_| run.worktree.clone());
     let outcome = {
         let mut observer = RecordingObserver {
             tree: &run.ws.tree,
             entry: &run.entry,
             record: &mut run.record,
             progress: &*run.progress,
+            worktree: &run.worktree,
+            worktree_root: &worktree_root,
+            writable: plan
+                .is_sandboxed()
+                .then_some(boundary.confinement.writable.as_slice()),
         };
         run.launcher.launch(&launch, &mut observer)
     };
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
+    let moved = guard
+        .snapshot()
+        .map(|after| before.without(&guard.skip()).changes(&after));
+    match moved {
+        Ok(changes) if !changes.is_empty() => {
+            let what: Vec<String> = changes.iter().map(|c| format!("the agent {c}")).collect();
+            return Ok(StepOutcome::Failed(format!(
+                "{}; git agentos restored nothing (see `git reflog`){}",
+                what.join("; "),
+                guard.hint()
+            )));
+        }
+        Ok(_) => {}
+        Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
+    }
     Ok(match outcome {
         Outcome::Succeeded(result) => {
             run.say(&format!("agent finished ({})", result.describe()));
@@ -91,23 +186,90 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     })
 }
 
-/// Records the agent's process group the moment it exists, and what it writes.
+/// Which refs the guard reads: all but the task's own branch, remote-tracking
+/// refs (a fetch moves them), the branches of the queue's other tasks (the
+/// dispatcher's other workers make, move and publish them meanwhile), and,
+/// inside the sandbox (which keeps the agent from every ref), the branch checked
+/// out in the main working tree, where the person may commit meanwhile.
+struct RefsGuard<'a> {
+    repo: &'a crate::git::Repo,
+    tree: &'a Tree,
+    own: String,
+    person: Option<String>,
+}
+
+impl<'a> RefsGuard<'a> {
+    fn new(ws: &'a crate::workspace::Workspace, id: &str, sandboxed: bool) -> RefsGuard<'a> {
+        RefsGuard {
+            repo: &ws.repo,
+            tree: &ws.tree,
+            own: format!("refs/heads/{}", crate::git::task_branch(id)),
+            person: sandboxed.then(|| ws.repo.main_checkout_branch()).flatten(),
+        }
+    }
+
+    /// Read the guarded refs now.
+    fn snapshot(&self) -> Result<crate::git::RefSnapshot, crate::git::GitError> {
+        self.repo.ref_snapshot(&self.skip())
+    }
+
+    /// The refs not guarded, as the queue stands now.
+    fn skip(&self) -> impl Fn(&str) -> bool + '_ {
+        let tasks = queue::all_ids(self.tree).unwrap_or_default();
+        move |name: &str| {
+            name == self.own
+                || name.starts_with("refs/remotes/")
+                || self.person.as_deref() == Some(name)
+                || name
+                    .strip_prefix("refs/heads/agentos/")
+                    .is_some_and(|id| tasks.contains(id))
+        }
+    }
+
+    fn hint(&self) -> &'static str {
+        if self.person.is_some() {
+            ""
+        } else {
+            "; if you moved it yourself while the agent ran, retry the task"
+        }
+    }
+}
+
+/// Each write the sandbox refused, as friction (`sandbox-denied`).
+fn note_denials(run: &TaskRun) {
+    for denial in &run.record.sandbox_denials {
+        friction::note(
+            &run.ws.tree,
+            friction::Event::new(
+                "sandbox-denied",
+                "agent",
+                &format!(
+                    "the sandbox refused a write to `{}`: {}",
+                    denial.path, denial.line
+                ),
+            )
+            .task(&run.entry.id, run.record.attempt),
+        );
+    }
+}
+
+/// Records the agent's process group the moment it exists, what it writes (and
+/// where each write lands), and the writes the sandbox refused it.
 struct RecordingObserver<'a> {
     tree: &'a Tree,
     entry: &'a Entry,
     record: &'a mut Record,
     progress: &'a Progress,
+    worktree: &'a Path,
+    worktree_root: &'a Path,
+    /// The writable set, when the agent runs inside the sandbox.
+    writable: Option<&'a [PathBuf]>,
 }
 
 impl Observer for RecordingObserver<'_> {
     fn spawned(&mut self, pgid: i32) {
         self.record.agent_pgid = Some(pgid);
-        if let Err(e) = queue::write_record(&self.entry.record_path(), self.record) {
-            tracing::warn!(
-                "cannot record the agent's process group in {}: {e}",
-                self.entry.record_path().display()
-            );
-        }
+        self.save();
     }
     fn started(&mut self, session_id: Option<&str>) {
         crate::fault::point("agent-started");
@@ -135,6 +297,90 @@ impl Observer for RecordingObserver<'_> {
             if !self.record.agent_writes.iter().any(|p| p == path) {
                 self.record.agent_writes.push(path.to_string());
             }
+            // Resolved now, while a link it goes through still exists.
+            if let Some(landing) = landing(path, self.worktree, self.worktree_root) {
+                if !self.record.agent_landings.contains(&landing) {
+                    self.record.agent_landings.push(landing);
+                    // Evidence, kept at once.
+                    self.save();
+                }
+            }
         }
     }
+    fn tool_result(&mut self, text: &str) {
+        let Some(writable) = self.writable else {
+            return;
+        };
+        for refusal in denials::refusals(text) {
+            for named in &refusal.paths {
+                let path = denials::resolve(named, self.worktree);
+                let shown = path.display().to_string();
+                let known = self.record.sandbox_denials.iter().any(|d| d.path == shown);
+                if known
+                    || self.record.sandbox_denials.len() >= MAX_DENIALS
+                    || !denials::refused_by_sandbox(&path, writable)
+                {
+                    continue;
+                }
+                self.progress
+                    .action(&format!("the sandbox refused a write to {shown}"));
+                self.record.sandbox_denials.push(SandboxDenial {
+                    path: shown,
+                    line: refusal.line.clone(),
+                });
+            }
+        }
+    }
+}
+
+impl RecordingObserver<'_> {
+    /// Write the record now (the process group, a write through a link).
+    fn save(&self) {
+        if let Err(e) = queue::write_record(&self.entry.record_path(), self.record) {
+            tracing::warn!(
+                "cannot write the record {}: {e}",
+                self.entry.record_path().display()
+            );
+        }
+    }
+}
+
+/// Where a write to `named` lands when it goes through a symbolic link (None
+/// when it lands where its name says).
+fn landing(named: &str, worktree: &Path, root: &Path) -> Option<Landing> {
+    let landed = denials::resolve(named, worktree);
+    let named_path = Path::new(named);
+    let lexical = if named_path.is_absolute() {
+        named_path.to_path_buf()
+    } else {
+        worktree.join(named_path)
+    };
+    let rel = lexical
+        .strip_prefix(worktree)
+        .or_else(|_| lexical.strip_prefix(root))
+        .ok()?;
+    if rel
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return None; // `..` leaves the worktree by name: rule (d) sees it as is
+    }
+    if landed == root.join(rel) {
+        return None;
+    }
+    let mut through = None;
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        if let Ok(target) = std::fs::read_link(&at) {
+            let link = at.strip_prefix(root).unwrap_or(&at).display().to_string();
+            through = Some(format!("{link} → {}", target.display()));
+            break;
+        }
+    }
+    Some(Landing {
+        named: named.to_string(),
+        landed: landed.display().to_string(),
+        through,
+    })
 }

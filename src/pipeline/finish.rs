@@ -96,8 +96,18 @@ pub fn fail(
 }
 
 /// Recycle the worktree (or remove it); a worktree that cannot be is pruned by
-/// `clean` later, so this never fails the task.
+/// `clean` later, so this never fails the task. A worktree some process still
+/// works in (the shim ended every process of the task; this is someone else's)
+/// is left where it is: the next task must not share it.
 fn retire(ws: &Workspace, worktree: &std::path::Path) {
+    let left = crate::agent::process::processes_in(worktree);
+    if !left.is_empty() {
+        tracing::warn!(
+            "not recycling the worktree {}: processes {left:?} still work in it (`git agentos clean` removes it later)",
+            worktree.display()
+        );
+        return;
+    }
     if let Err(e) = ws.repo.retire_worktree(worktree) {
         tracing::warn!("cannot retire the worktree {}: {e}", worktree.display());
     }

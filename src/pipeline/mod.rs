@@ -4,6 +4,7 @@
 //! the dispatcher's worker journals what is done and resumes at the first step
 //! that is not. Adding a step is one module here and one variant of [`Step`].
 pub mod agent;
+pub mod boundary;
 pub mod commit;
 #[cfg(test)]
 pub mod fakes;

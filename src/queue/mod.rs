@@ -21,7 +21,8 @@ pub use moves::{
     reject, request_cancel, retry,
 };
 pub use record::{
-    earlier_records, read_record, write_record, AgentResult, Denial, Record, Step, StepDone,
+    earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record,
+    SandboxDenial, Step, StepDone,
 };
 pub use scan::{all_ids, entries, find, inspect_todo, is_task_id, Inspection, Ready};
 pub use state_paths::{check_state_paths, StatePathProblem};

@@ -99,6 +99,20 @@ pub struct Record {
     /// Files the agent's tools wrote (as the agent named them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub agent_writes: Vec<String>,
+    /// Writes that went through a symbolic link: where each landed, resolved
+    /// when the tool call arrived (a link removed later does not hide it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agent_landings: Vec<Landing>,
+    /// How the latest attempt's agent ran: `on (Landlock ABI 7)`, or `off: why`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
+    /// Writes the sandbox refused the agent (read from its tool results).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sandbox_denials: Vec<SandboxDenial>,
+    /// The private folder of the running attempt (TMPDIR and the rest), so the
+    /// attempt after a crash removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_dir: Option<std::path::PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// The task takes (or has taken) its branch: journalled before the branch is
@@ -222,6 +236,28 @@ pub struct AgentResult {
     pub summary: Option<String>,
     /// Tool calls Claude Code refused (for example writes outside the worktree).
     pub permission_denials: Vec<Denial>,
+}
+
+/// A write of the agent's tools that went through a symbolic link.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Landing {
+    /// The path as the tool call named it.
+    pub named: String,
+    /// Where it landed, resolved when the call arrived.
+    pub landed: String,
+    /// The link it went through: `lnk → /outside`.
+    pub through: Option<String>,
+}
+
+/// A write the sandbox refused, as the agent's tool reported it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SandboxDenial {
+    /// The path refused, resolved.
+    pub path: String,
+    /// The line of the tool's output that said so.
+    pub line: String,
 }
 
 /// One refused tool call.

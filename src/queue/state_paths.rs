@@ -162,6 +162,10 @@ impl Check<'_> {
     /// No link anywhere in `dir` (down `depth` more levels of real folders);
     /// task files (`*.md`) excepted when `task_links` is set.
     fn no_links_in(&mut self, dir: &Path, task_links: bool, depth: usize) {
+        // A link in place of the folder is reported by itself, never read through.
+        if !fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            return;
+        }
         let Ok(entries) = fs::read_dir(dir) else {
             return;
         };

@@ -11,7 +11,7 @@ mod write;
 pub use duration::{human, parse_duration};
 pub use parse::{load, load_finished, parse, read_text, read_text_with_meta};
 pub use validate::{check_id, check_target, is_slug, slugify, validate};
-pub use write::write;
+pub use write::{toml_string, write};
 
 use crate::clock::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ pub const MAX_RESULT_BYTES: u64 = 128 * 1024;
 
 /// Every front-matter field, in the order [`write`] writes them. The fields of
 /// [`Task`] other than `body`; a test holds the two together.
-pub const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 14] = [
     "title",
     "targets",
     "agent",
@@ -43,6 +43,8 @@ pub const FIELDS: [&str; 12] = [
     "require_all",
     "draft",
     "labels",
+    "triggered_by",
+    "source_change",
 ];
 
 /// One task, as its file says it. Deserialized straight from the front matter
@@ -67,6 +69,11 @@ pub struct Task {
     pub draft: Option<bool>,
     /// Labels for the pull request.
     pub labels: Vec<String>,
+    /// The triggers that queued this task, the first one's task leading to the
+    /// next: a trigger never fires on the output of a task it queued.
+    pub triggered_by: Vec<String>,
+    /// The patch id of the change the post-commit hook queued this task for.
+    pub source_change: Option<String>,
     #[serde(skip)]
     pub body: String,
 }

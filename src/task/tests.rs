@@ -93,6 +93,8 @@ fn any_task() -> impl Strategy<Value = Task> {
             proptest::option::of(any::<bool>()),
             proptest::collection::vec(any::<String>(), 0..3),
             any::<String>(),
+            proptest::collection::vec(any::<String>(), 0..3),
+            proptest::option::of(any::<String>()),
         ),
     )
         .prop_map(
@@ -106,7 +108,7 @@ fn any_task() -> impl Strategy<Value = Task> {
                 priority,
                 timeout,
                 enqueued,
-                (require_all, draft, labels, body),
+                (require_all, draft, labels, body, triggered_by, source_change),
             )| Task {
                 title,
                 targets,
@@ -120,6 +122,8 @@ fn any_task() -> impl Strategy<Value = Task> {
                 require_all,
                 draft,
                 labels,
+                triggered_by,
+                source_change,
                 body,
             },
         )

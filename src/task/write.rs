@@ -34,12 +34,14 @@ fn value(task: &Task, field: &str) -> Option<String> {
         "require_all" => flag(task.require_all),
         "draft" => flag(task.draft),
         "labels" => (!task.labels.is_empty()).then(|| toml_array(&task.labels)),
+        "triggered_by" => (!task.triggered_by.is_empty()).then(|| toml_array(&task.triggered_by)),
+        "source_change" => string(&task.source_change),
         _ => None,
     }
 }
 
 /// A TOML basic string on one line, whatever the text holds.
-fn toml_string(s: &str) -> String {
+pub fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -178,6 +178,26 @@ impl TestRepo {
         Run::from(cmd.output().expect("spawn git-agentos"))
     }
 
+    /// A folder outside the repository that the default agent may write (its
+    /// `[sandbox] writable`), for fake agents that leave pids and markers where
+    /// the test reads them. The sandbox refuses every other write outside.
+    pub fn scratch(&self) -> PathBuf {
+        let scratch = self.dir.path().join("scratch");
+        std::fs::create_dir_all(&scratch).expect("scratch");
+        let toml = self.path(".agentos/agents/default/agent.toml");
+        let text = std::fs::read_to_string(&toml).unwrap_or_default();
+        if !text.contains("[sandbox]") {
+            self.write(
+                ".agentos/agents/default/agent.toml",
+                &format!(
+                    "{text}\n[sandbox]\nwritable = [{:?}]\n",
+                    scratch.display().to_string()
+                ),
+            );
+        }
+        scratch
+    }
+
     /// The files in a state folder (names only, sorted).
     pub fn files_in(&self, rel_dir: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path(rel_dir))
@@ -231,6 +251,51 @@ pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> 
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// True while process `pid` runs (a zombie, waiting only to be reaped, does not).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+    })
+}
+
+/// Queue task `id` and `run --no-pr` it (with `env`) with an agent that, once
+/// started, waits until the test has done `meanwhile` (what someone else does
+/// while an agent works: the sandbox keeps the agent itself from it), then
+/// fixes the README.
+pub fn run_while_the_agent_waits(
+    repo: &TestRepo,
+    id: &str,
+    env: &[(&str, &str)],
+    meanwhile: impl FnOnce(),
+) -> Run {
+    let scratch = repo.scratch();
+    let waiting = scratch.join(format!("{id}.waiting"));
+    let go = scratch.join(format!("{id}.go"));
+    let agent = FakeAgent::new(repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
+        .ok();
+    let mut cmd = repo.cmd(&["run", "--no-pr"]);
+    cmd.env("AGENTOS_AGENT_CMD", &agent)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn run");
+    wait_until(Duration::from_secs(30), "the agent waits", || {
+        waiting.exists()
+    });
+    meanwhile();
+    std::fs::write(&go, "").expect("release the agent");
+    Run::from(child.wait_with_output().expect("wait for run"))
 }
 
 /// Search every file under `root` for `needle`: how many files were read, and the

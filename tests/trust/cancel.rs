@@ -21,7 +21,7 @@ fn spawn_run(repo: &TestRepo, env: &[(&str, &str)]) -> std::process::Child {
 #[test]
 fn a_cancel_during_verification_stops_it_and_the_task_fails() {
     let repo = TestRepo::initialised();
-    let verifying = repo.dir.path().join("verifying");
+    let verifying = repo.scratch().join("verifying");
     let verify = format!("touch '{}'; sleep 10", verifying.display());
     repo.agentos(&[
         "add",

@@ -15,7 +15,7 @@ fn an_invalid_glob_is_refused_by_add_and_never_runs() {
         "+++\ntitle = \"Docs\"\ntargets = [\"docs/[abc\"]\n+++\n",
     );
     repo.agentos(&["list"]).ok().stdout_has("not a valid glob");
-    let ran = repo.dir.path().join("agent-ran");
+    let ran = repo.scratch().join("agent-ran");
     let agent = FakeAgent::new(&repo)
         .runs(&format!("touch '{}'", ran.display()))
         .build();
@@ -30,6 +30,8 @@ fn an_invalid_glob_is_refused_by_add_and_never_runs() {
 #[test]
 fn a_task_file_deleted_during_its_run_fails_that_task_and_the_run_goes_on() {
     let repo = TestRepo::initialised();
+    // Someone else deletes it (inside the sandbox the agent cannot).
+    super::unsandboxed(&repo);
     repo.agentos(&[
         "add",
         "First",

@@ -55,7 +55,7 @@ fn ids_that_are_paths_are_refused_before_anything_is_touched() {
 /// An agent that says it started, then waits for `go` (the test's word) before
 /// fixing the README; other tasks' agents fix theirs at once.
 fn waiting_agent(repo: &TestRepo, waits_for: &str) -> String {
-    let dir = repo.dir.path().display().to_string();
+    let dir = repo.scratch().display().to_string();
     FakeAgent::new(repo)
         .runs(&format!(
             r#"if [ "$AGENTOS_TASK_ID" = {waits_for} ]; then touch '{dir}/started'; while [ ! -e '{dir}/go' ]; do sleep 0.02; done; fi"#
@@ -76,7 +76,7 @@ fn first_dispatcher(repo: &TestRepo) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn run");
-    let started = repo.dir.path().join("started");
+    let started = repo.scratch().join("started");
     wait_until(Duration::from_secs(20), "the agent started", || {
         started.exists()
     });
@@ -100,7 +100,7 @@ fn deleting_the_lock_file_never_lets_a_second_dispatcher_take_a_running_task() {
     repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &quick)])
         .code(3)
         .stderr_has("another dispatcher holds the queue");
-    std::fs::write(repo.dir.path().join("go"), "").expect("go");
+    std::fs::write(repo.scratch().join("go"), "").expect("go");
     let out = first.wait_with_output().expect("wait");
     assert_eq!(
         out.status.code(),
@@ -135,7 +135,7 @@ fn a_dispatcher_whose_lock_file_is_gone_stops_claiming_and_none_resumes_its_task
     assert!(repo.exists(".agentos/done/queued.md"));
     // The first finishes its task, then finds its lock gone and claims nothing more.
     add(&repo, "later");
-    std::fs::write(repo.dir.path().join("go"), "").expect("go");
+    std::fs::write(repo.scratch().join("go"), "").expect("go");
     let out = first.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");

@@ -82,3 +82,10 @@ pub fn plant_outside(top: &Path) {
     std::fs::write(home.join(".bashrc"), "export PS1='$ '\n").expect("write");
     std::fs::write(home.join(".ssh/id_ed25519"), "PRIVATE KEY\n").expect("write");
 }
+
+/// Run the default agent without the sandbox, on purpose (`sandbox = "off"` in
+/// its agent.toml, which git does not track here): for the attacks the kernel
+/// would refuse, so that the dispatcher's own checks are what is tested.
+pub fn unsandboxed(repo: &crate::support::TestRepo) {
+    repo.write(".agentos/agents/default/agent.toml", "sandbox = \"off\"\n");
+}

@@ -132,7 +132,7 @@ fn a_nested_repository_the_agent_made_runs_nothing() {
         .ok();
     let agent = FakeAgent::new(&repo)
         .runs(&format!(
-            r#"if [ "$AGENTOS_TASK_ID" = nest ]; then printf 'new\n' > README.md; git init -q sub && echo s > sub/s.txt && git -C sub add s.txt && git -C sub commit -q -m sub && git -C sub config filter.x.clean '{0}' && echo 's.txt filter=x' > sub/.gitattributes && echo t > sub/s.txt && git -C sub config core.fsmonitor '{0}'; else echo next > next.txt; fi"#,
+            r#"if [ "$AGENTOS_TASK_ID" = nest ]; then unset GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_INDEX_FILE; printf 'new\n' > README.md; git init -q sub && echo s > sub/s.txt && git -C sub add s.txt && git -C sub commit -q -m sub && git -C sub config filter.x.clean '{0}' && echo 's.txt filter=x' > sub/.gitattributes && echo t > sub/s.txt && git -C sub config core.fsmonitor '{0}'; else echo next > next.txt; fi"#,
             evil.display()
         ))
         .build();
@@ -152,10 +152,12 @@ fn a_nested_repository_the_agent_made_runs_nothing() {
 }
 
 /// Case 7: `git reset --hard HEAD~1` leaves a branch that no longer descends
-/// from its base; its pull request would revert work.
+/// from its base; its pull request would revert work. (Inside the sandbox the
+/// agent cannot move its branch at all: this is the unsandboxed case.)
 #[test]
 fn a_branch_reset_below_its_base_fails_verification() {
     let repo = TestRepo::initialised();
+    super::unsandboxed(&repo);
     repo.write("README.md", "# Example\n\nSecond version.\n");
     repo.git(&["commit", "-q", "-am", "second"]);
     let agent = FakeAgent::new(&repo)
@@ -205,12 +207,15 @@ fn a_sparse_checkout_commits_only_what_the_agent_changed() {
     );
 }
 
-/// Case 13 (c): an agent that switches its worktree to another branch is told so.
+/// Case 13 (c): an agent that switches its worktree to another branch is told
+/// so (unsandboxed: inside the sandbox its HEAD is not writable).
 #[test]
 fn an_agent_that_switches_branch_gets_a_true_reason() {
     let repo = TestRepo::initialised();
+    super::unsandboxed(&repo);
     let agent = FakeAgent::new(&repo)
-        .runs("git checkout -q -b elsewhere")
+        // (A new branch would be caught first, by the refs guard.)
+        .runs("git symbolic-ref HEAD refs/heads/elsewhere")
         .writes("README.md", "Install with `cargo install`.\n")
         .build();
     let reason = fix_fails(&repo, &agent);

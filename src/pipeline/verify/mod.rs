@@ -3,9 +3,12 @@
 //!
 //! (a) the change is not empty; (b) it touches only paths the targets cover;
 //! (c) it touches every plain-path target, unless `require_all = false`;
-//! (d) nothing was written outside the worktree (the agent's own write calls and
-//! the writes Claude Code denied it; symlinks pointing out of the repository);
-//! (e) every `verify` command passes in the worktree (command.rs);
+//! (d) nothing was written outside the worktree (the agent's own write calls,
+//! judged where each landed when it was made, and the writes Claude Code denied
+//! it; symlinks pointing out of the repository); the writes the sandbox refused
+//! are listed, not failed: nothing was written;
+//! (e) every `verify` command passes in the worktree (command.rs), inside the
+//! sandbox unless the task's agent runs without it on purpose;
 //! (f) the task branch descends from its base commit.
 //!
 //! report.rs writes the result as Markdown.
@@ -16,13 +19,14 @@ pub use command::VERIFY_TIMEOUT;
 pub use report::{coloured, markdown, DIFF_CAP};
 
 use super::{StepOutcome, TaskRun, CANCELLED};
+use crate::agent::config::AgentConfig;
 use crate::git::{Change, ChangeKind, GitError, Repo};
 use crate::path_error::PathError;
-use crate::queue::{Denial, QueueError, Record};
+use crate::queue::{Denial, Landing, QueueError, Record, SandboxDenial};
 use crate::task::targets::Targets;
 use crate::task::Task;
 use serde::Serialize;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Why a change could not be checked at all (a rejected change is a [`Report`]).
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +48,10 @@ pub struct Input<'a> {
     pub worktree: &'a Path,
     /// Files the agent's tools wrote, as it named them.
     pub agent_writes: &'a [String],
+    /// Where those that went through a symbolic link landed.
+    pub landings: &'a [Landing],
+    /// The task's agent: how its verify commands are confined.
+    pub agent: &'a AgentConfig,
     /// Tool calls Claude Code refused.
     pub denials: &'a [Denial],
     /// Where verify command logs go.
@@ -79,6 +87,12 @@ pub struct Report {
     pub targets: Vec<String>,
     pub touched: Vec<(String, String)>,
     pub commands: Vec<CommandOutcome>,
+    /// How the agent ran (`on (Landlock ABI 7)`, `off: …`), when known.
+    pub sandbox: Option<String>,
+    /// How the verify commands ran, when some did.
+    pub commands_sandbox: Option<String>,
+    /// The writes the sandbox refused the agent.
+    pub sandbox_denials: Vec<SandboxDenial>,
     #[serde(skip)]
     pub diff: String,
 }
@@ -96,17 +110,31 @@ impl Report {
     }
 }
 
+/// The task a verification is about: its file, its record and its agent.
+pub struct Subject<'a> {
+    pub repo: &'a Repo,
+    pub id: &'a str,
+    pub task: &'a Task,
+    pub record: &'a Record,
+    /// The task's agent: how its verify commands are confined.
+    pub agent: &'a AgentConfig,
+}
+
 /// Verify a task as its record describes it: its base commit, the files its agent
-/// wrote and the writes it was denied.
+/// wrote and the writes it was denied; its verify commands stop once `stop` says so.
 pub fn verify_task(
-    repo: &Repo,
-    id: &str,
-    task: &Task,
-    record: &Record,
+    subject: &Subject,
     worktree: &Path,
     log_dir: &Path,
     stop: &dyn Fn() -> bool,
 ) -> Result<Report, VerifyError> {
+    let Subject {
+        repo,
+        id,
+        task,
+        record,
+        agent,
+    } = *subject;
     let base = record
         .base_commit
         .as_deref()
@@ -116,17 +144,22 @@ pub fn verify_task(
         .as_ref()
         .map(|r| r.permission_denials.clone())
         .unwrap_or_default();
-    verify(&Input {
+    let mut report = verify(&Input {
         repo,
         id,
         task,
         base,
         worktree,
         agent_writes: &record.agent_writes,
+        landings: &record.agent_landings,
+        agent,
         denials: &denials,
         log_dir,
         stop,
-    })
+    })?;
+    report.sandbox = record.sandbox.clone();
+    report.sandbox_denials = record.sandbox_denials.clone();
+    Ok(report)
 }
 
 /// Check a task's change. Errors only when the change cannot be read at all.
@@ -198,6 +231,23 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
         .iter()
         .filter(|p| !denied.contains(&p.as_str()))
     {
+        let landings: Vec<&Landing> = input.landings.iter().filter(|l| &l.named == path).collect();
+        for landing in &landings {
+            if !Path::new(&landing.landed).starts_with(&root) {
+                let through = landing
+                    .through
+                    .as_deref()
+                    .map(|t| format!(" through the symbolic link `{t}`"))
+                    .unwrap_or_default();
+                escaped.push(format!(
+                    "the agent wrote `{path}`, which landed at `{}`{through}, outside its worktree",
+                    landing.landed
+                ));
+            }
+        }
+        if !landings.is_empty() {
+            continue;
+        }
         if let Some(abs) = outside_of(&root, input.worktree, path) {
             escaped.push(format!(
                 "the agent tried to write `{abs}`, outside its worktree"
@@ -246,18 +296,14 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
     };
 
     // (e) verify commands (only worth running on a change that is otherwise right)
-    let mut commands = Vec::new();
     let others_pass = rules.iter().all(|r| r.passed) && lineage.passed;
-    if !input.task.verify.is_empty() && input.worktree.is_dir() && others_pass {
-        for (n, command) in input.task.verify.iter().enumerate() {
-            commands.push(command::run_command(
-                command,
-                input.worktree,
-                &input.log_dir.join(format!("verify-{}.log", n + 1)),
-                input.stop,
-            ));
-        }
-    }
+    let (commands, commands_sandbox) =
+        if !input.task.verify.is_empty() && input.worktree.is_dir() && others_pass {
+            let (commands, plan) = command::run_all(input);
+            (commands, Some(plan))
+        } else {
+            (Vec::new(), None)
+        };
     let failed: Vec<String> = commands
         .iter()
         .filter(|c| !c.passed)
@@ -286,6 +332,9 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
             .map(|c| (describe(c), c.path.clone()))
             .collect(),
         commands,
+        sandbox: None,
+        commands_sandbox,
+        sandbox_denials: Vec::new(),
         diff: report::unified_diff(&changes),
     })
 }
@@ -296,42 +345,8 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// The absolute form of a path the agent named, when it is not inside the worktree.
 fn outside_of(root: &Path, worktree: &Path, named: &str) -> Option<String> {
-    let path = Path::new(named);
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        worktree.join(path)
-    };
-    let lexical = lexical_normalize(&abs);
-    // Resolve what exists (symlinks in the path), keep the rest as written.
-    let resolved = lexical
-        .ancestors()
-        .find_map(|a| {
-            let canonical = a.canonicalize().ok()?;
-            let rest = lexical.strip_prefix(a).unwrap_or(Path::new(""));
-            Some(if rest.as_os_str().is_empty() {
-                canonical
-            } else {
-                canonical.join(rest)
-            })
-        })
-        .unwrap_or(lexical.clone());
-    let inside = resolved.starts_with(root);
-    (!inside).then(|| resolved.display().to_string())
-}
-
-fn lexical_normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    let resolved = crate::agent::denials::resolve(named, worktree);
+    (!resolved.starts_with(root)).then(|| resolved.display().to_string())
 }
 
 /// True when a symlink at `at` (repository-relative) pointing to `to` leaves the
@@ -382,10 +397,13 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
     let verified = verify_task(
-        &run.ws.repo,
-        &run.entry.id,
-        &run.task,
-        &run.record,
+        &Subject {
+            repo: &run.ws.repo,
+            id: &run.entry.id,
+            task: &run.task,
+            record: &run.record,
+            agent: &run.agent,
+        },
         &run.worktree,
         &run_dir,
         &cancelled,

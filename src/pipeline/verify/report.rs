@@ -80,6 +80,7 @@ pub fn markdown(report: &Report) -> String {
             }
         ));
     }
+    sandbox_section(report, &mut md);
     md.push_str("\n## Declared targets\n\n");
     for t in &report.targets {
         md.push_str(&format!("- `{t}`\n"));
@@ -102,6 +103,35 @@ pub fn markdown(report: &Report) -> String {
     }
     md.push_str(&format!("\n## Diff\n\n```diff\n{}```\n", report.diff));
     md
+}
+
+/// How the agent and the verify commands ran, and what the sandbox refused.
+fn sandbox_section(report: &Report, md: &mut String) {
+    if report.sandbox.is_none()
+        && report.commands_sandbox.is_none()
+        && report.sandbox_denials.is_empty()
+    {
+        return;
+    }
+    md.push_str("\n## Sandbox\n\n");
+    if let Some(how) = &report.sandbox {
+        md.push_str(&format!("- the agent ran with the sandbox {how}\n"));
+    }
+    match report.commands_sandbox.as_deref() {
+        Some(how) if how.starts_with("refused") => {
+            md.push_str("- the verify commands did not run: there is no sandbox for them\n")
+        }
+        Some(how) => md.push_str(&format!(
+            "- the verify commands ran with the sandbox {how}\n"
+        )),
+        None => {}
+    }
+    if !report.sandbox_denials.is_empty() {
+        md.push_str("\nRefused by the sandbox (nothing was written there):\n\n");
+        for d in &report.sandbox_denials {
+            md.push_str(&format!("- `{}`: {}\n", d.path, d.line));
+        }
+    }
 }
 
 /// The report for a terminal: Markdown, with verdicts and diff lines in colour.

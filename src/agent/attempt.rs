@@ -1,0 +1,239 @@
+//! The private folder of one agent attempt (or one verify run): a fresh temporary
+//! folder, `0700`, writable inside the sandbox and removed afterwards. It holds
+//!
+//! - `tmp/`: `TMPDIR`, `TMP` and `TEMP`;
+//! - `cache/`: `XDG_CACHE_HOME`, unless the person set one or made their cache
+//!   writable in agent.toml;
+//! - `git-objects/`: `GIT_OBJECT_DIRECTORY`, with the repository's own object
+//!   store as an alternate (read-only), so `git add` works while nothing the
+//!   agent does can delete history; the dispatcher commits from the files;
+//! - `claude-config/`: `CLAUDE_CONFIG_DIR` for Claude Code, seeded with copies of
+//!   the person's credentials, settings and `CLAUDE.md`, so nothing the agent
+//!   writes reaches `~/.claude` (where a planted hook would run in the person's
+//!   next unsandboxed `claude`). Only a refreshed `.credentials.json` is copied
+//!   back, so an OAuth token rotated during the attempt is not lost.
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// The files of the person's Claude Code configuration folder copied in.
+const CLAUDE_FILES: [&str; 3] = [".credentials.json", "settings.json", "CLAUDE.md"];
+
+/// One attempt's private folder.
+#[derive(Debug)]
+pub struct AttemptDir {
+    path: PathBuf,
+    claude: Option<ClaudeSeed>,
+}
+
+/// Where Claude Code's configuration came from, and the credentials copied in.
+#[derive(Debug)]
+struct ClaudeSeed {
+    source: PathBuf,
+    credentials: Option<Vec<u8>>,
+}
+
+impl AttemptDir {
+    /// A new private folder in the system's temporary folder, named after the
+    /// task (`agentos-<id>-…`), with its subfolders made (a path that does not
+    /// exist would get no sandbox rule).
+    pub fn create(task_id: &str) -> std::io::Result<AttemptDir> {
+        let prefix: String = task_id.chars().take(40).collect();
+        let path = tempfile::Builder::new()
+            .prefix(&format!("agentos-{prefix}-"))
+            .tempdir()?
+            .keep();
+        let dir = AttemptDir { path, claude: None };
+        for sub in ["tmp", "cache", "git-objects"] {
+            std::fs::create_dir(dir.path.join(sub))?;
+        }
+        Ok(dir)
+    }
+
+    /// An attempt folder recorded by a dispatcher that died, to remove it.
+    pub fn recorded(path: PathBuf) -> AttemptDir {
+        AttemptDir { path, claude: None }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Copy the person's Claude Code configuration in (`CLAUDE_CONFIG_DIR`, else
+    /// `~/.claude` and `~/.claude.json`) and return the folder to point
+    /// `CLAUDE_CONFIG_DIR` at.
+    pub fn seed_claude(&mut self) -> std::io::Result<PathBuf> {
+        let config = self.path.join("claude-config");
+        std::fs::create_dir(&config)?;
+        let explicit = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty());
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let (source, state_file) = match (explicit, home) {
+            (Some(dir), _) => {
+                let dir = PathBuf::from(dir);
+                (dir.clone(), dir.join(".claude.json"))
+            }
+            (None, Some(home)) => (home.join(".claude"), home.join(".claude.json")),
+            (None, None) => return Ok(config),
+        };
+        for name in CLAUDE_FILES {
+            copy_if_file(&source.join(name), &config.join(name))?;
+        }
+        copy_if_file(&state_file, &config.join(".claude.json"))?;
+        let credentials = std::fs::read(config.join(".credentials.json")).ok();
+        self.claude = Some(ClaudeSeed {
+            source,
+            credentials,
+        });
+        Ok(config)
+    }
+
+    /// The variables that point the agent at this folder.
+    pub fn environment(&self, objects: &Path, cache_is_set: bool) -> Vec<(String, OsString)> {
+        let tmp = self.path.join("tmp").into_os_string();
+        let mut env = vec![
+            ("TMPDIR".to_string(), tmp.clone()),
+            ("TMP".to_string(), tmp.clone()),
+            ("TEMP".to_string(), tmp),
+            (
+                "GIT_OBJECT_DIRECTORY".to_string(),
+                self.path.join("git-objects").into_os_string(),
+            ),
+            (
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES".to_string(),
+                objects.as_os_str().to_owned(),
+            ),
+        ];
+        if !cache_is_set {
+            env.push((
+                "XDG_CACHE_HOME".to_string(),
+                self.path.join("cache").into_os_string(),
+            ));
+        }
+        if self.claude.is_some() {
+            env.push((
+                "CLAUDE_CONFIG_DIR".to_string(),
+                self.path.join("claude-config").into_os_string(),
+            ));
+        }
+        env
+    }
+
+    /// After the attempt: copy a refreshed `.credentials.json` back (only when
+    /// the person's own copy is still the one seeded, and the new one is a JSON
+    /// object holding `claudeAiOauth`), then remove the folder. Returns what went
+    /// wrong, for a warning; nothing here fails the task.
+    pub fn finish(self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(seed) = &self.claude {
+            if let Err(e) = copy_back_credentials(seed, &self.path.join("claude-config")) {
+                problems.push(format!(
+                    "cannot copy Claude Code's refreshed credentials back to {}: {e}",
+                    seed.source.display()
+                ));
+            }
+        }
+        if let Err(e) = remove_all(&self.path) {
+            problems.push(format!("cannot remove {}: {e}", self.path.display()));
+        }
+        problems
+    }
+}
+
+fn copy_if_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(from) {
+        Ok(m) if m.is_file() => std::fs::copy(from, to).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+fn copy_back_credentials(seed: &ClaudeSeed, config: &Path) -> std::io::Result<()> {
+    let Some(seeded) = &seed.credentials else {
+        return Ok(());
+    };
+    let Ok(now) = std::fs::read(config.join(".credentials.json")) else {
+        return Ok(());
+    };
+    if &now == seeded {
+        return Ok(());
+    }
+    let target = seed.source.join(".credentials.json");
+    if std::fs::read(&target).ok().as_ref() != Some(seeded) {
+        // Someone else refreshed them meanwhile: theirs wins.
+        return Ok(());
+    }
+    let valid = serde_json::from_slice::<serde_json::Value>(&now)
+        .is_ok_and(|v| v.get("claudeAiOauth").is_some_and(|o| o.is_object()));
+    if !valid {
+        return Ok(());
+    }
+    use std::os::unix::fs::PermissionsExt;
+    crate::durable::write_with_permissions(
+        &target,
+        &now,
+        Some(std::fs::Permissions::from_mode(0o600)),
+    )
+}
+
+/// Remove a folder the agent may have made hard to remove (folders without
+/// write or search permission): make every folder 0700, then remove.
+pub fn remove_all(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            open_up(path);
+            std::fs::remove_dir_all(path)
+        }
+    }
+}
+
+fn open_up(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                open_up(&entry.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_refreshed_valid_credentials_go_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = dir.path().join("claude");
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(&source).expect("mkdir");
+        std::fs::create_dir_all(&config).expect("mkdir");
+        let old = br#"{"claudeAiOauth":{"refreshToken":"old"}}"#.to_vec();
+        std::fs::write(source.join(".credentials.json"), &old).expect("write");
+        let seed = ClaudeSeed {
+            source: source.clone(),
+            credentials: Some(old.clone()),
+        };
+        let read = || std::fs::read(source.join(".credentials.json")).expect("read");
+        std::fs::write(config.join(".credentials.json"), b"not json").expect("write");
+        copy_back_credentials(&seed, &config).expect("copy back");
+        assert_eq!(read(), old, "garbage is never copied back");
+        let new = br#"{"claudeAiOauth":{"refreshToken":"new"}}"#.to_vec();
+        std::fs::write(config.join(".credentials.json"), &new).expect("write");
+        copy_back_credentials(&seed, &config).expect("copy back");
+        assert_eq!(read(), new, "a refreshed token is kept");
+    }
+
+    #[test]
+    fn a_folder_made_unwritable_is_still_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = AttemptDir::create("t").expect("create");
+        let locked = dir.path().join("tmp/locked");
+        std::fs::create_dir_all(locked.join("inner")).expect("mkdir");
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+        let path = dir.path().to_path_buf();
+        assert!(dir.finish().is_empty());
+        assert!(!path.exists());
+    }
+}
