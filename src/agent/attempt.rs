@@ -7,6 +7,9 @@
 //! - `git-objects/`: `GIT_OBJECT_DIRECTORY`, with the repository's own object
 //!   store as an alternate (read-only), so `git add` works while nothing the
 //!   agent does can delete history; the dispatcher commits from the files;
+//! - `git-index`: `GIT_INDEX_FILE`, a copy of the worktree's index, so `git
+//!   status`, `git diff` and `git add` work while the worktree's git folder
+//!   stays out of reach;
 //! - `claude-config/`: `CLAUDE_CONFIG_DIR` for Claude Code, seeded with copies of
 //!   the person's credentials, settings and `CLAUDE.md`, so nothing the agent
 //!   writes reaches `~/.claude` (where a planted hook would run in the person's
@@ -84,6 +87,20 @@ impl AttemptDir {
             credentials,
         });
         Ok(config)
+    }
+
+    /// The agent's git index (`GIT_INDEX_FILE`).
+    pub fn index(&self) -> PathBuf {
+        self.path.join("git-index")
+    }
+
+    /// Start the agent's index as a copy of the worktree's (never read through
+    /// a link); none when the worktree has none (git then starts one).
+    pub fn seed_index(&self, from: &Path) -> std::io::Result<()> {
+        if std::fs::symlink_metadata(from).is_ok_and(|m| m.is_file()) {
+            std::fs::copy(from, self.index())?;
+        }
+        Ok(())
     }
 
     /// The variables that point the agent at this folder.

@@ -119,7 +119,10 @@ pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
 /// reason.
 pub fn classify_failure(step: &str, reason: &str) -> &'static str {
     let r = reason.to_lowercase();
-    if r.contains("the agent replaced the worktree's") || r.contains("worktree's git settings") {
+    if r.contains("the agent replaced the worktree's")
+        || r.contains("worktree's git settings")
+        || r.contains("rewrote its worktree's record")
+    {
         "escape"
     } else if r.starts_with("cancelled") {
         "cancelled"
@@ -129,9 +132,10 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
         "handoff-failed"
     } else if r.contains("timed out") {
         "timeout"
-    } else if ["moved", "created", "deleted"]
+    } else if ["the agent", "the commit step", "a verify command"]
         .iter()
-        .any(|verb| r.starts_with(&format!("the agent {verb} `refs/")))
+        .flat_map(|who| ["moved", "created", "deleted"].map(|verb| format!("{who} {verb} `refs/")))
+        .any(|start| r.starts_with(&start))
     {
         "escape"
     } else if r.contains("this machine cannot confine them") {

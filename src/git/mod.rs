@@ -129,12 +129,11 @@ impl Repo {
         self.repo.commondir().join("objects")
     }
 
-    /// A worktree's own git folder (`.git/worktrees/<name>`), as git recorded it
-    /// when the dispatcher made the worktree.
-    pub fn worktree_git_dir(&self, worktree: &Path) -> Result<PathBuf, GitError> {
-        git2::Repository::open(worktree)
-            .map(|wt| wt.path().to_path_buf())
-            .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))
+    /// A worktree's index (`.git/worktrees/<name>/index`), found through the main
+    /// repository's records and checked (trusted.rs), never through the
+    /// worktree's `.git` file: a sandboxed command starts from a copy of it.
+    pub fn worktree_index(&self, worktree: &Path) -> Result<PathBuf, GitError> {
+        Ok(self.checked_worktree(worktree)?.admin.join("index"))
     }
 
     /// How many bytes a checkout of HEAD takes (the sizes the index records).

@@ -14,6 +14,8 @@ impl Repo {
     /// branch at `base` with every tracked file as the base has it (`checkout -f`
     /// rewrites only the files that differ), then delete every untracked and
     /// ignored file (`clean -ffdx`). The result equals a fresh checkout of `base`.
+    /// Both run with no hook, no fsmonitor, no filter (git_on); a repository
+    /// that configures a filter driver is never recycled.
     pub(super) fn reuse_worktree(
         &self,
         slot: &Path,
@@ -92,7 +94,7 @@ impl Repo {
     pub fn retire_worktree(&self, path: &Path) -> Result<(), GitError> {
         let _guard = self.worktree_guard()?;
         let pool = pool_dir(path);
-        let room = self.pool_slots(path).len() < POOL_SIZE;
+        let room = self.pool_slots(path).len() < POOL_SIZE && !self.has_filter_drivers();
         let checked = self.checked_worktree(path);
         if let (true, Ok(wt)) = (room, checked) {
             // Named by the real time (not the clock a test may pin), so slots stay unique.

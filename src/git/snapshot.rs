@@ -143,10 +143,18 @@ impl Repo {
                 .find_tree(snap.tree)
                 .map_err(|e| library("read the tree", &e))?;
             let sig = super::commit::signature(&main)?;
+            // The commit object first, then the task's own ref (never HEAD, never
+            // a symbolic ref), moved only from the tip read above.
             let branch = format!("refs/heads/{}", task_branch(id));
             let commit = main
-                .commit(Some(&branch), &sig, &sig, message, &tree, &[&head])
+                .commit(None, &sig, &sig, message, &tree, &[&head])
                 .map_err(|e| library("commit the agent's changes", &e))?;
+            main.reference_matching(&branch, commit, true, head.id(), "agentos: commit")
+                .map_err(|e| GitError::BranchMoved {
+                    branch: task_branch(id),
+                    expected: head.id().to_string(),
+                    message: e.message().to_string(),
+                })?;
             Some(commit.to_string())
         };
         snap.index

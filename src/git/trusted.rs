@@ -12,6 +12,7 @@
 use super::error::library;
 use super::run::git_with;
 use super::{task_branch, utf8, GitError, Repo};
+use crate::path_error::PathError;
 use std::path::{Path, PathBuf};
 
 /// A worktree of this repository, with the git folder git recorded for it.
@@ -45,24 +46,53 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 impl Repo {
+    /// The folder of git's worktree records, `<git dir>/worktrees`, when it is
+    /// a real folder (its path computed from the main repository, never read
+    /// from a record).
+    pub(super) fn records_dir(&self) -> Result<Option<PathBuf>, GitError> {
+        let records = self.main()?.path().join("worktrees");
+        let real = std::fs::symlink_metadata(&records).is_ok_and(|m| m.is_dir());
+        Ok(real.then_some(records))
+    }
+
+    /// Every record under `<git dir>/worktrees/` that is a real folder, with the
+    /// working folder its `gitdir` file names (None when that file is missing,
+    /// unreadable or a link). Read by hand, as git itself does: libgit2's lookup
+    /// also follows the record's `commondir`, which is not ours to follow.
+    pub(super) fn worktree_records(&self) -> Result<Vec<(PathBuf, Option<PathBuf>)>, GitError> {
+        let Some(records) = self.records_dir()? else {
+            return Ok(Vec::new());
+        };
+        let entries =
+            std::fs::read_dir(&records).map_err(|e| PathError::new("read", &records, e))?;
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            // The entry's own type: a link named like a record is never one.
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let admin = entry.path();
+            let path = read_small(&admin.join("gitdir")).and_then(|text| {
+                let named = Path::new(text.trim());
+                let gitfile = if named.is_absolute() {
+                    named.to_path_buf()
+                } else {
+                    admin.join(named)
+                };
+                gitfile.parent().map(Path::to_path_buf)
+            });
+            out.push((admin, path));
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The worktrees git records for this repository: (git folder, working folder).
     pub(super) fn listed_worktrees(&self) -> Result<Vec<TaskWorktree>, GitError> {
-        let main = self.main()?;
-        let names = main
-            .worktrees()
-            .map_err(|e| library("list worktrees", &e))?;
-        let records = main.path().join("worktrees");
-        Ok(names
-            .iter()
-            .flatten()
-            .flatten()
-            .filter_map(|name| {
-                let wt = main.find_worktree(name).ok()?;
-                Some(TaskWorktree {
-                    path: wt.path().to_path_buf(),
-                    admin: records.join(name),
-                })
-            })
+        Ok(self
+            .worktree_records()?
+            .into_iter()
+            .filter_map(|(admin, path)| Some(TaskWorktree { path: path?, admin }))
             .collect())
     }
 
@@ -91,6 +121,7 @@ impl Repo {
             path: path.to_path_buf(),
         })?;
         check_git_file(&wt)?;
+        check_common_dir(&wt, self.main()?.path())?;
         check_settings(&wt.admin)?;
         Ok(wt)
     }
@@ -117,21 +148,59 @@ impl Repo {
     }
 
     /// Run git on a worktree with the git folder, work tree and common folder the
-    /// dispatcher chose, and with hooks and fsmonitor off ([`HARDENED`]).
+    /// dispatcher chose, with hooks and fsmonitor off ([`HARDENED`]) and every
+    /// filter driver configured anywhere turned off: a `.gitattributes` the
+    /// agent wrote may name any of them, and none may run on its files.
     pub(super) fn git_on(&self, wt: &TaskWorktree, args: &[&str]) -> Result<String, GitError> {
         let common = self.main()?.path().to_path_buf();
+        let env = [
+            ("GIT_DIR", utf8(&wt.admin)?),
+            ("GIT_WORK_TREE", utf8(&wt.path)?),
+            ("GIT_COMMON_DIR", utf8(&common)?),
+        ];
+        let drivers = filter_drivers(&wt.path, &env)?;
+        let off: Vec<String> = drivers
+            .iter()
+            .flat_map(|d| ["clean", "smudge", "process"].map(|k| format!("filter.{d}.{k}=")))
+            .collect();
         let mut full: Vec<&str> = HARDENED.to_vec();
+        for setting in &off {
+            full.extend(["-c", setting]);
+        }
         full.extend_from_slice(args);
-        git_with(
-            &wt.path,
-            &full,
-            &[
-                ("GIT_DIR", utf8(&wt.admin)?),
-                ("GIT_WORK_TREE", utf8(&wt.path)?),
-                ("GIT_COMMON_DIR", utf8(&common)?),
-            ],
-        )
+        git_with(&wt.path, &full, &env)
     }
+
+    /// True when some configuration (system, global, the repository's, `git
+    /// -c`) defines a filter driver: a checkout that turned it off would differ
+    /// from a fresh one, so such a repository's worktrees are not recycled.
+    pub(super) fn has_filter_drivers(&self) -> bool {
+        !filter_drivers(&self.root, &[]).is_ok_and(|d| d.is_empty())
+    }
+}
+
+/// The names of the filter drivers git sees with `env` (`filter.<name>.*`).
+fn filter_drivers(dir: &Path, env: &[(&str, &str)]) -> Result<Vec<String>, GitError> {
+    let out = match git_with(
+        dir,
+        &["config", "--name-only", "--get-regexp", r"^filter\."],
+        env,
+    ) {
+        Ok(out) => out,
+        // Exit 1: no such setting.
+        Err(GitError::Command { stderr, .. }) if stderr.is_empty() => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut names: Vec<String> = out
+        .lines()
+        .filter_map(|key| {
+            let rest = key.strip_prefix("filter.")?;
+            Some(rest.rsplit_once('.')?.0.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// A small regular file's text, never through a link.
@@ -177,6 +246,24 @@ fn check_git_file(wt: &TaskWorktree) -> Result<(), GitError> {
             "`{}`",
             first.chars().take(200).collect::<String>()
         )))
+    }
+}
+
+/// The record's `commondir` (git writes `../..`) still names the main
+/// repository's git folder: another would hand git a configuration (hooks, an
+/// fsmonitor) and refs of the agent's making, for the person's next `git` in the
+/// worktree. The dispatcher itself never follows it (it passes GIT_COMMON_DIR).
+fn check_common_dir(wt: &TaskWorktree, common: &Path) -> Result<(), GitError> {
+    let text = read_small(&wt.admin.join("commondir")).unwrap_or_default();
+    let named = Path::new(text.trim());
+    let ours = !text.trim().is_empty() && canonical(&wt.admin.join(named)) == canonical(common);
+    if ours {
+        Ok(())
+    } else {
+        Err(GitError::TamperedRecord {
+            file: wt.admin.join("commondir"),
+            found: text.trim().chars().take(200).collect(),
+        })
     }
 }
 

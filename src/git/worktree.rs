@@ -3,7 +3,6 @@
 //! dispatcher leaves on them. Adding and removing are serialised by one lock.
 //! Only a folder git lists as one of this repository's worktrees is ever
 //! deleted, and only through its real path (never through a link).
-use super::error::library;
 use super::pool::worktrees_dir;
 use super::{oid, task_branch, utf8, GitError, Repo};
 use crate::path_error::PathError;
@@ -68,7 +67,12 @@ impl Repo {
             std::fs::create_dir_all(parent).map_err(|e| PathError::new("create", parent, e))?;
         }
         let path_arg = utf8(path)?;
-        if let Some(slot) = self.pooled_slot(path) {
+        // A repository with filter drivers gets fresh checkouts only (see
+        // `has_filter_drivers`).
+        let slot = (!self.has_filter_drivers())
+            .then(|| self.pooled_slot(path))
+            .flatten();
+        if let Some(slot) = slot {
             match self.reuse_worktree(&slot, id, base, path, branch) {
                 Ok(()) => return Ok(()),
                 // Whatever went wrong, a fresh checkout below is always right.
@@ -130,57 +134,76 @@ impl Repo {
 
     /// Delete the folder, if it is one git lists as this repository's worktree
     /// under the worktrees folder (else [`GitError::NotListed`], and nothing is
-    /// deleted), then prune every record whose folder is gone (a record's name
-    /// need not match its folder: recycled worktrees keep their first name).
+    /// deleted), and its record, then the records of every worktree of ours whose
+    /// folder is gone (a record's name need not match its folder: recycled
+    /// worktrees keep their first name).
+    ///
+    /// Only paths the dispatcher computes are deleted: the folder it asked for
+    /// and `<git dir>/worktrees/<name>`, each a real folder, never through a link.
+    /// libgit2's prune is not used: it deletes `<the record's commondir>/worktrees/
+    /// <name>`, and a record's `commondir` is not the dispatcher's to follow.
     pub(super) fn remove_worktree_locked(&self, path: &Path) -> Result<(), GitError> {
         if std::fs::symlink_metadata(path).is_ok() {
-            let listed = self.listed_at(path)?.is_some();
-            if !listed || !under_real_folder(path) {
+            let listed = self.listed_at(path)?;
+            let Some(wt) = listed.filter(|_| under_real_folder(path)) else {
                 return Err(GitError::NotListed {
                     path: path.to_path_buf(),
                 });
-            }
+            };
             std::fs::remove_dir_all(path)
                 .map_err(|e| PathError::new("remove the worktree", path, e))?;
+            self.remove_record(&wt.admin)?;
         }
-        let main = self.main()?;
-        let names = main
-            .worktrees()
-            .map_err(|e| library("list worktrees", &e))?;
-        for name in names.iter().flatten().flatten() {
-            if let Ok(wt) = main.find_worktree(name) {
-                if wt.validate().is_err() {
-                    // Ours (under the worktrees folder) go even when locked: a
-                    // `git worktree add` killed midway leaves its record locked
-                    // ("initializing"). Anyone else's lock is respected. Only the
-                    // record goes: folders are deleted above, and only ours.
-                    let ours = worktrees_dir(path).is_some_and(|dir| wt.path().starts_with(dir));
-                    let mut opts = git2::WorktreePruneOptions::new();
-                    opts.working_tree(false).locked(ours);
-                    wt.prune(Some(&mut opts))
-                        .map_err(|e| library(&format!("prune the worktree {name}"), &e))?;
-                }
-            }
-        }
+        self.prune_records(worktrees_dir(path))?;
         Ok(())
+    }
+
+    /// Delete one record, `<git dir>/worktrees/<name>`: only a real folder
+    /// directly in the records folder.
+    fn remove_record(&self, admin: &Path) -> Result<(), GitError> {
+        let Some(records) = self.records_dir()? else {
+            return Ok(());
+        };
+        let real = std::fs::symlink_metadata(admin).is_ok_and(|m| m.is_dir());
+        if !real || admin.parent() != Some(records.as_path()) {
+            return Ok(());
+        }
+        std::fs::remove_dir_all(admin)
+            .map_err(|e| PathError::new("remove the worktree record", admin, e).into())
+    }
+
+    /// Delete the records whose worktree folder is gone (or that name none);
+    /// their names. A record someone locked (`git worktree lock`) is kept,
+    /// unless its folder was under `ours` (a `git worktree add` killed midway
+    /// leaves its record locked, "initializing").
+    fn prune_records(&self, ours: Option<&Path>) -> Result<Vec<String>, GitError> {
+        let mut pruned = Vec::new();
+        for (admin, path) in self.worktree_records()? {
+            let gone = path
+                .as_ref()
+                .is_none_or(|p| std::fs::symlink_metadata(p.join(".git")).is_err());
+            let mine = path
+                .as_ref()
+                .zip(ours)
+                .is_some_and(|(p, dir)| p.starts_with(dir));
+            if !gone || (admin.join("locked").exists() && !mine) {
+                continue;
+            }
+            self.remove_record(&admin)?;
+            pruned.push(
+                admin
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(pruned)
     }
 
     /// Prune git's records of worktrees whose folders are gone.
     pub fn prune_worktrees(&self) -> Result<Vec<String>, GitError> {
         let _guard = self.worktree_guard()?;
-        let main = self.main()?;
-        let mut pruned = Vec::new();
-        let names = main
-            .worktrees()
-            .map_err(|e| library("list worktrees", &e))?;
-        for name in names.iter().flatten().flatten() {
-            if let Ok(wt) = main.find_worktree(name) {
-                if wt.validate().is_err() && wt.prune(None).is_ok() {
-                    pruned.push(name.to_string());
-                }
-            }
-        }
-        Ok(pruned)
+        self.prune_records(None)
     }
 
     /// Remove the lock files a killed dispatcher can leave on a task's worktree

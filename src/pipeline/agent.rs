@@ -6,6 +6,7 @@
 //! the task. An earlier attempt's agent is ended first, and the worktree reset
 //! to the base.
 use super::boundary::{self, Boundary, Request};
+use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
 use crate::agent::denials;
@@ -153,20 +154,8 @@ fn run_guarded(
     };
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
-    let moved = guard
-        .snapshot()
-        .map(|after| before.without(&guard.skip()).changes(&after));
-    match moved {
-        Ok(changes) if !changes.is_empty() => {
-            let what: Vec<String> = changes.iter().map(|c| format!("the agent {c}")).collect();
-            return Ok(StepOutcome::Failed(format!(
-                "{}; git agentos restored nothing (see `git reflog`){}",
-                what.join("; "),
-                guard.hint()
-            )));
-        }
-        Ok(_) => {}
-        Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
+    if let Some(failed) = guard.moved_since(before, "the agent", "agent") {
+        return Ok(failed);
     }
     Ok(match outcome {
         Outcome::Succeeded(result) => {
@@ -184,55 +173,6 @@ fn run_guarded(
         }
         Outcome::Interrupted(sig) => StepOutcome::Interrupted(sig),
     })
-}
-
-/// Which refs the guard reads: all but the task's own branch, remote-tracking
-/// refs (a fetch moves them), the branches of the queue's other tasks (the
-/// dispatcher's other workers make, move and publish them meanwhile), and,
-/// inside the sandbox (which keeps the agent from every ref), the branch checked
-/// out in the main working tree, where the person may commit meanwhile.
-struct RefsGuard<'a> {
-    repo: &'a crate::git::Repo,
-    tree: &'a Tree,
-    own: String,
-    person: Option<String>,
-}
-
-impl<'a> RefsGuard<'a> {
-    fn new(ws: &'a crate::workspace::Workspace, id: &str, sandboxed: bool) -> RefsGuard<'a> {
-        RefsGuard {
-            repo: &ws.repo,
-            tree: &ws.tree,
-            own: format!("refs/heads/{}", crate::git::task_branch(id)),
-            person: sandboxed.then(|| ws.repo.main_checkout_branch()).flatten(),
-        }
-    }
-
-    /// Read the guarded refs now.
-    fn snapshot(&self) -> Result<crate::git::RefSnapshot, crate::git::GitError> {
-        self.repo.ref_snapshot(&self.skip())
-    }
-
-    /// The refs not guarded, as the queue stands now.
-    fn skip(&self) -> impl Fn(&str) -> bool + '_ {
-        let tasks = queue::all_ids(self.tree).unwrap_or_default();
-        move |name: &str| {
-            name == self.own
-                || name.starts_with("refs/remotes/")
-                || self.person.as_deref() == Some(name)
-                || name
-                    .strip_prefix("refs/heads/agentos/")
-                    .is_some_and(|id| tasks.contains(id))
-        }
-    }
-
-    fn hint(&self) -> &'static str {
-        if self.person.is_some() {
-            ""
-        } else {
-            "; if you moved it yourself while the agent ran, retry the task"
-        }
-    }
 }
 
 /// Each write the sandbox refused, as friction (`sandbox-denied`).

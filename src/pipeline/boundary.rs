@@ -100,12 +100,11 @@ pub fn prepare(request: &Request) -> Result<Boundary, BoundaryError> {
         let cache_is_set = std::env::var_os("XDG_CACHE_HOME").is_some()
             || cache.is_some_and(|c| request.settings.writable.iter().any(|w| c.starts_with(w)));
         env = attempt.environment(&request.repo.objects_dir(), cache_is_set);
-        writable = writable_set(
-            request.worktree,
-            &request.repo.worktree_git_dir(request.worktree)?,
-            attempt.path(),
-            &writable,
-        );
+        attempt
+            .seed_index(&request.repo.worktree_index(request.worktree)?)
+            .map_err(|source| BoundaryError::Private { source })?;
+        env.push(("GIT_INDEX_FILE".into(), attempt.index().into_os_string()));
+        writable = writable_set(request.worktree, attempt.path(), &writable);
     } else {
         let tmp = attempt.path().join("tmp").into_os_string();
         env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.to_string(), tmp.clone())));

@@ -11,6 +11,7 @@ pub mod fakes;
 pub mod finish;
 pub mod preflight;
 pub mod publish;
+mod refs_guard;
 mod run;
 pub mod verify;
 pub mod worktree;

@@ -6,6 +6,7 @@ mod cancel;
 mod door;
 mod hostile_clone;
 mod ids_and_lock;
+mod records;
 mod state_paths;
 mod worktree_git;
 

@@ -18,6 +18,7 @@ mod report;
 pub use command::VERIFY_TIMEOUT;
 pub use report::{coloured, markdown, DIFF_CAP};
 
+use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::config::AgentConfig;
 use crate::git::{Change, ChangeKind, GitError, Repo};
@@ -394,6 +395,16 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         }
     }
     let run_dir = run.run_dir()?;
+    // The verify commands run inside the sandbox unless the agent runs without
+    // it; either way a ref they move fails the task.
+    let confined =
+        crate::agent::sandbox::plan_commands(&run.agent, &crate::agent::sandbox::support())
+            .is_sandboxed();
+    let guard = RefsGuard::new(run.ws, &run.entry.id, confined);
+    let before = match guard.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
+    };
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
     let verified = verify_task(
@@ -410,6 +421,9 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     );
     if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));
+    }
+    if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
+        return Ok(failed);
     }
     let report = match verified {
         Ok(report) => report,
