@@ -276,7 +276,16 @@ fn check_remote_and_token(ws: &Workspace) -> Vec<Check> {
     let name = crate::secrets::TOKEN_VARS
         .iter()
         .find(|n| crate::secrets::var(n).is_some_and(|v| !v.is_empty()));
+    let held = crate::secrets::held_by_ancestor();
     let token_check = match (name, &github) {
+        (Some(_), _) if held.is_some() => {
+            let (pid, process) = held.unwrap_or_default();
+            Check::warn(
+                "token",
+                crate::secrets::ancestor_warning(pid, &process),
+                "run `GITHUB_TOKEN=… git-agentos …` from a shell that does not export it",
+            )
+        }
         (Some(name), _) => Check::ok("token", format!("set ({name}; its value is never shown)")),
         (None, Some(gh)) => Check::fail(
             "token",

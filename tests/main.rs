@@ -12,6 +12,7 @@ mod lifetimes;
 mod manuals;
 mod memory;
 mod publish;
+mod redteam;
 mod reliability;
 mod run_loop;
 mod sandbox;

@@ -122,7 +122,8 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
          echo target > out/target.txt && \
          env > out/env.txt && tr '\\0' '\\n' < /proc/$PPID/environ > out/claude-env.txt && \
          SHIM=$(cut -d' ' -f4 /proc/$PPID/stat) && tr '\\0' '\\n' < /proc/$SHIM/environ > out/shim-env.txt && \
-         tr '\\0' '\\n' < /proc/$AGENTOS_DISPATCHER_PID/environ > out/dispatcher-env.txt && \
+         DISPATCHER=$(awk '/^PPid/{print $2}' /proc/$SHIM/status) && \
+         tr '\\0' '\\n' < /proc/$DISPATCHER/environ > out/dispatcher-env.txt && \
          (setsid sh -c 'echo $$ > out/late.pid; sleep 2; echo INJECTED >> out/target.txt' > /dev/null 2>&1 &) && \
          while [ ! -s out/late.pid ]; do sleep 0.01; done"
         .to_string();
@@ -131,6 +132,11 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
     env.push(("GH_TOKEN".into(), TOKEN.into()));
     env.push(("SSH_AUTH_SOCK".into(), "/tmp/agent.sock".into()));
+    env.push(("GH_ENTERPRISE_TOKEN".into(), format!("{TOKEN}-enterprise")));
+    env.push((
+        "GIT_CONFIG_PARAMETERS".into(),
+        "'credential.helper'='!echo password=hunter2'".into(),
+    ));
     let readme = repo.read("README.md");
     let main_before = repo.git(&["rev-parse", "main"]);
     let outside_before = contents(&outside);
@@ -172,8 +178,14 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
         let text = branch(&format!("out/{file}.txt"));
         assert!(text.contains("PATH="), "{file} was read: {text}");
         assert!(!text.contains(TOKEN), "the token is in {file}");
+        // The dispatcher keeps the other secrets for its own git, but its
+        // /proc/<pid>/environ shows none of their values.
+        for value in ["/tmp/agent.sock", "hunter2"] {
+            assert!(!text.contains(value), "{value} is in {file}: {text}");
+        }
         if file != "dispatcher-env" {
             assert!(!text.contains("SSH_AUTH_SOCK"), "{file}: {text}");
+            assert!(!text.contains("AGENTOS_DISPATCHER_PID"), "{file}: {text}");
         }
     }
     assert!(branch("out/env.txt").contains("ANTHROPIC_BASE_URL="));

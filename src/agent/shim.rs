@@ -23,6 +23,9 @@ pub struct ShimOptions {
     pub sandbox: bool,
     /// What the command may write, when confined.
     pub writable: Vec<PathBuf>,
+    /// The dispatcher that started the shim (given on the command line, not in
+    /// the environment the command inherits).
+    pub parent: Option<i32>,
     /// How long the command's processes get between SIGTERM and SIGKILL.
     pub grace: Duration,
 }
@@ -58,9 +61,7 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
         eprintln!("agent-shim: cannot block signals: {e}");
         return 2;
     }
-    let expected_parent = std::env::var("AGENTOS_DISPATCHER_PID")
-        .ok()
-        .and_then(|p| p.parse::<i32>().ok());
+    let expected_parent = options.parent;
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     if let Some(parent) = expected_parent {
         if nix::unistd::getppid().as_raw() != parent {

@@ -14,7 +14,7 @@ pub struct Confinement {
     pub writable: Vec<PathBuf>,
 }
 
-/// `git-agentos agent-shim [--sandbox --write P…] -- PROGRAM ARGS…` in `dir`,
+/// `git-agentos agent-shim --parent PID [--sandbox --write P…] -- PROGRAM ARGS…` in `dir`,
 /// with exactly `env` as its environment (the shim's own `/proc/<pid>/environ`
 /// is readable from inside the sandbox, so it gets nothing the command may not
 /// see).
@@ -26,7 +26,9 @@ pub fn shim_command(
 ) -> Command {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
     let mut cmd = Command::new(exe);
-    cmd.arg("agent-shim");
+    cmd.arg("agent-shim")
+        .arg("--parent")
+        .arg(std::process::id().to_string());
     if confinement.sandbox {
         cmd.arg("--sandbox");
         for path in &confinement.writable {

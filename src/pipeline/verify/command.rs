@@ -58,10 +58,6 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
     let mut set = boundary.env.clone();
     set.push(("AGENTOS_TASK_ID".into(), input.id.into()));
     set.push(("AGENTOS_WORKTREE".into(), input.worktree.into()));
-    set.push((
-        "AGENTOS_DISPATCHER_PID".into(),
-        std::process::id().to_string().into(),
-    ));
     let started = Started {
         confinement: &boundary.confinement,
         env: crate::agent::env::build(&input.agent.sandbox.pass_env, &set),
