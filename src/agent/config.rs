@@ -190,13 +190,7 @@ pub fn load(
         }
     };
     let toml_path = dir.join("agent.toml");
-    let file: AgentToml = match std::fs::read_to_string(&toml_path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Settings {
-            path: toml_path.clone(),
-            message: e.message().trim().to_string(),
-        })?,
-        Err(_) => AgentToml::default(),
-    };
+    let file = super::settings::settings_of(tree, &dir, name)?;
     let duration =
         |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {

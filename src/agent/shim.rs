@@ -75,6 +75,10 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
     }
     let mut cmd = Command::new(program);
     cmd.args(rest);
+    // The token reaches the shim only when agent.toml's `pass_env` asked for it
+    // (the dispatcher scrubs it otherwise); the shim took it out of its own
+    // environment at start like every git-agentos process, so it hands it on.
+    cmd.envs(crate::secrets::for_child());
     unblock_signals_in_child(&mut cmd);
     new_session_in_child(&mut cmd);
     if options.sandbox {

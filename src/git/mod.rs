@@ -157,6 +157,22 @@ impl Repo {
     }
 }
 
+/// True when git tracks `rel` (relative to the top folder `root`): it is in the
+/// index or in HEAD's tree. False when there is no repository there.
+pub fn is_tracked(root: &Path, rel: &Path) -> bool {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return false;
+    };
+    let in_index = repo
+        .index()
+        .is_ok_and(|index| index.get_path(rel, 0).is_some());
+    let in_head = repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .is_ok_and(|tree| tree.get_path(rel).is_ok());
+    in_index || in_head
+}
+
 /// The branch a task's work goes on.
 pub fn task_branch(id: &str) -> String {
     format!("agentos/{id}")

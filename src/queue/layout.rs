@@ -37,7 +37,8 @@ const GITIGNORE_MARK: &str = "# Written by `git agentos init`.";
 /// in a folder's place could then be committed.
 pub const GITIGNORE: &str = "\
 # Written by `git agentos init`. Runtime state stays out of git;
-# agents/, triggers/, templates/ and config.toml are meant to be committed.
+# agents/, triggers/, templates/ and config.toml are meant to be committed,
+# but not an agent's local.toml: its settings are yours alone.
 /todo
 /doing
 /done
@@ -50,6 +51,7 @@ pub const GITIGNORE: &str = "\
 /*.index
 /hook.seen
 /.tmp-*
+/agents/*/local.toml
 ";
 
 /// The paths of one repository's `.agentos/` tree.

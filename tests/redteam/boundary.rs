@@ -67,3 +67,126 @@ fn no_agent_is_told_where_a_command_server_listens() {
         );
     }
 }
+
+/// 10: what an agent writes into its copy of Claude Code's credentials goes
+/// back to `~/.claude` only when it is a refresh of the same login (unit tests
+/// in src/agent/attempt.rs try each kind of forgery).
+#[test]
+fn another_login_written_by_the_agent_never_reaches_your_credentials() {
+    let repo = TestRepo::initialised();
+    let person = r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-mine","refreshToken":"sk-ant-ort01-mine","expiresAt":1000}}"#;
+    std::fs::create_dir_all(repo.home.join(".claude")).expect("mkdir");
+    std::fs::write(repo.home.join(".claude/.credentials.json"), person).expect("write");
+    let agent = FakeAgent::new(&repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .runs(r#"printf '%s' '{"claudeAiOauth":{"accessToken":"ATTACKER","refreshToken":"ATTACKER","expiresAt":9999999999999},"planted":1}' > "$CLAUDE_CONFIG_DIR/.credentials.json""#)
+        .build();
+    let claude = repo.dir.path().join("cc/claude");
+    std::fs::create_dir_all(claude.parent().expect("parent")).expect("mkdir");
+    std::os::unix::fs::symlink(&agent, &claude).expect("link");
+    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+        .ok();
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &claude.display().to_string())],
+    )
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(repo.home.join(".claude/.credentials.json")).expect("read"),
+        person
+    );
+}
+
+/// 11: `[sandbox] writable` is judged as the kernel resolves it: `~/..`, or a
+/// link to the repository, is refused before the agent starts, and nothing
+/// outside changes.
+#[test]
+fn a_writable_path_that_resolves_to_the_repository_is_refused() {
+    for (n, entry) in ["~/..", "LINK", "~/.bashrc"].into_iter().enumerate() {
+        let repo = TestRepo::initialised();
+        std::fs::write(repo.home.join(".bashrc"), "# mine\n").expect("write");
+        let link = repo.dir.path().join("link");
+        std::os::unix::fs::symlink(repo.root(), &link).expect("link");
+        let entry = entry.replace("LINK", &link.display().to_string());
+        repo.write(
+            ".agentos/agents/default/agent.toml",
+            &format!("[sandbox]\nwritable = [{entry:?}]\n"),
+        );
+        let agent = FakeAgent::new(&repo)
+            .writes("README.md", "Install with `cargo install`.\n")
+            .runs(&format!(
+                "echo escaped >> {0}/README.md; echo x >> {0}/.git/hooks/post-commit; echo x >> $HOME/.bashrc",
+                repo.root().display()
+            ))
+            .build();
+        let readme = repo.read("README.md");
+        repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+            .ok();
+        repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+            .code(1);
+        let reason = repo.read(".agentos/failed/fix.reason");
+        assert!(reason.contains("is refused"), "{n}: {reason}");
+        assert_eq!(repo.read("README.md"), readme);
+        assert!(!repo.exists(".git/hooks/post-commit"));
+        assert_eq!(
+            std::fs::read_to_string(repo.home.join(".bashrc")).expect("read"),
+            "# mine\n"
+        );
+    }
+}
+
+/// 12: a committed agent.toml cannot widen the boundary (a cloned repository
+/// would decide what its agents may write); the same settings in the
+/// untracked local.toml are the person's, and are honoured: `pass_env =
+/// ["GITHUB_TOKEN"]` then really passes it. A committed local.toml is refused.
+#[test]
+fn only_an_untracked_file_widens_the_boundary() {
+    let repo = TestRepo::initialised();
+    let token = crate::publish::TOKEN;
+    let widening = "sandbox = \"off\"\n";
+    repo.write(".agentos/agents/default/agent.toml", widening);
+    repo.git(&["add", "-f", ".agentos/agents/default/agent.toml"]);
+    repo.git(&["commit", "-q", "-m", "agent settings"]);
+    let agent = FakeAgent::new(&repo)
+        .runs(r#"echo "token=$GITHUB_TOKEN" > "$AGENTOS_TASK_ID.txt""#)
+        .build();
+    let run = |id: &str| {
+        repo.agentos(&["add", id, "-t", &format!("{id}.txt"), "--id", id])
+            .ok();
+        repo.agentos_env(
+            &["run", "--no-pr"],
+            &[("AGENTOS_AGENT_CMD", &agent), ("GITHUB_TOKEN", token)],
+        )
+    };
+    run("tracked").code(1);
+    let reason = repo.read(".agentos/failed/tracked.reason");
+    assert!(
+        reason.contains(
+            "git tracks this file, and it widens the agent's sandbox (`sandbox = \"off\"`)"
+        ) && reason.contains(".agentos/agents/default/local.toml"),
+        "{reason}"
+    );
+    repo.agentos(&["agent", "list"])
+        .stdout_has("git tracks this file");
+
+    repo.git(&["rm", "-q", ".agentos/agents/default/agent.toml"]);
+    repo.git(&["commit", "-q", "-m", "the boundary is mine to widen"]);
+    repo.write(
+        ".agentos/agents/default/local.toml",
+        "[sandbox]\npass_env = [\"GITHUB_TOKEN\"]\n",
+    );
+    // init's .gitignore keeps it out of commits.
+    repo.git(&["check-ignore", "-q", ".agentos/agents/default/local.toml"]);
+    run("local").ok();
+    assert_eq!(
+        repo.git(&["show", "agentos/local:local.txt"]),
+        format!("token={token}\n"),
+        "pass_env passed the token"
+    );
+
+    repo.git(&["add", "-f", ".agentos/agents/default/local.toml"]);
+    run("shared").code(1);
+    assert!(repo
+        .read(".agentos/failed/shared.reason")
+        .contains("git tracks this file, but its settings are yours alone"));
+}

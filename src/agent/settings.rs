@@ -1,0 +1,110 @@
+//! Where an agent's settings come from: `agent.toml`, which a repository
+//! shares (and git tracks), and `local.toml` beside it, the person's own (never
+//! tracked: `.agentos/.gitignore` keeps it out). What widens the sandbox is
+//! taken only from a file git does not track.
+use super::config::{sandbox_config, AgentError, AgentToml, SandboxConfig, SandboxMode};
+use crate::queue::Tree;
+use std::path::Path;
+
+/// An agent's settings: its `agent.toml`, with its `local.toml` (the person's
+/// own, which git does not track) on top, field by field (`sandbox` whole).
+///
+/// What widens the boundary (`sandbox = "off"`, `[sandbox] writable`,
+/// `pass_env`) is taken only from a file git does not track: anyone who can
+/// commit to the repository (or a repository cloned from anyone) writes the
+/// tracked one. A tracked agent.toml that widens it is refused, and so is a
+/// tracked local.toml, with what to do.
+pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<AgentToml, AgentError> {
+    let read = |file: &str| -> Result<Option<AgentToml>, AgentError> {
+        let path = dir.join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text)
+                .map(Some)
+                .map_err(|e| AgentError::Settings {
+                    path,
+                    message: e.message().trim().to_string(),
+                }),
+            Err(_) => Ok(None),
+        }
+    };
+    let tracked = |file: &str| {
+        let rel = Path::new(".agentos/agents").join(name).join(file);
+        crate::git::is_tracked(&tree.repo_root, &rel)
+    };
+    let shared = read("agent.toml")?;
+    let local = read(LOCAL_SETTINGS)?;
+    if local.is_some() && tracked(LOCAL_SETTINGS) {
+        return Err(AgentError::Settings {
+            path: dir.join(LOCAL_SETTINGS),
+            message: format!(
+                "git tracks this file, but its settings are yours alone (they may widen the \
+                 sandbox): `git rm --cached .agentos/agents/{name}/{LOCAL_SETTINGS}` and commit \
+                 that; `git agentos init` keeps it ignored"
+            ),
+        });
+    }
+    let mut file = shared.unwrap_or_default();
+    if let Some(sandbox) = &file.sandbox {
+        let path = dir.join("agent.toml");
+        let widening = widening(&sandbox_config(&path, Some(sandbox))?);
+        if !widening.is_empty() && tracked("agent.toml") {
+            return Err(AgentError::Settings {
+                path,
+                message: format!(
+                    "git tracks this file, and it widens the agent's sandbox ({}): anyone who can \
+                     commit here could decide what agents may write. Such settings are taken only \
+                     from .agentos/agents/{name}/{LOCAL_SETTINGS}, which git does not track: move \
+                     the ones you agree to there, and take them out of agent.toml",
+                    widening.join(", ")
+                ),
+            });
+        }
+    }
+    if let Some(local) = local {
+        file = file.overlaid(local);
+    }
+    Ok(file)
+}
+
+/// The person's own settings of an agent, beside its agent.toml; never tracked.
+pub const LOCAL_SETTINGS: &str = "local.toml";
+
+/// What in these settings widens the boundary, named for a message.
+fn widening(config: &SandboxConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    if config.mode == SandboxMode::Off {
+        out.push("`sandbox = \"off\"`".to_string());
+    }
+    if !config.writable.is_empty() {
+        out.push("`[sandbox] writable`".to_string());
+    }
+    if !config.pass_env.is_empty() {
+        out.push("`[sandbox] pass_env`".to_string());
+    }
+    out
+}
+
+impl AgentToml {
+    /// These settings with `local`'s on top (each field it sets wins; two
+    /// `[sandbox]` tables are merged key by key).
+    fn overlaid(self, local: AgentToml) -> AgentToml {
+        AgentToml {
+            command: local.command.or(self.command),
+            model: local.model.or(self.model),
+            allowed_tools: local.allowed_tools.or(self.allowed_tools),
+            permission_mode: local.permission_mode.or(self.permission_mode),
+            timeout: local.timeout.or(self.timeout),
+            start_timeout: local.start_timeout.or(self.start_timeout),
+            output: local.output.or(self.output),
+            memory: local.memory.or(self.memory),
+            sandbox: match (self.sandbox, local.sandbox) {
+                // Two `[sandbox]` tables: key by key, local.toml's winning.
+                (Some(toml::Value::Table(mut shared)), Some(toml::Value::Table(mine))) => {
+                    shared.extend(mine);
+                    Some(toml::Value::Table(shared))
+                }
+                (shared, mine) => mine.or(shared),
+            },
+        }
+    }
+}
