@@ -823,6 +823,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    folder git does not list as one of this repository's worktrees
       logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
                    raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
+      board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
       memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
                    ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
                    through `git agentos mcp` instead of carrying copied context

@@ -1,7 +1,7 @@
 //! Agents: config.rs reads an agent's folder (settings.rs: which file each
 //! setting may come from), prompt.rs composes what it is told,
 //! runner.rs runs one and judges the outcome (stream.rs reads its stream-json,
-//! denials.rs the writes the sandbox refused it), spawn.rs starts every command
+//! transcript.rs reads a stream as what happened, denials.rs the writes the sandbox refused it), spawn.rs starts every command
 //! of a task under shim.rs, the process that leads its group, confines it
 //! (sandbox.rs: Landlock) and outlives nothing it started (process.rs: groups
 //! and process trees); env.rs scrubs its environment, attempt.rs makes its
@@ -19,4 +19,5 @@ pub mod settings;
 pub mod shim;
 pub mod spawn;
 pub mod stream;
+pub mod transcript;
 pub mod writable;
