@@ -162,6 +162,20 @@ fn check_agent_cli(agent: &AgentConfig) -> Check {
         return Check::ok("agent", format!("`{}` (not Claude Code)", agent.command));
     }
     let program = agent.command.split_whitespace().next().unwrap_or("claude");
+    if agent.command_shared {
+        // A repository's program runs only as an agent does, in the sandbox:
+        // never here, where nothing confines it (a cloned repository could
+        // name a script of its own).
+        return Check::warn(
+            "agent",
+            format!(
+                "`{program}`, named by the agent.toml git tracks: not run (doctor runs no \
+                 program a repository names)"
+            ),
+            "to have doctor check it, set `command` in .agentos/agents/default/local.toml \
+             (yours; git does not track it) or AGENTOS_AGENT_CMD",
+        );
+    }
     match version_of(program) {
         Some(version) => Check::ok("agent", format!("{version} at {program}")),
         None => Check::fail(
@@ -231,7 +245,7 @@ fn check_sandbox(ws: &Workspace, support: &Support, override_cmd: Option<&str>) 
                 "no Landlock ({why}): agents that can run commands will not start: {}",
                 refused.join(", ")
             ),
-            format!("{}; or limit their tools to file tools, or set `sandbox = \"off\"` in their agent.toml", sandbox::HOW_TO_GET_IT),
+            format!("{}; or limit their tools to file tools, or set `sandbox = \"off\"` in their local.toml", sandbox::HOW_TO_GET_IT),
         )
     }
 }

@@ -343,7 +343,9 @@ fn without_landlock_an_agent_that_can_run_commands_does_not_start() {
         "[sandbox]\nmode = \"off\"\npass_env = [\"SSH_AUTH_SOCK\"]\n",
     );
     let run = repo.agentos_env(&["run", "--no-pr"], &fake_env).ok();
-    run.stderr_has("runs unsandboxed: `sandbox = \"off\"` in .agentos/agents/default/agent.toml");
+    run.stderr_has(
+        "runs unsandboxed: `sandbox = \"off\"` in the settings of .agentos/agents/default/",
+    );
     let seen = repo.git(&["show", "agentos/fake:seen-env.txt"]);
     assert!(
         seen.contains("SSH_AUTH_SOCK=/tmp/agent.sock") && !seen.contains(TOKEN),
@@ -355,9 +357,9 @@ fn without_landlock_an_agent_that_can_run_commands_does_not_start() {
     repo.agentos(&["status"])
         .ok()
         .stdout_has("(ran unsandboxed)");
-    repo.agentos(&["show", "fake"])
-        .ok()
-        .stdout_has("sandbox   off: `sandbox = \"off\"` in .agentos/agents/default/agent.toml");
+    repo.agentos(&["show", "fake"]).ok().stdout_has(
+        "sandbox   off: `sandbox = \"off\"` in the settings of .agentos/agents/default/",
+    );
 }
 
 #[test]

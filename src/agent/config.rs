@@ -101,6 +101,9 @@ pub struct AgentConfig {
     pub name: String,
     pub instructions: String,
     pub command: String,
+    /// True when the command is the repository's (from an agent.toml git
+    /// tracks): it runs only as an agent does, never from `doctor`.
+    pub command_shared: bool,
     /// True when the command is Claude Code: the headless flags are added.
     pub is_claude: bool,
     pub model: Option<String>,
@@ -190,7 +193,8 @@ pub fn load(
         }
     };
     let toml_path = dir.join("agent.toml");
-    let file = super::settings::settings_of(tree, &dir, name)?;
+    let settings = super::settings::settings_of(tree, &dir, name)?;
+    let file = settings.file;
     let duration =
         |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {
@@ -211,6 +215,7 @@ pub fn load(
     let is_claude = is_claude_command(&command);
     Ok(AgentConfig {
         name: name.to_string(),
+        command_shared: settings.command_shared && command_override.is_none(),
         instructions,
         is_claude,
         model: file.model.clone(),

@@ -198,9 +198,13 @@ impl Plan {
 /// Decide how an agent runs, given what the kernel offers.
 pub fn plan(config: &AgentConfig, support: &Support) -> Plan {
     let toml = format!(".agentos/agents/{}/agent.toml", config.name);
+    let local = format!(".agentos/agents/{}/local.toml", config.name);
     if config.sandbox.mode == SandboxMode::Off {
         return Plan::Unsandboxed {
-            why: format!("`sandbox = \"off\"` in {toml}"),
+            why: format!(
+                "`sandbox = \"off\"` in the settings of .agentos/agents/{}/",
+                config.name
+            ),
         };
     }
     match support {
@@ -211,7 +215,7 @@ pub fn plan(config: &AgentConfig, support: &Support) -> Plan {
             },
             Some(how) => Plan::Refused {
                 reason: format!(
-                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}, see `git agentos doctor`; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` there to run it unsandboxed on purpose",
+                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}, see `git agentos doctor`; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` in {local} (yours; git does not track it) to run it unsandboxed on purpose",
                     config.name
                 ),
             },
@@ -225,7 +229,7 @@ pub fn plan_commands(config: &AgentConfig, support: &Support) -> Plan {
     if config.sandbox.mode == SandboxMode::Off {
         return Plan::Unsandboxed {
             why: format!(
-                "`sandbox = \"off\"` in .agentos/agents/{}/agent.toml",
+                "`sandbox = \"off\"` in the settings of .agentos/agents/{}/",
                 config.name
             ),
         };
@@ -234,7 +238,7 @@ pub fn plan_commands(config: &AgentConfig, support: &Support) -> Plan {
         Support::Available { abi } => Plan::Sandboxed { abi: *abi },
         Support::Unavailable { why } => Plan::Refused {
             reason: format!(
-                "not run: verify commands run only inside the sandbox, and this machine has none ({why}). {HOW_TO_GET_IT}; or set `sandbox = \"off\"` in .agentos/agents/{}/agent.toml to run them unsandboxed on purpose",
+                "not run: verify commands run only inside the sandbox, and this machine has none ({why}). {HOW_TO_GET_IT}; or set `sandbox = \"off\"` in .agentos/agents/{}/local.toml to run them unsandboxed on purpose",
                 config.name
             ),
         },

@@ -6,15 +6,25 @@ use super::config::{sandbox_config, AgentError, AgentToml, SandboxConfig, Sandbo
 use crate::queue::Tree;
 use std::path::Path;
 
+/// An agent's settings, and where its `command` came from.
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub file: AgentToml,
+    /// True when `command` is the repository's: set in an agent.toml git
+    /// tracks, and not in local.toml. Such a command runs only as an agent
+    /// does (inside the sandbox); `doctor` does not run it.
+    pub command_shared: bool,
+}
+
 /// An agent's settings: its `agent.toml`, with its `local.toml` (the person's
-/// own, which git does not track) on top, field by field (`sandbox` whole).
+/// own, which git does not track) on top, field by field (`sandbox` key by key).
 ///
 /// What widens the boundary (`sandbox = "off"`, `[sandbox] writable`,
 /// `pass_env`) is taken only from a file git does not track: anyone who can
 /// commit to the repository (or a repository cloned from anyone) writes the
 /// tracked one. A tracked agent.toml that widens it is refused, and so is a
 /// tracked local.toml, with what to do.
-pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<AgentToml, AgentError> {
+pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<Settings, AgentError> {
     let read = |file: &str| -> Result<Option<AgentToml>, AgentError> {
         let path = dir.join(file);
         match std::fs::read_to_string(&path) {
@@ -60,10 +70,16 @@ pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<AgentToml, Age
             });
         }
     }
+    let command_shared = file.command.is_some()
+        && local.as_ref().is_none_or(|l| l.command.is_none())
+        && tracked("agent.toml");
     if let Some(local) = local {
         file = file.overlaid(local);
     }
-    Ok(file)
+    Ok(Settings {
+        file,
+        command_shared,
+    })
 }
 
 /// The person's own settings of an agent, beside its agent.toml; never tracked.

@@ -122,6 +122,7 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
     if r.contains("the agent replaced the worktree's")
         || r.contains("worktree's git settings")
         || r.contains("rewrote its worktree's record")
+        || r.contains("changed the permissions of files outside its worktree")
     {
         "escape"
     } else if r.starts_with("cancelled") {

@@ -129,6 +129,26 @@ impl Repo {
         self.repo.commondir().join("objects")
     }
 
+    /// The repository's git folder shared by its worktrees (`.git`).
+    pub fn common_dir(&self) -> PathBuf {
+        self.repo.commondir().to_path_buf()
+    }
+
+    /// Every file the main checkout's index tracks, as a path beneath the top
+    /// folder (none when the index cannot be read).
+    pub fn tracked_files(&self) -> Vec<PathBuf> {
+        let Ok(index) = self
+            .main()
+            .and_then(|m| m.index().map_err(|e| library("read the index", &e)))
+        else {
+            return Vec::new();
+        };
+        index
+            .iter()
+            .filter_map(|e| std::str::from_utf8(&e.path).ok().map(|p| self.root.join(p)))
+            .collect()
+    }
+
     /// A worktree's index (`.git/worktrees/<name>/index`), found through the main
     /// repository's records and checked (trusted.rs), never through the
     /// worktree's `.git` file: a sandboxed command starts from a copy of it.

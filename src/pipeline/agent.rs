@@ -3,9 +3,11 @@
 //! the worktree through the dispatcher's [`Launcher`], and record its process
 //! group, its actions, where its writes landed and what the sandbox refused, as
 //! they happen. The refs are read before and after: a ref the agent moved fails
-//! the task. An earlier attempt's agent is ended first, and the worktree reset
+//! the task, and so do permissions it changed outside (put back: see
+//! modes_guard.rs). An earlier attempt's agent is ended first, and the worktree reset
 //! to the base.
 use super::boundary::{self, Boundary, Request};
+use super::modes_guard::ModesGuard;
 use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
@@ -122,6 +124,8 @@ fn run_guarded(
         Ok(snapshot) => snapshot,
         Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
     };
+    let modes = ModesGuard::new(&run.ws.repo);
+    let modes_before = modes.snapshot();
     let launch = Launch {
         config: &run.agent,
         task_id: &id,
@@ -154,7 +158,13 @@ fn run_guarded(
     };
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
+    // Both guards judge (the modes one puts back what it found); a moved ref
+    // is said first.
+    let modes_changed = modes.changed_since(modes_before, "the agent");
     if let Some(failed) = guard.moved_since(before, "the agent", "agent") {
+        return Ok(failed);
+    }
+    if let Some(failed) = modes_changed {
         return Ok(failed);
     }
     Ok(match outcome {

@@ -9,6 +9,7 @@ pub mod commit;
 #[cfg(test)]
 pub mod fakes;
 pub mod finish;
+mod modes_guard;
 pub mod preflight;
 pub mod publish;
 mod refs_guard;

@@ -172,6 +172,7 @@ mod tests {
                 name: "default".into(),
                 instructions: String::new(),
                 command: "true".into(),
+                command_shared: false,
                 is_claude: false,
                 model: None,
                 allowed_tools: Vec::new(),

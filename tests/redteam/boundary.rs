@@ -120,11 +120,7 @@ fn a_writable_path_that_resolves_to_the_repository_is_refused() {
             ))
             .build();
         let readme = repo.read("README.md");
-        repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
-            .ok();
-        repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
-            .code(1);
-        let reason = repo.read(".agentos/failed/fix.reason");
+        let reason = repo.failed_fix(&agent);
         assert!(reason.contains("is refused"), "{n}: {reason}");
         assert_eq!(repo.read("README.md"), readme);
         assert!(!repo.exists(".git/hooks/post-commit"));

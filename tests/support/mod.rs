@@ -232,6 +232,16 @@ impl TestRepo {
         ]
     }
 
+    /// Queue "Fix" (target README.md, id `fix`), run it with `agent` and expect
+    /// it to fail: the reason it failed with.
+    pub fn failed_fix(&self, agent: &str) -> String {
+        self.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+            .ok();
+        self.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", agent)])
+            .code(1);
+        self.read(".agentos/failed/fix.reason")
+    }
+
     /// Run with extra environment given as owned pairs.
     pub fn agentos_with(&self, args: &[&str], env: &[(String, String)]) -> Run {
         let mut cmd = self.cmd(args);

@@ -90,11 +90,7 @@ fn a_rewritten_commondir_fails_the_task_and_runs_nothing() {
             evil.display()
         ))
         .build();
-    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
-        .ok();
-    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
-        .code(1);
-    let reason = repo.read(".agentos/failed/fix.reason");
+    let reason = repo.failed_fix(&agent);
     assert!(
         reason.contains("rewrote its worktree's record") && reason.contains("commondir"),
         "{reason}"

@@ -405,6 +405,8 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         Ok(snapshot) => snapshot,
         Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
     };
+    let modes = super::modes_guard::ModesGuard::new(&run.ws.repo);
+    let modes_before = modes.snapshot();
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
     let verified = verify_task(
@@ -419,10 +421,14 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         &run_dir,
         &cancelled,
     );
+    let modes_changed = modes.changed_since(modes_before, "a verify command");
     if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));
     }
     if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
+        return Ok(failed);
+    }
+    if let Some(failed) = modes_changed {
         return Ok(failed);
     }
     let report = match verified {
