@@ -1,9 +1,9 @@
 //! The private folder of one agent attempt (or one verify run): a fresh temporary
 //! folder, `0700`, writable inside the sandbox and removed afterwards. It holds
 //!
-//! - `tmp/`: `TMPDIR`, `TMP` and `TEMP`;
+//! - `tmp/`: `TMPDIR`, `TMP`, `TEMP` and `TMUX_TMPDIR` (`screen/`: `SCREENDIR`);
 //! - `cache/`: `XDG_CACHE_HOME`, unless the person set one or made their cache
-//!   writable in agent.toml;
+//!   writable in local.toml;
 //! - `git-objects/`: `GIT_OBJECT_DIRECTORY`, with the repository's own object
 //!   store as an alternate (read-only), so `git add` works while nothing the
 //!   agent does can delete history; the dispatcher commits from the files;
@@ -110,7 +110,16 @@ impl AttemptDir {
         let mut env = vec![
             ("TMPDIR".to_string(), tmp.clone()),
             ("TMP".to_string(), tmp.clone()),
-            ("TEMP".to_string(), tmp),
+            ("TEMP".to_string(), tmp.clone()),
+            // Where tmux and screen look for a server when no `TMUX`/`STY`
+            // names one (both scrubbed): not at its default place (/tmp/tmux-UID,
+            // /run/screen), where the person's own would run a command outside
+            // the sandbox; an agent's own server runs in here.
+            ("TMUX_TMPDIR".to_string(), tmp),
+            (
+                "SCREENDIR".to_string(),
+                self.path.join("screen").into_os_string(),
+            ),
             (
                 "GIT_OBJECT_DIRECTORY".to_string(),
                 self.path.join("git-objects").into_os_string(),

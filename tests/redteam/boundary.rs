@@ -68,6 +68,97 @@ fn no_agent_is_told_where_a_command_server_listens() {
     }
 }
 
+/// The person's tmux server, stopped however the test ends.
+struct TmuxServer(std::path::PathBuf);
+
+impl TmuxServer {
+    fn start(sockets: &std::path::Path) -> TmuxServer {
+        std::fs::create_dir_all(sockets).expect("mkdir");
+        let server = TmuxServer(sockets.to_path_buf());
+        server.tmux(&["new-session", "-d", "-s", "person", "sleep 300"]);
+        server
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(args)
+            .env("TMUX_TMPDIR", &self.0)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux is installed (apt-get install -y tmux)");
+        assert!(out.status.success(), "tmux {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for TmuxServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["kill-server"])
+            .env("TMUX_TMPDIR", &self.0)
+            .output();
+    }
+}
+
+/// 08, without `TMUX`: tmux finds a server at its default place (under
+/// `TMUX_TMPDIR`, else /tmp/tmux-UID) and runs any command there, outside the
+/// sandbox. An agent's tmux looks in its private folder instead: the person's
+/// server gets no window.
+#[test]
+fn the_persons_tmux_server_is_not_found_at_its_default_place() {
+    let repo = TestRepo::initialised();
+    let sockets = repo.dir.path().join("tmux");
+    let server = TmuxServer::start(&sockets);
+    let marker = repo.dir.path().join("tmux-ran-it");
+    let agent = FakeAgent::new(&repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .runs(&format!(
+            "tmux new-window -d -t person 'touch {}; sleep 300'",
+            marker.display()
+        ))
+        .build();
+    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+        .ok();
+    let sockets = sockets.display().to_string();
+    repo.agentos_env(
+        &["run", "--no-pr"],
+        &[("AGENTOS_AGENT_CMD", &agent), ("TMUX_TMPDIR", &sockets)],
+    )
+    .ok();
+    // A window the agent opened would still be there (its command sleeps).
+    let windows = server.tmux(&["list-windows", "-t", "person"]);
+    assert_eq!(windows.lines().count(), 1, "{windows}");
+    assert!(!marker.exists());
+}
+
+/// 08, abstract unix sockets (no file, so no Landlock path rule covers them):
+/// Landlock's ABI-6 scope keeps the agent from connecting to one made outside
+/// its sandbox, such as a server of the person's listening on one.
+#[test]
+fn an_abstract_socket_outside_the_sandbox_cannot_be_reached() {
+    use std::os::linux::net::SocketAddrExt;
+    let repo = TestRepo::initialised();
+    let name = format!("agentos-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).expect("name");
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!(
+            r#"python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("\0{name}"); print("connected")' > out.txt 2>&1"#
+        ))
+        .build();
+    repo.agentos(&["add", "Out", "-t", "out.txt", "--id", "out"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    let out = repo.git(&["show", "agentos/out:out.txt"]);
+    assert!(
+        out.contains("PermissionError") && !out.contains("connected"),
+        "{out}"
+    );
+    assert!(listener.accept().is_err(), "the agent connected");
+}
+
 /// 10: what an agent writes into its copy of Claude Code's credentials goes
 /// back to `~/.claude` only when it is a refresh of the same login (unit tests
 /// in src/agent/attempt.rs try each kind of forgery).
