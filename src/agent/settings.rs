@@ -23,7 +23,9 @@ pub struct Settings {
 /// `pass_env`) is taken only from a file git does not track: anyone who can
 /// commit to the repository (or a repository cloned from anyone) writes the
 /// tracked one. A tracked agent.toml that widens it is refused, and so is a
-/// tracked local.toml, with what to do.
+/// tracked local.toml, with what to do; and so is either reached through a
+/// link (an agent's folder may be a link the repository commits, to a folder
+/// whose files git tracks under other names).
 pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<Settings, AgentError> {
     let read = |file: &str| -> Result<Option<AgentToml>, AgentError> {
         let path = dir.join(file);
@@ -41,27 +43,60 @@ pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<Settings, Agen
         let rel = Path::new(".agentos/agents").join(name).join(file);
         crate::git::is_tracked(&tree.repo_root, &rel)
     };
+    // A file reached through a link (the agent's folder, or the file, a link a
+    // repository can commit) is not where it seems: where it really is may be
+    // tracked under another name. Its real path, when that differs.
+    let linked = |file: &str| {
+        let root = tree.repo_root.canonicalize().ok()?;
+        let real = dir.join(file).canonicalize().ok()?;
+        (real != root.join(".agentos/agents").join(name).join(file)).then_some(real)
+    };
     let shared = read("agent.toml")?;
     let local = read(LOCAL_SETTINGS)?;
-    if local.is_some() && tracked(LOCAL_SETTINGS) {
-        return Err(AgentError::Settings {
-            path: dir.join(LOCAL_SETTINGS),
-            message: format!(
-                "git tracks this file, but its settings are yours alone (they may widen the \
-                 sandbox): `git rm --cached .agentos/agents/{name}/{LOCAL_SETTINGS}` and commit \
-                 that; `git agentos init` keeps it ignored"
-            ),
-        });
+    if local.is_some() {
+        if let Some(real) = linked(LOCAL_SETTINGS) {
+            return Err(AgentError::Settings {
+                path: dir.join(LOCAL_SETTINGS),
+                message: format!(
+                    "it is reached through a link (it is {}), and your own settings are read \
+                     only from a file there: put the file itself at \
+                     .agentos/agents/{name}/{LOCAL_SETTINGS}",
+                    real.display()
+                ),
+            });
+        }
+        if tracked(LOCAL_SETTINGS) {
+            return Err(AgentError::Settings {
+                path: dir.join(LOCAL_SETTINGS),
+                message: format!(
+                    "git tracks this file, but its settings are yours alone (they may widen the \
+                     sandbox): `git rm --cached .agentos/agents/{name}/{LOCAL_SETTINGS}` and \
+                     commit that; `git agentos init` keeps it ignored"
+                ),
+            });
+        }
     }
     let mut file = shared.unwrap_or_default();
     if let Some(sandbox) = &file.sandbox {
         let path = dir.join("agent.toml");
         let widening = widening(&sandbox_config(&path, Some(sandbox))?);
-        if !widening.is_empty() && tracked("agent.toml") {
+        let how = if widening.is_empty() {
+            None
+        } else if let Some(real) = linked("agent.toml") {
+            Some(format!(
+                "it is reached through a link (it is {})",
+                real.display()
+            ))
+        } else if tracked("agent.toml") {
+            Some("git tracks this file".to_string())
+        } else {
+            None
+        };
+        if let Some(how) = how {
             return Err(AgentError::Settings {
                 path,
                 message: format!(
-                    "git tracks this file, and it widens the agent's sandbox ({}): anyone who can \
+                    "{how}, and it widens the agent's sandbox ({}): anyone who can \
                      commit here could decide what agents may write. Such settings are taken only \
                      from .agentos/agents/{name}/{LOCAL_SETTINGS}, which git does not track: move \
                      the ones you agree to there, and take them out of agent.toml",
@@ -72,7 +107,7 @@ pub fn settings_of(tree: &Tree, dir: &Path, name: &str) -> Result<Settings, Agen
     }
     let command_shared = file.command.is_some()
         && local.as_ref().is_none_or(|l| l.command.is_none())
-        && tracked("agent.toml");
+        && (linked("agent.toml").is_some() || tracked("agent.toml"));
     if let Some(local) = local {
         file = file.overlaid(local);
     }

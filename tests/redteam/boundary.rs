@@ -277,3 +277,51 @@ fn only_an_untracked_file_widens_the_boundary() {
         .read(".agentos/failed/shared.reason")
         .contains("git tracks this file, but its settings are yours alone"));
 }
+
+/// 12, through a link: an agent's folder committed as a link to a folder of the
+/// repository hides that its agent.toml is tracked (under another name); one
+/// that widens the boundary is refused all the same, and so is a local.toml
+/// reached through a link.
+#[test]
+fn a_linked_agent_folder_does_not_hide_a_tracked_agent_toml() {
+    let repo = TestRepo::initialised();
+    repo.write("tools/agent/AGENT.md", "Linked.\n");
+    repo.write("tools/agent/agent.toml", "sandbox = \"off\"\n");
+    std::os::unix::fs::symlink("../../tools/agent", repo.path(".agentos/agents/linked"))
+        .expect("link");
+    repo.git(&["add", "-f", "tools", ".agentos/agents/linked"]);
+    repo.git(&["commit", "-q", "-m", "a shared agent"]);
+    let agent = FakeAgent::new(&repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    let run = |id: &str| {
+        repo.agentos(&[
+            "add",
+            "Fix",
+            "-t",
+            "README.md",
+            "--agent",
+            "linked",
+            "--id",
+            id,
+        ])
+        .ok();
+        repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+            .code(1);
+        repo.read(&format!(".agentos/failed/{id}.reason"))
+    };
+    let reason = run("shared");
+    assert!(
+        reason.contains("it is reached through a link")
+            && reason.contains("widens the agent's sandbox (`sandbox = \"off\"`)"),
+        "{reason}"
+    );
+
+    repo.write("tools/agent/agent.toml", "");
+    repo.write("tools/agent/local.toml", "sandbox = \"off\"\n");
+    let reason = run("mine");
+    assert!(
+        reason.contains("local.toml: it is reached through a link"),
+        "{reason}"
+    );
+}
