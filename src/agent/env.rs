@@ -14,7 +14,7 @@
 //! `STY`, `DBUS_SESSION_BUS_ADDRESS`, `DOCKER_HOST`, `XDG_RUNTIME_DIR`,
 //! `DISPLAY`…). Kept:
 //! everything else, `ANTHROPIC_*`, proxies, `PATH`, `HOME`, `LANG` included.
-//! `[sandbox] pass_env` in agent.toml passes a removed one on purpose.
+//! `[sandbox] pass_env` in local.toml passes a removed one on purpose.
 use std::ffi::OsString;
 
 /// Secrets, and what reaches one: removed from agents, and wiped from the

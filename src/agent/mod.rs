@@ -5,7 +5,7 @@
 //! of a task under shim.rs, the process that leads its group, confines it
 //! (sandbox.rs: Landlock) and outlives nothing it started (process.rs: groups
 //! and process trees); env.rs scrubs its environment, attempt.rs makes its
-//! private folder, writable.rs judges the folders agent.toml adds to its
+//! private folder, writable.rs judges the folders local.toml adds to its
 //! boundary.
 pub mod attempt;
 pub mod config;

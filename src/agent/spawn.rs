@@ -54,7 +54,7 @@ pub fn shim_command(
 pub const DEVICES: [&str; 4] = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty"];
 
 /// The writable set of a task's command: the worktree, the attempt's private
-/// folder, `more` (the memory vault, agent.toml's `[sandbox] writable`) and
+/// folder, `more` (the memory vault, local.toml's `[sandbox] writable`) and
 /// [`DEVICES`]; canonical, so that paths reported later compare with them.
 ///
 /// The worktree's git folder (`.git/worktrees/<id>`) is not in it: its records
