@@ -8,7 +8,7 @@ use crate::support::messages_api::{MessagesApi, Reply, Turn};
 use crate::support::TestRepo;
 use serde_json::json;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Holds the scripted Messages API's answers until the test opens it.
 #[derive(Clone, Default)]
@@ -55,7 +55,6 @@ fn card_in(state: &str, id: &str) -> String {
 
 #[test]
 fn the_board_in_a_real_browser() {
-    let started = Instant::now();
     let repo = TestRepo::initialised();
     let mut log = String::new();
     for (day, kind, task) in FRICTION {
@@ -314,10 +313,5 @@ fn the_board_in_a_real_browser() {
         browser.exceptions.is_empty(),
         "scripts threw: {:?}",
         browser.exceptions
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        started.elapsed()
     );
 }
