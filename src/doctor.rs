@@ -369,6 +369,7 @@ pub fn check_state_paths(ws: &Workspace) -> Check {
     for name in [
         "todo",
         "doing",
+        "review",
         "done",
         "failed",
         "runs",

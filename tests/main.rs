@@ -13,6 +13,7 @@ mod manuals;
 mod memory;
 mod publish;
 mod reliability;
+mod review;
 mod run_loop;
 mod sandbox;
 mod services_hostile;

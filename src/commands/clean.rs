@@ -36,7 +36,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .unwrap_or_default();
     names.sort();
     for id in names {
-        if matches!(state_of(&id), Some(State::Doing) | Some(State::Todo)) {
+        // A task in review/ may be in a revision round.
+        if matches!(
+            state_of(&id),
+            Some(State::Doing) | Some(State::Todo) | Some(State::Review)
+        ) {
             continue;
         }
         let path = worktrees.join(&id);

@@ -9,8 +9,11 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Show what a task's agent did in its latest attempt: start, tool calls, result.
-/// The raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl.
+/// Show what a task's agent did in its latest attempt or revision round: start,
+/// tool calls, result.
+///
+/// The raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl (round-<n>/ for
+/// a revision round of its pull request).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The task id.
@@ -23,21 +26,26 @@ pub struct Args {
     pub raw: bool,
 }
 
-/// The folder of a task's latest attempt.
+/// The folder of a task's latest agent run: its latest revision round whose
+/// agent ran, else its latest attempt.
 pub fn latest_attempt(runs: &Path, id: &str) -> Option<PathBuf> {
     let dir = runs.join(id);
-    std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("attempt-")?
-                .parse::<u32>()
-                .ok()
-                .map(|n| (n, e.path()))
-        })
-        .max_by_key(|(n, _)| *n)
-        .map(|(_, p)| p)
+    let numbered = |prefix: &str| {
+        std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_prefix(prefix)?
+                    .parse::<u32>()
+                    .ok()
+                    .map(|n| (n, e.path()))
+            })
+            .filter(|(_, p)| prefix == "attempt-" || p.join("agent.jsonl").exists())
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, p)| p)
+    };
+    numbered("round-").or_else(|| numbered("attempt-"))
 }
 
 fn readable(line: &str) -> Option<String> {

@@ -1,5 +1,6 @@
 //! How tasks are summarised for `list`, `show` and `status` (text and JSON).
 use crate::clock::Timestamp;
+use crate::queue::review::Review;
 use crate::queue::State;
 use crate::queue::{self, Entry, Record};
 use crate::task::{self, Task};
@@ -31,6 +32,10 @@ pub struct TaskView {
     /// Why the task cannot run (todo/) or failed (failed/).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a task with a pull request followed: what it waits for, in words
+    /// (`waiting for review`, `round 2 of 3 answering …`, `merged by @octo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
     #[serde(skip)]
@@ -53,6 +58,7 @@ impl TaskView {
             timeout: task.timeout,
             enqueued: task.enqueued,
             reason: None,
+            review_state: None,
             record: None,
             body: task.body,
         }
@@ -73,6 +79,7 @@ impl TaskView {
             timeout: None,
             enqueued: None,
             reason: Some(reason),
+            review_state: None,
             record: None,
             body: String::new(),
         }
@@ -119,8 +126,33 @@ pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
     if reason.is_some() {
         view.reason = reason;
     }
+    view.review_state = record
+        .as_ref()
+        .and_then(|r| r.review.as_ref())
+        .map(|r| r.phase.describe());
     view.record = record;
     view
+}
+
+/// `#3 round 2 of 3 answering a failing check `ci/test``, for one line.
+pub fn review_line(review: &Review) -> String {
+    let mut line = format!("#{} {}", review.number, review.phase.describe());
+    if let Some(error) = &review.last_error {
+        line.push_str(&format!(" (the last pass failed: {error})"));
+    }
+    line
+}
+
+/// When the next pass is due: `in 4m12s (2030-01-02T03:05:05Z)`, `now`.
+pub fn next_pass(review: &Review, now: Timestamp) -> Option<String> {
+    let at = review.next_pass?;
+    Some(match at.since(now) {
+        Some(wait) if !wait.is_zero() => {
+            let wait = std::time::Duration::from_secs(wait.as_secs().max(1));
+            format!("in {} ({at})", task::human(wait))
+        }
+        _ => format!("due now ({at})"),
+    })
 }
 
 /// The tasks in one state, in the order `list` shows them.

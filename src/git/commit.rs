@@ -6,7 +6,9 @@ use std::path::Path;
 
 impl Repo {
     /// Commit everything left in the worktree (new, changed, deleted files; ignored
-    /// files stay out) on its branch. None when there was nothing to commit.
+    /// files stay out) on its branch. None when there was nothing to commit. In
+    /// the middle of a merge (a revision round that merged the base in), the
+    /// commit is the merge commit: its parents are HEAD and `MERGE_HEAD`.
     pub fn commit_all(&self, worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
         let repo = git2::Repository::open(worktree)
             .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))?;
@@ -31,16 +33,28 @@ impl Repo {
                 },
                 _ => library("read the worktree's HEAD", &e),
             })?;
-        if head.tree_id() == tree_id {
+        let merging = std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+            .ok()
+            .and_then(|text| git2::Oid::from_str(text.lines().next()?.trim()).ok())
+            .map(|id| repo.find_commit(id))
+            .transpose()
+            .map_err(|e| library("read the commit being merged (MERGE_HEAD)", &e))?;
+        if head.tree_id() == tree_id && merging.is_none() {
             return Ok(None);
         }
         let tree = repo
             .find_tree(tree_id)
             .map_err(|e| library("read the tree", &e))?;
         let sig = signature(&repo)?;
+        let mut parents = vec![&head];
+        parents.extend(merging.as_ref());
         let id = repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
             .map_err(|e| library("commit the agent's changes", &e))?;
+        if merging.is_some() {
+            repo.cleanup_state()
+                .map_err(|e| library("end the merge (remove MERGE_HEAD)", &e))?;
+        }
         Ok(Some(id.to_string()))
     }
 

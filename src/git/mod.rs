@@ -1,12 +1,14 @@
 //! The only module that imports git2 or runs the git CLI: finding the repository,
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
 //! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the post-commit hook,
+//! push.rs pushes, fetch.rs fetches and merges for a revision round,
+//! commit_info.rs reads HEAD (and its patch id) for the post-commit hook,
 //! refs.rs snapshots refs for the guard around the agent step.
 mod commit;
 mod commit_info;
 mod diff;
 mod error;
+mod fetch;
 mod pool;
 mod push;
 mod refs;
@@ -16,6 +18,7 @@ mod worktree;
 pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
+pub use fetch::with_conflict_markers;
 pub use refs::{RefChange, RefSnapshot};
 
 use error::library;

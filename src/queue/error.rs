@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub enum QueueError {
     #[error(transparent)]
     Io(#[from] PathError),
-    #[error("there is no task `{id}` in todo/, doing/, done/ or failed/")]
+    #[error("there is no task `{id}` in todo/, doing/, review/, done/ or failed/")]
     NoSuchTask { id: String, near: Option<String> },
     /// A claimed task could not be moved to its final folder: it waits in doing/.
     #[error("cannot move `{id}` into `{}`: {source}", dir.display())]
@@ -27,6 +27,9 @@ pub enum QueueError {
     Running { id: String },
     #[error("`{id}` is done")]
     Done { id: String },
+    /// In review/: its pull request is open.
+    #[error("`{id}` is in review: its pull request is open")]
+    InReview { id: String, url: Option<String> },
     #[error("`{id}` already finished ({state})")]
     Finished { id: String, state: &'static str },
     /// A file rejected as a copy of another task cannot take its id back.

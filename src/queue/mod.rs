@@ -1,7 +1,8 @@
 //! The queue on disk: where a task file is *is* its state. layout.rs names the
 //! folders of `.agentos/`, scan.rs reads them (with the todo index as a cache),
 //! moves.rs makes every move between them, record.rs is the claim record and
-//! step journal beside a claimed task.
+//! step journal beside a claimed task, review.rs the pull request a task in
+//! review/ waits on and the journal of its revision rounds.
 //!
 //! Every move is one atomic rename made durable; every record is written whole
 //! (temp file, fsync, rename, fsync the folder).
@@ -9,6 +10,7 @@ mod error;
 pub mod layout;
 mod moves;
 mod record;
+pub mod review;
 mod scan;
 mod todo_index;
 
@@ -16,7 +18,7 @@ pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
     cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, reject, request_cancel,
-    retry,
+    retry, rewrite,
 };
 pub use record::{
     read_record, write_record, AgentResult, Denial, Landing, Record, SandboxDenial, Step, StepDone,

@@ -74,7 +74,7 @@ pub fn all_ids(tree: &Tree) -> io::Result<HashSet<String>> {
 
 /// Find a task by id in any state folder.
 pub fn find(tree: &Tree, id: &str) -> io::Result<Option<Entry>> {
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         let path = tree.state_dir(state).join(format!("{id}.md"));
         if fs::symlink_metadata(&path).is_ok() {
             return Ok(Some(Entry {
@@ -115,7 +115,7 @@ pub struct Inspection {
 /// [`Ready::task`] has no body: load the file for it.
 pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
     let mut seen: HashSet<String> = HashSet::new();
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         seen.extend(entries(tree, state)?.into_iter().map(|e| e.id));
     }
     let todo = entries(tree, State::Todo)?;

@@ -15,7 +15,7 @@ mod command;
 mod report;
 
 pub use command::VERIFY_TIMEOUT;
-pub use report::{coloured, markdown, DIFF_CAP};
+pub use report::{coloured, markdown, unified_diff, DIFF_CAP};
 
 use super::{StepOutcome, TaskRun};
 use crate::agent::config::AgentConfig;
@@ -107,8 +107,9 @@ impl Report {
     }
 }
 
-/// Verify a task as its record describes it: its base commit, the files its agent
-/// wrote and the writes it was denied.
+/// Verify a task as its record describes it: its base commit (or, after a
+/// revision round, where its pull request meets its base branch), the files its
+/// agent wrote and the writes it was denied.
 pub fn verify_task(
     repo: &Repo,
     id: &str,
@@ -119,25 +120,57 @@ pub fn verify_task(
     log_dir: &Path,
 ) -> Result<Report, VerifyError> {
     let base = record
-        .base_commit
-        .as_deref()
+        .review
+        .as_ref()
+        .and_then(|r| r.verify_base.as_deref())
+        .or(record.base_commit.as_deref())
         .ok_or_else(|| VerifyError::NoBase { id: id.to_string() })?;
+    verify_task_from(
+        &Subject {
+            repo,
+            id,
+            task,
+            record,
+            agent,
+            worktree,
+            log_dir,
+        },
+        base,
+    )
+}
+
+/// A task as its record describes it, to verify.
+pub struct Subject<'a> {
+    pub repo: &'a Repo,
+    pub id: &'a str,
+    pub task: &'a Task,
+    pub record: &'a Record,
+    pub agent: &'a AgentConfig,
+    pub worktree: &'a Path,
+    /// Where verify command logs go.
+    pub log_dir: &'a Path,
+}
+
+/// Verify a task's change from `base` (a revision round measures the pull
+/// request's whole change from where it meets its base branch).
+pub fn verify_task_from(subject: &Subject, base: &str) -> Result<Report, VerifyError> {
+    let record = subject.record;
     let denials = record
         .agent_result
         .as_ref()
         .map(|r| r.permission_denials.clone())
         .unwrap_or_default();
     let mut report = verify(&Input {
-        repo,
-        id,
-        task,
+        repo: subject.repo,
+        id: subject.id,
+        task: subject.task,
         base,
-        worktree,
+        worktree: subject.worktree,
         agent_writes: &record.agent_writes,
         landings: &record.agent_landings,
-        agent,
+        agent: subject.agent,
         denials: &denials,
-        log_dir,
+        log_dir: subject.log_dir,
     })?;
     report.sandbox = record.sandbox.clone();
     report.sandbox_denials = record.sandbox_denials.clone();
@@ -333,6 +366,11 @@ fn leaves(at: &str, to: &str) -> bool {
         }
     }
     false
+}
+
+/// `` `README.md` (modified) ``, for a list of what a change touched.
+pub fn describe_path(c: &Change) -> String {
+    format!("`{}` ({})", c.path, describe(c))
 }
 
 fn describe(c: &Change) -> String {
