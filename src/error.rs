@@ -295,3 +295,17 @@ impl From<crate::manual::ManualError> for CommandError {
         }
     }
 }
+
+impl From<crate::ops::AddError> for CommandError {
+    fn from(e: crate::ops::AddError) -> Self {
+        use crate::ops::AddError;
+        match e {
+            AddError::Invalid(_) | AddError::BadId { .. } => invalid(e),
+            AddError::Agent(e) => CommandError::from(e).context("field `agent`"),
+            AddError::Template(e) => e.into(),
+            AddError::Git(e) => e.into(),
+            AddError::Path(e) => e.into(),
+            AddError::Queue(e) => e.into(),
+        }
+    }
+}

@@ -5,10 +5,13 @@
 //! move between them, `dispatch/` the one dispatcher that claims tasks and hands
 //! them to a worker, `pipeline/` one module per step a task goes through, over
 //! `agent/`, `git/` and `forge/`. `memory/`, `friction/` and `hooks/` are the side
-//! services; `commands/` are thin: flags in, one operation, text out. `manual/`
+//! services, `board/` the live page of the queue; `ops/` holds the operations a
+//! person starts (add, retry, cancel), which both the commands and the board
+//! run; `commands/` are thin: flags in, one operation, text out. `manual/`
 //! and `completion/` describe the command line (`cli`'s definitions, passed in)
 //! to `man` and to the shells.
 pub mod agent;
+pub mod board;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -26,6 +29,7 @@ pub mod hooks;
 pub mod logging;
 pub mod manual;
 pub mod memory;
+pub mod ops;
 pub mod path_error;
 pub mod pipeline;
 pub mod progress;

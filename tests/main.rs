@@ -3,6 +3,7 @@
 mod support;
 
 mod architecture;
+mod board;
 mod doctor;
 mod foundation;
 mod hooks_hostile;

@@ -820,6 +820,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    nowhere else
       logs         Show what a task's agent did in its latest attempt or revision round: start, tool
                    calls, result
+      board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
       memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
                    ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
                    through `git agentos mcp` instead of carrying copied context
@@ -1043,7 +1044,8 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add x -t a --id 'Not A Slug'
     ------- stderr -------
-    error: --id Not A Slug: the task id `Not A Slug` (the file name without `.md`) is not a slug; rename the file to `not-a-slug.md`: ids use lower-case letters, digits, `.`, `_` and `-`, and start with a letter or digit
+    error: --id `Not A Slug`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit
+    hint: use --id not-a-slug
     [exit status: 2]
     $ git agentos add x -t a --id dup
     dup
@@ -1080,6 +1082,7 @@ fn errors_for_unknown_tasks_and_agents() {
     $ git agentos verify fix-the-readme
     ------- stderr -------
     error: `fix-the-readme` has not run yet: there is nothing to verify
+    hint: `git agentos run` runs the queue (or `git agentos show fix-the-readme` shows the task)
     [exit status: 2]
     $ git agentos add X -t README.md --agent nope
     ------- stderr -------

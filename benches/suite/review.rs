@@ -10,9 +10,8 @@
 //! goal.
 use crate::common::{git, BIN};
 use crate::github::GitHubApi;
-use crate::idle::cpu_ns;
+use crate::idle::{cpu_ns_since, thread_cpu};
 use crate::{fixtures, Row};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,16 +83,7 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
     cmd.arg("watch");
     env(&mut cmd);
     let mut watch = cmd.stderr(Stdio::piped()).spawn().expect("spawn watch");
-    let mut stderr = BufReader::new(watch.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("watching") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).expect("read") > 0,
-            "watch ended"
-        );
-    }
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    fixtures::wait_watching(&mut watch);
     let hour = Duration::from_secs(3600) / FACTOR;
     let first = measure(&watch, &github, &repo, hour);
     let steady = measure(&watch, &github, &repo, hour.mul_f64(hours));
@@ -150,10 +140,10 @@ fn measure(
     window: Duration,
 ) -> Window {
     let (charged, not_modified, before) = (github.charged(), github.not_modified(), passes(repo));
-    let (cpu0, t0) = (cpu_ns(watch.id()), Instant::now());
+    let (cpu0, t0) = (thread_cpu(watch.id()), Instant::now());
     std::thread::sleep(window);
     Window {
-        cpu_ms: (cpu_ns(watch.id()) - cpu0) as f64 / 1e6,
+        cpu_ms: cpu_ns_since(watch.id(), &cpu0) as f64 / 1e6,
         wall: t0.elapsed().as_secs_f64(),
         passes: passes(repo) - before,
         charged: github.charged() - charged,

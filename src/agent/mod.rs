@@ -16,3 +16,4 @@ pub mod sandbox;
 pub mod shim;
 pub mod spawn;
 pub mod stream;
+pub mod transcript;

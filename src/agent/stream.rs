@@ -49,26 +49,32 @@ pub fn parse_line(line: &str) -> Result<Event, NotAnEvent> {
             session_id: str_field(&value, "session_id"),
             cwd: str_field(&value, "cwd"),
         },
-        "result" => Event::Result(AgentResult {
-            subtype: str_field(&value, "subtype").unwrap_or_default(),
-            is_error: value
-                .get("is_error")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            num_turns: value.get("num_turns").and_then(Value::as_u64),
-            total_cost_usd: value.get("total_cost_usd").and_then(Value::as_f64),
-            session_id: str_field(&value, "session_id"),
-            summary: str_field(&value, "result"),
-            permission_denials: value
-                .get("permission_denials")
-                .and_then(Value::as_array)
-                .map(|list| list.iter().map(denial).collect())
-                .unwrap_or_default(),
-        }),
+        "result" => Event::Result(result(&value)),
         "assistant" => action(&value).unwrap_or(Event::Other),
         "user" => tool_results(&value).unwrap_or(Event::Other),
         _ => Event::Other,
     })
+}
+
+/// The outcome a `result` event reports.
+pub fn result(value: &Value) -> AgentResult {
+    let str_field = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
+    AgentResult {
+        subtype: str_field("subtype").unwrap_or_default(),
+        is_error: value
+            .get("is_error")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        num_turns: value.get("num_turns").and_then(Value::as_u64),
+        total_cost_usd: value.get("total_cost_usd").and_then(Value::as_f64),
+        session_id: str_field("session_id"),
+        summary: str_field("result"),
+        permission_denials: value
+            .get("permission_denials")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().map(denial).collect())
+            .unwrap_or_default(),
+    }
 }
 
 fn denial(v: &Value) -> Denial {

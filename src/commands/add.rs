@@ -1,9 +1,6 @@
 //! `git agentos add`: write a valid task into todo/ and print its id.
-use crate::clock::Timestamp;
 use crate::error::{CmdResult, CommandError};
-use crate::hooks::templates;
-use crate::path_error::PathError;
-use crate::queue;
+use crate::ops::{self, body_text, AddError, NewTask};
 use crate::task::{self, Task};
 use crate::workspace::Workspace;
 use std::io;
@@ -74,71 +71,32 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         None => (Task::default(), "the new task".to_string()),
     };
     apply_flags(dir, &mut task, &args)?;
-    if let Some(name) = &args.template {
-        let text = templates::load(&ctx.tree, name)?;
-        let targets = task.targets.join(", ");
-        let vars = [
-            ("title", task.title.as_str()),
-            ("body", task.body.trim_end()),
-            ("targets", targets.as_str()),
-        ];
-        let mut from_template = templates::render(&text, name, &vars)?;
-        from_template.targets = task.targets.clone();
-        if task.agent.is_some() {
-            from_template.agent = task.agent.clone();
-        }
-        if !task.verify.is_empty() {
-            from_template.verify = task.verify.clone();
-        }
-        from_template.base = task.base.take();
-        from_template.priority = if args.priority.is_some() {
-            task.priority
-        } else {
-            from_template.priority
-        };
-        if task.timeout.is_some() {
-            from_template.timeout = task.timeout.clone();
-        }
-        task = from_template;
-    }
-    let invalid = |problem: task::Problem| {
-        let mut err = CommandError::invalid(format!("{source}: {problem}"));
-        if args.file.is_none() {
-            err = err.hint(
-                "on the command line: the title is the first argument, targets are --target PATH",
-            );
-        }
-        err
+    let new = NewTask {
+        task,
+        template: args.template.clone(),
+        id: args
+            .id
+            .clone()
+            .or_else(|| file_stem_id(args.file.as_deref())),
+        priority_given: args.priority.is_some(),
     };
-    task::validate(&task).map_err(invalid)?;
-    if let Some(agent) = task.agent.as_deref() {
-        crate::agent::config::check_exists(&ctx.tree, agent)
-            .map_err(|e| CommandError::from(e).context("field `agent`"))?;
-    }
-    match &task.base {
-        Some(base) => {
-            ctx.repo.resolve(base)?;
+    let id = ops::add(&ctx, new).map_err(|e| match e {
+        AddError::Invalid(problem) => {
+            let mut err = CommandError::invalid(format!("{source}: {problem}"));
+            if args.file.is_none() {
+                err = err.hint(
+                    "on the command line: the title is the first argument, targets are --target PATH",
+                );
+            }
+            err
         }
-        None => {
-            let (commit, branch) = ctx.repo.head()?;
-            task.base = Some(commit);
-            task.base_branch = branch;
-        }
-    }
-    if task.base_branch.is_none() {
-        if let Some(base) = task.base.as_deref().filter(|b| ctx.repo.is_local_branch(b)) {
-            task.base_branch = Some(base.to_string());
-        }
-    }
-    task.enqueued = Some(Timestamp::now());
-    ctx.ensure_runtime()?;
-    let id = enqueue(
-        &ctx,
-        &task,
-        args.id
-            .as_deref()
-            .or(file_stem_id(args.file.as_deref()).as_deref()),
-    )?;
+        AddError::BadId { id, .. } => CommandError::invalid(format!(
+            "--id `{}`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+            crate::term::untrusted(&id)
+        ))
+        .hint(format!("use --id {}", crate::task::slugify(&id))),
+        other => other.into(),
+    })?;
     println!("{id}");
     Ok(())
 }
@@ -181,7 +139,7 @@ fn apply_flags(dir: &Path, task: &mut Task, args: &Args) -> CmdResult {
         task.timeout = args.timeout.clone();
     }
     if let Some(body) = &args.body {
-        task.body = with_newline(body.clone());
+        task.body = body_text(body.clone());
     }
     if let Some(file) = &args.body_file {
         let text = if file.as_os_str() == "-" {
@@ -197,30 +155,7 @@ fn apply_flags(dir: &Path, task: &mut Task, args: &Args) -> CmdResult {
                 CommandError::invalid(format!("--body-file {}: {}", file.display(), e.problem))
             })?
         };
-        task.body = with_newline(text);
+        task.body = body_text(text);
     }
     Ok(())
-}
-
-fn with_newline(mut text: String) -> String {
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
-}
-
-/// Write the task into todo/ under a fresh id; an explicit id must be free.
-fn enqueue(ctx: &Workspace, task: &Task, explicit_id: Option<&str>) -> CmdResult<String> {
-    match explicit_id {
-        Some(id) => {
-            task::check_id(id).map_err(|p| CommandError::invalid(format!("--id {id}: {p}")))?;
-            queue::enqueue_as(&ctx.tree, task, id)?;
-            Ok(id.to_string())
-        }
-        None => {
-            let todo = ctx.tree.state_dir(queue::State::Todo);
-            queue::enqueue_new(&ctx.tree, task)
-                .map_err(|e| PathError::new("write a task into", &todo, e).into())
-        }
-    }
 }

@@ -82,7 +82,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                     .as_ref()
                     .and_then(|r| r.review.as_ref())
                     .filter(|_| matches!(state, State::Review | State::Done))
-                    .map(view::review_line);
+                    .map(queue::review::Review::line);
                 let text = match (&v.title, v.short_reason().map(str::to_string).or(review)) {
                     (Some(t), None) => t.clone(),
                     (Some(t), Some(r)) => format!("{t}  ({r})"),

@@ -1,12 +1,12 @@
 //! `git agentos logs`: what a task's agent did.
-use crate::agent::stream::{self, Event};
+use crate::agent::transcript::{self, latest_run, Item};
 use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue::State;
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Show what a task's agent did in its latest attempt or revision round: start,
@@ -26,63 +26,58 @@ pub struct Args {
     pub raw: bool,
 }
 
-/// The folder of a task's latest agent run: its latest revision round whose
-/// agent ran, else its latest attempt.
-pub fn latest_attempt(runs: &Path, id: &str) -> Option<PathBuf> {
-    let dir = runs.join(id);
-    let numbered = |prefix: &str| {
-        std::fs::read_dir(&dir)
-            .ok()?
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_prefix(prefix)?
-                    .parse::<u32>()
-                    .ok()
-                    .map(|n| (n, e.path()))
-            })
-            .filter(|(_, p)| prefix == "attempt-" || p.join("agent.jsonl").exists())
-            .max_by_key(|(n, _)| *n)
-            .map(|(_, p)| p)
-    };
-    numbered("round-").or_else(|| numbered("attempt-"))
-}
-
+/// A line of the stream as text for a person; None for events of no interest.
 fn readable(line: &str) -> Option<String> {
-    match stream::parse_line(line) {
-        Ok(Event::Init { session_id, cwd }) => Some(format!(
-            "started (session {}, in {})",
-            session_id.unwrap_or_default(),
-            cwd.unwrap_or_default()
-        )),
-        Ok(Event::Action { summary, .. }) => Some(format!("  {summary}")),
-        Ok(Event::Result(r)) => {
-            let mut text = format!("result: {}", r.describe());
-            if r.is_error {
-                text.push_str(" (error)");
+    let lines: Vec<String> = transcript::items(line)
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Start { session, cwd, .. } => Some(format!(
+                "started (session {}, in {})",
+                session.unwrap_or_default(),
+                cwd.unwrap_or_default()
+            )),
+            Item::Text(text) => Some(format!("  says: {}", text.replace('\n', "\n  "))),
+            Item::Tool { name, detail } if detail.is_empty() => Some(format!("  {name}")),
+            Item::Tool { name, detail } => Some(format!("  {name} {detail}")),
+            // Writes refused, whether or not the tool failed; else a failed tool.
+            Item::ToolResult { refused, .. } if !refused.is_empty() => Some(
+                refused
+                    .iter()
+                    .map(|line| format!("    refused: {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Item::ToolResult {
+                text, error: true, ..
+            } => Some(format!("  refused: {}", text.replace('\n', "\n  "))),
+            Item::ToolResult { .. } => None,
+            Item::Notice(text) => Some(format!("  ({text})")),
+            Item::Result {
+                outcome,
+                error,
+                summary,
+                denials,
+            } => {
+                let mut text = format!("result: {outcome}");
+                if error {
+                    text.push_str(" (error)");
+                }
+                if let Some(summary) = summary {
+                    text.push_str(&format!("\n  {}", summary.replace('\n', "\n  ")));
+                }
+                for d in denials {
+                    text.push_str(&format!(
+                        "\n  denied: {} {}",
+                        d.tool_name,
+                        d.path.unwrap_or_default()
+                    ));
+                }
+                Some(text)
             }
-            if let Some(summary) = r.summary {
-                text.push_str(&format!("\n  {}", summary.replace('\n', "\n  ")));
-            }
-            for d in r.permission_denials {
-                text.push_str(&format!(
-                    "\n  denied: {} {}",
-                    d.tool_name,
-                    d.path.unwrap_or_default()
-                ));
-            }
-            Some(text)
-        }
-        Ok(Event::ToolResult { text }) => {
-            let refused: Vec<String> = crate::agent::denials::refusals(&text)
-                .into_iter()
-                .map(|r| format!("    refused: {}", r.line))
-                .collect();
-            (!refused.is_empty()).then(|| refused.join("\n"))
-        }
-        Ok(Event::Other) => None,
-        Err(stream::NotAnEvent(text)) => Some(format!("  (not stream-json) {text}")),
-    }
+            Item::NotJson(text) => Some(format!("  (not stream-json) {text}")),
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
@@ -96,7 +91,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             println!("{}", untrusted(&text));
         }
     };
-    let Some(attempt) = latest_attempt(&ctx.tree.runs_dir(), &args.id) else {
+    let Some(attempt) = latest_run(&ctx.tree.runs_dir(), &args.id) else {
         if entry.state == State::Todo || !args.follow {
             println!(
                 "`{}` has no agent log yet ({}).",

@@ -4,6 +4,7 @@
 //! pipeline's logic; `view.rs` is how tasks are summarised for list, show, status.
 pub mod add;
 pub mod agent;
+pub mod board;
 pub mod cancel;
 pub mod clean;
 pub mod completions;

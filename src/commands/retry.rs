@@ -13,18 +13,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ws = Workspace::discover(dir)?;
-    let entry = ws.find_task(&args.id)?;
-    let reason = crate::queue::retry(&ws.tree, &entry)?;
-    let mut event = crate::friction::Event::new(
-        "retry",
-        "",
-        &format!(
-            "queued again after: {}",
-            reason.lines().next().unwrap_or("(no reason)")
-        ),
-    );
-    event.task = Some(entry.id.clone());
-    crate::friction::note(&ws.tree, event);
-    println!("queued again: {}", entry.id);
+    crate::ops::retry(&ws, &args.id)?;
+    println!("queued again: {}", args.id);
     Ok(())
 }

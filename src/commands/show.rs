@@ -104,25 +104,14 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             line("pr", url);
         }
         if let Some(review) = &record.review {
-            line("review", &view::review_line(review));
+            line("review", &review.line());
             if view.state == State::Review {
-                if let Some(due) = view::next_pass(review, crate::clock::now()) {
+                if let Some(due) = review.next_pass_due(crate::clock::now()) {
                     line("next pass", &due);
                 }
             }
             for done in &review.history {
-                let verdict = done
-                    .verdict
-                    .as_deref()
-                    .map(|v| format!("; verification {v}"))
-                    .unwrap_or_default();
-                line(
-                    "round",
-                    &format!(
-                        "{}: answered {}: {}{verdict}",
-                        done.number, done.answered, done.outcome
-                    ),
-                );
+                line("round", &done.line());
             }
             for widened in &review.widened {
                 line("widened", widened);

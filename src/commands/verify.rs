@@ -29,6 +29,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         return Err(CommandError::invalid(format!(
             "`{}` has not run yet: there is nothing to verify",
             args.id
+        ))
+        .hint(format!(
+            "`git agentos run` runs the queue (or `git agentos show {}` shows the task)",
+            args.id
         )));
     }
     let record = queue::read_record(&entry.record_path())

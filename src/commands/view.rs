@@ -1,6 +1,5 @@
 //! How tasks are summarised for `list`, `show` and `status` (text and JSON).
 use crate::clock::Timestamp;
-use crate::queue::review::Review;
 use crate::queue::State;
 use crate::queue::{self, Entry, Record};
 use crate::task::{self, Task};
@@ -132,27 +131,6 @@ pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
         .map(|r| r.phase.describe());
     view.record = record;
     view
-}
-
-/// `#3 round 2 of 3 answering a failing check `ci/test``, for one line.
-pub fn review_line(review: &Review) -> String {
-    let mut line = format!("#{} {}", review.number, review.phase.describe());
-    if let Some(error) = &review.last_error {
-        line.push_str(&format!(" (the last pass failed: {error})"));
-    }
-    line
-}
-
-/// When the next pass is due: `in 4m12s (2030-01-02T03:05:05Z)`, `now`.
-pub fn next_pass(review: &Review, now: Timestamp) -> Option<String> {
-    let at = review.next_pass?;
-    Some(match at.since(now) {
-        Some(wait) if !wait.is_zero() => {
-            let wait = std::time::Duration::from_secs(wait.as_secs().max(1));
-            format!("in {} ({at})", task::human(wait))
-        }
-        _ => format!("due now ({at})"),
-    })
 }
 
 /// The tasks in one state, in the order `list` shows them.

@@ -91,12 +91,15 @@ impl DispatcherLock {
     }
 
     /// Who holds the lock now, or None when it is free. Holds it for an instant
-    /// when free; [`DispatcherLock::acquire`] tolerates that.
+    /// when free; [`DispatcherLock::acquire`] tolerates that. Opens the file for
+    /// reading only, so probing never looks like a write to a file watcher (the
+    /// board learns that a dispatcher ended from its closing the file).
     pub fn probe(tree: &Tree) -> std::io::Result<Option<Holder>> {
-        if !tree.lock_path().exists() {
-            return Ok(None);
-        }
-        let mut file = open(tree)?;
+        let mut file = match File::open(tree.lock_path()) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
         match file.try_lock() {
             Ok(()) => Ok(None),
             Err(TryLockError::WouldBlock) => Ok(Some(read_holder(&mut file).unwrap_or(Holder {

@@ -20,6 +20,20 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     if let (Some(url), Some(number)) = (run.record.pr_url.clone(), run.record.pr_number) {
         return to_review(run, &url, number);
     }
+    to_done(run)?;
+    let branch = run
+        .record
+        .branch
+        .clone()
+        .unwrap_or_else(|| task_branch(&run.entry.id));
+    run.say(&format!("done → {branch}"));
+    tracing::info!(%branch, "done");
+    Ok(StepOutcome::Done)
+}
+
+/// To done/: the task file with its result section appended (the record
+/// says what it holds), the worktree recycled unless kept.
+pub fn to_done(run: &mut TaskRun) -> Result<(), QueueError> {
     run.record.finished_at = Some(Timestamp::now());
     let original =
         std::fs::read_to_string(&run.entry.path).map_err(PathError::at("read", &run.entry.path))?;
@@ -35,14 +49,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     if !run.settings.keep {
         retire(run.ws, &run.worktree);
     }
-    let branch = run
-        .record
-        .branch
-        .clone()
-        .unwrap_or_else(|| task_branch(&run.entry.id));
-    run.say(&format!("done → {branch}"));
-    tracing::info!(%branch, "done");
-    Ok(StepOutcome::Done)
+    Ok(())
 }
 
 /// Published: to review/, the file as it was; the first pass over the pull

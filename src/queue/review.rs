@@ -74,6 +74,28 @@ impl Review {
         }
     }
 
+    /// `#3 round 2 of 3 answering a failing check `ci/test``, for one line
+    /// (`list`, `status`, `show`, the board).
+    pub fn line(&self) -> String {
+        let mut line = format!("#{} {}", self.number, self.phase.describe());
+        if let Some(error) = &self.last_error {
+            line.push_str(&format!(" (the last pass failed: {error})"));
+        }
+        line
+    }
+
+    /// When the next pass is due: `in 4m12s (2030-01-02T03:05:05Z)`, `due now (…)`.
+    pub fn next_pass_due(&self, now: Timestamp) -> Option<String> {
+        let at = self.next_pass?;
+        Some(match at.since(now) {
+            Some(wait) if !wait.is_zero() => {
+                let wait = std::time::Duration::from_secs(wait.as_secs().max(1));
+                format!("in {} ({at})", crate::task::human(wait))
+            }
+            _ => format!("due now ({at})"),
+        })
+    }
+
     pub fn is_answered(&self, key: &str) -> bool {
         self.answered.iter().any(|k| k == key)
     }
@@ -343,6 +365,21 @@ pub struct RoundSummary {
     pub verdict: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<u64>,
+}
+
+impl RoundSummary {
+    /// `1: answered the review by @octo requesting changes: pushed 1a2b3c4d5e6f; verification passed`.
+    pub fn line(&self) -> String {
+        let verdict = self
+            .verdict
+            .as_deref()
+            .map(|v| format!("; verification {v}"))
+            .unwrap_or_default();
+        format!(
+            "{}: answered {}: {}{verdict}",
+            self.number, self.answered, self.outcome
+        )
+    }
 }
 
 /// A comment shown and not acted on.

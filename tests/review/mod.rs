@@ -3,6 +3,7 @@
 //! checks, conflicts, pushes, merges and closes scripted on it, and `sync` (or
 //! `watch`) answering them with revision rounds run by the real Claude Code CLI
 //! against the scripted Messages API.
+mod board;
 mod bounds;
 mod kills;
 mod passes;

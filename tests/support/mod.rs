@@ -2,6 +2,8 @@
 //! the fake agent builder, waiting on a condition, and the normaliser that makes
 //! outputs fit for snapshots.
 #![allow(dead_code)]
+pub mod board;
+pub mod cdp;
 pub mod claude;
 pub mod fake_agent;
 pub mod git_remotes;

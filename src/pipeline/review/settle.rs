@@ -5,7 +5,7 @@
 use super::review;
 use crate::clock::Timestamp;
 use crate::friction;
-use crate::pipeline::finish::{finish_error, result_section, retire};
+use crate::pipeline::finish::{finish_error, retire, to_done};
 use crate::pipeline::TaskRun;
 use crate::queue::review::{Merged, Phase};
 use crate::queue::{self, QueueError, State};
@@ -27,21 +27,7 @@ pub fn merged(
     });
     r.round = None;
     r.next_pass = None;
-    run.record.finished_at = Some(Timestamp::now());
-    let original = std::fs::read_to_string(&run.entry.path)
-        .map_err(crate::path_error::PathError::at("read", &run.entry.path))?;
-    let text = format!("{original}{}", result_section(&run.record));
-    queue::finish(
-        &run.ws.tree,
-        &run.entry,
-        &run.record,
-        State::Done,
-        Some(&text),
-    )
-    .map_err(|e| finish_error(run.ws, &run.entry, State::Done, e))?;
-    if !run.settings.keep {
-        retire(run.ws, &run.worktree);
-    }
+    to_done(run)?;
     let who = by.map(|b| format!(" by @{b}")).unwrap_or_default();
     run.say(&format!("merged{who} → done/"));
     tracing::info!(commit = commit.as_deref(), "merged");
