@@ -122,11 +122,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
             continue;
         }
-        let running = ctx
-            .tree
-            .state_dir(State::Doing)
-            .join(format!("{}.md", args.id))
-            .exists();
+        let running = agent_may_write(&ctx, &args.id);
         if !args.follow || !running {
             break;
         }
@@ -147,4 +143,25 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         println!("stderr:\n{}", untrusted(stderr.trim_end()));
     }
     Ok(())
+}
+
+/// The task is claimed, or a revision round of its pull request is under way:
+/// its agent may still write to its log.
+fn agent_may_write(ctx: &Workspace, id: &str) -> bool {
+    let tree = &ctx.tree;
+    if tree
+        .state_dir(State::Doing)
+        .join(format!("{id}.md"))
+        .exists()
+    {
+        return true;
+    }
+    let record = tree
+        .state_dir(State::Review)
+        .join(format!("{id}.record.json"));
+    crate::queue::read_record(&record)
+        .ok()
+        .flatten()
+        .and_then(|r| r.review)
+        .is_some_and(|r| r.round.is_some())
 }

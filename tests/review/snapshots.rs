@@ -99,6 +99,34 @@ fn a_task_in_review_before_and_after_a_round() {
     report    .agentos/runs/fix/round-1/report.md
     branch    agentos/fix at [SHA]
     ");
+    // `list --json` and `show --json` carry the same: the words, and the
+    // record's review (phase, rounds, next pass, the rounds made).
+    let list = s.agentos_env(&["list", "--json"], &[NOW]).ok().json();
+    let listed = list
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["id"] == "fix"))
+        .cloned()
+        .unwrap_or_else(|| panic!("fix in {list}"));
+    let shown = s
+        .agentos_env(&["show", "fix", "--json"], &[NOW])
+        .ok()
+        .json();
+    for json in [&listed, &shown] {
+        assert_eq!(json["state"], "review", "{json}");
+        assert_eq!(json["review_state"], "waiting for review", "{json}");
+        let review = &json["record"]["review"];
+        assert_eq!(review["phase"]["phase"], "waiting-for-review", "{json}");
+        assert_eq!(review["rounds"], 1, "{json}");
+        assert_eq!(
+            review["next_pass"], "2030-01-02T03:04:35.000000000Z",
+            "{json}"
+        );
+        assert_eq!(
+            review["history"][0]["answered"], "the review by @octo requesting changes",
+            "{json}"
+        );
+        assert!(review["round"].is_null(), "no round in progress: {json}");
+    }
     let json = s.agentos_env(&["status", "--json"], &[NOW]).ok().json();
     let review = serde_json::to_string_pretty(&json["review"]).expect("json");
     assert_snapshot!(s.repo.normalise(&review), @r#"

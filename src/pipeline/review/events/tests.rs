@@ -272,3 +272,50 @@ fn a_conflict_merged_closed_and_held_pull_requests() {
         Some(Settled::Closed)
     );
 }
+
+#[test]
+fn each_trigger_can_be_turned_off_and_the_mention_word_changed() {
+    let mut snap = snapshot();
+    snap.pull.mergeable = Some(false);
+    snap.reviews = vec![ReviewItem {
+        id: 7,
+        user: user("octo"),
+        author_association: "OWNER".into(),
+        state: "CHANGES_REQUESTED".into(),
+        body: Some("Not like this.".into()),
+        ..ReviewItem::default()
+    }];
+    snap.comments = vec![
+        comment(1, "alice", "MEMBER", "@agentos fix the title"),
+        comment(2, "bob", "MEMBER", "@fixbot fix the body"),
+    ];
+    let keys = |config: &ReviewConfig| -> Vec<String> {
+        decide(&snap, &Review::default(), config, "me")
+            .events
+            .into_iter()
+            .map(|e| e.key)
+            .collect()
+    };
+    assert_eq!(
+        keys(&ReviewConfig::default()),
+        ["review:7", "comment:1", "conflict:h1..b1"]
+    );
+    let off = |f: fn(&mut ReviewConfig)| {
+        let mut config = ReviewConfig::default();
+        f(&mut config);
+        keys(&config)
+    };
+    assert_eq!(
+        off(|c| c.on_changes_requested = false),
+        ["comment:1", "conflict:h1..b1"]
+    );
+    assert_eq!(
+        off(|c| c.on_mention = false),
+        ["review:7", "conflict:h1..b1"]
+    );
+    assert_eq!(off(|c| c.on_conflict = false), ["review:7", "comment:1"]);
+    assert_eq!(
+        off(|c| c.mention = "@fixbot".into()),
+        ["review:7", "comment:2", "conflict:h1..b1"]
+    );
+}
