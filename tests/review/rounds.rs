@@ -80,7 +80,7 @@ fn changes_requested_make_one_new_commit_on_the_branch_and_one_reply() {
 }
 
 #[test]
-fn a_failing_check_makes_a_round_whose_prompt_holds_its_annotations() {
+fn a_failing_check_and_a_comment_make_one_round_whose_prompt_holds_the_annotations() {
     let mut s = Scenario::published(readme_rounds(), &[]);
     let head = s.github.head_sha(1);
     let check = Check::failed("ci/test", "1 test failed: test_readme").annotate(
@@ -90,10 +90,14 @@ fn a_failing_check_makes_a_round_whose_prompt_holds_its_annotations() {
     );
     s.github.check_run(&head, &check);
     s.github.check_run(&head, &Check::passed("ci/lint"));
+    // Seen in the same pass: one round answers both.
+    s.github
+        .comment(1, &Who::member("alice"), "@agentos and keep it short");
     s.agentos(&["sync"]).ok();
     let prompt = s.prompts_of_round(1).concat();
     for part in [
-        "## Event 1: a failing check `ci/test`",
+        "@agentos and keep it short",
+        "a failing check `ci/test`",
         "The check run `ci/test` concluded `failure`.",
         "1 test failed: test_readme",
         "- `README.md` line 3 [failure] ci/test: README.md#L3: `cargo install` needs `--locked` here",
@@ -107,11 +111,10 @@ fn a_failing_check_makes_a_round_whose_prompt_holds_its_annotations() {
     assert_eq!(s.branch_log().len(), 2);
     let replies = s.github.posted(1);
     assert_eq!(replies.len(), 1);
-    assert!(
-        replies[0].contains("a failing check `ci/test`"),
-        "{}",
-        replies[0]
-    );
+    for part in ["a failing check `ci/test`", "the comment by @alice"] {
+        assert!(replies[0].contains(part), "{part:?}: {}", replies[0]);
+    }
+    assert_eq!(s.record()["review"]["rounds"], 1, "one round for both");
     // The check ran on the old head: the new head has none failing.
     s.agentos(&["sync"]).ok();
     assert_eq!(s.github.posted(1).len(), 1);
