@@ -15,6 +15,40 @@ pub struct Config {
     pub github: GitHub,
     #[serde(default)]
     pub friction: Friction,
+    #[serde(default)]
+    pub review: ReviewConfig,
+}
+
+/// `[review]`: what starts a revision round on an open pull request, and the
+/// bound on rounds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Rounds per task before a person must say `@agentos retry` (default 3).
+    pub max_rounds: u32,
+    /// The word a comment mentions to ask for a round (default `@agentos`).
+    pub mention: String,
+    /// A review requesting changes from someone with write access starts a round.
+    pub on_changes_requested: bool,
+    /// A comment mentioning `mention` from someone with write access does.
+    pub on_mention: bool,
+    /// A failing check run or commit status on the head commit does.
+    pub on_failing_checks: bool,
+    /// A conflict with the base branch does (the round merges the base in).
+    pub on_conflict: bool,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            max_rounds: 3,
+            mention: "@agentos".into(),
+            on_changes_requested: true,
+            on_mention: true,
+            on_failing_checks: true,
+            on_conflict: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -152,7 +152,7 @@ impl From<QueueError> for CommandError {
                 env(e).hint(hint)
             }
             QueueError::IdTaken { .. } => invalid(e).hint(
-                "ids are unique across todo/, doing/, done/ and failed/: choose another --id",
+                "ids are unique across todo/, doing/, review/, done/ and failed/: choose another --id",
             ),
             QueueError::Running { .. } => invalid(e).hint("cancel it first"),
             QueueError::TooLate { ref id } => {
@@ -161,6 +161,14 @@ impl From<QueueError> for CommandError {
             }
             QueueError::Done { .. } => {
                 invalid(e).hint("to do more, queue a new task: git agentos add …")
+            }
+            QueueError::InReview { ref url, .. } => {
+                let on = url
+                    .as_deref()
+                    .map_or_else(|| "its pull request".to_string(), |u| u.to_string());
+                invalid(&e).hint(format!(
+                    "comment `@agentos retry` on {on} for more revision rounds; `git agentos sync` makes a pass now"
+                ))
             }
             QueueError::NotRetryable { .. } => invalid(e).hint(
                 "this file was rejected as a copy of another task; give it a new id by renaming it",
@@ -218,7 +226,7 @@ impl From<AgentError> for CommandError {
 
 impl From<ConfigError> for CommandError {
     fn from(e: ConfigError) -> Self {
-        invalid(e).hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30, [friction] threshold = 3")
+        invalid(e).hint("settings: autostart = true|false, remote = \"origin\", [github] repo = \"owner/name\", timeout = 30, [friction] threshold = 3, [review] max_rounds = 3, mention = \"@agentos\", on_changes_requested, on_mention, on_failing_checks, on_conflict = true|false")
     }
 }
 

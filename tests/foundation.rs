@@ -359,7 +359,7 @@ fn show_and_status_describe_tasks_and_the_system() {
     assert!(status["dispatcher"].is_null());
     repo.agentos(&["status"])
         .ok()
-        .stdout_has("1 todo, 0 doing, 0 done, 0 failed")
+        .stdout_has("1 todo, 0 doing, 0 in review, 0 done, 0 failed")
         .stdout_has("not running");
 }
 

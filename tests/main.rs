@@ -15,6 +15,7 @@ mod memory;
 mod publish;
 mod redteam;
 mod reliability;
+mod review;
 mod run_loop;
 mod sandbox;
 mod services_hostile;

@@ -59,7 +59,7 @@ fn one_pull_request_per_task_with_the_right_head_base_title_and_body() {
     repo.agentos_with(&["run"], &env(&repo, &api)).ok();
     // The remote has the branch, at the commit the task recorded.
     let record: serde_json::Value =
-        serde_json::from_str(&repo.read(".agentos/done/fix-install.record.json")).expect("json");
+        serde_json::from_str(&repo.read(".agentos/review/fix-install.record.json")).expect("json");
     let local = repo
         .git(&["rev-parse", "agentos/fix-install"])
         .trim()
@@ -99,9 +99,11 @@ fn one_pull_request_per_task_with_the_right_head_base_title_and_body() {
     repo.agentos(&["show", "fix-install"])
         .ok()
         .stdout_has("pr        https://github.invalid/octo/widgets/pull/1");
+    // Its pull request is open: the task waits in review/ (issue #17).
     repo.agentos(&["status"])
         .ok()
-        .stdout_has("done        fix-install: https://github.invalid/octo/widgets/pull/1");
+        .stdout_has("review      fix-install: #1 published, not looked at yet")
+        .stdout_has("              https://github.invalid/octo/widgets/pull/1");
 }
 
 #[test]
@@ -181,7 +183,7 @@ fn a_crash_after_the_push_or_after_the_pull_request_never_opens_a_second() {
         1,
         "resumes and re-runs open no second pull request"
     );
-    assert!(repo.exists(".agentos/done/first.md"));
+    assert!(repo.exists(".agentos/review/first.md"));
 }
 
 /// Kills the `git daemon` when the test ends.

@@ -52,13 +52,13 @@ fn killed_at_every_step_each_task_finishes_exactly_once() {
             killed.stderr
         );
         let resumed = repo.agentos_with(&["run"], &env(&repo, &api)).ok();
-        // Exactly once: done once, nowhere else.
+        // Exactly once: in review/ (its pull request is open) once, nowhere else.
         assert_eq!(
-            state_files(&repo, "done"),
+            state_files(&repo, "review"),
             vec![format!("{id}.md")],
             "{point}"
         );
-        for state in ["todo", "doing", "failed"] {
+        for state in ["todo", "doing", "done", "failed"] {
             assert!(state_files(&repo, state).is_empty(), "{point}: {state}/");
         }
         let branch = format!("agentos/{id}");
@@ -71,7 +71,7 @@ fn killed_at_every_step_each_task_finishes_exactly_once() {
         let local = repo.git(&["rev-parse", &branch]).trim().to_string();
         assert_eq!(remote_ref(&repo, &branch), Some(local), "{point}: pushed");
         assert_eq!(api.pulls().len(), 1, "{point}: exactly one pull request");
-        let record = repo.read(&format!(".agentos/done/{id}.record.json"));
+        let record = repo.read(&format!(".agentos/review/{id}.record.json"));
         assert!(record.contains("\"attempt\": 2"), "{point}: {record}");
         // No orphaned worktree after `clean`.
         let clean = repo.agentos(&["clean"]).ok();

@@ -97,7 +97,7 @@ fn status_text_and_json() {
     assert_snapshot!(repo.snapshot(&["status"]), @r#"
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
-    queue       3 todo, 1 doing, 1 done, 1 failed, 1 invalid in todo/
+    queue       3 todo, 1 doing, 0 in review, 1 done, 1 failed, 1 invalid in todo/
     doing       crashed: attempt 1, last step worktree, claimed by pid [PID]
     invalid     .agentos/todo/no-targets.md: field `targets`: there are no targets; add the paths the change may touch, e.g. `targets = ["README.md"]` or `targets = ["src/api/**"]`
     done        fix-install: agentos/fix-install at [SHORT-SHA]
@@ -113,6 +113,7 @@ fn status_text_and_json() {
         "done": 1,
         "failed": 1,
         "invalid": 1,
+        "review": 0,
         "todo": 3
       },
       "invalid": [
@@ -130,6 +131,7 @@ fn status_text_and_json() {
           "sandbox": null
         }
       ],
+      "review": [],
       "recent_done": [
         {
           "id": "fix-install",
@@ -798,17 +800,19 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    (.agentos/agents/default/AGENT.md), a sample config.toml and a .gitignore that keeps
                    runtime state out of `git status`
       add          Queue a task: write it into .agentos/todo/ and print its id
-      list         List tasks: todo/ in the order they will run, then doing/, done/ and failed/
+      list         List tasks: todo/ in the order they will run, then doing/, review/, done/ and failed/
       show         Show one task: its fields, where it is, its claim record and journal, why it failed,
                    and its body
       status       Show the dispatcher (running or not, and who holds the lock), how many tasks are in
-                   each state, the tasks in progress, and the queued files that can never run
+                   each state, the tasks in progress and in review, and the queued files that can never
+                   run
       run          Process the queue: claim each task in turn, run its agent in a fresh worktree on
-                   branch agentos/<id>, commit the result, and move the task to done/ or failed/. Exits
-                   when the queue is empty
+                   branch agentos/<id>, commit the result, and move the task to review/, done/ or
+                   failed/. Exits when the queue is empty
       watch        The long-running dispatcher: process the queue, then wait for new task files
                    (file-system events; no polling, no CPU while idle) and process those too. SIGINT or
                    SIGTERM stops it cleanly; a task it was running is resumed by the next dispatcher
+      sync         One pass over the open pull requests of the tasks in review/ (or only ID), then exit
       verify       Verify a task's change again: its worktree if it still exists (what the agent left,
                    committed or not), else its branch. Prints the Markdown report (in colour on a
                    terminal) and exits 1 when the change is rejected
@@ -821,8 +825,8 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    branches of done tasks whose work is safe (pushed to a remote, or merged into another
                    branch). Never touches a running task, a branch whose work exists nowhere else, or a
                    folder git does not list as one of this repository's worktrees
-      logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
-                   raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
+      logs         Show what a task's agent did in its latest attempt or revision round: start, tool
+                   calls, result
       board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
       memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
                    ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
@@ -926,8 +930,10 @@ fn help_of_the_main_command_and_of_add_and_run() {
     "#);
     assert_snapshot!(repo.snapshot(&["run", "--help"]), @"
     Process the queue: claim each task in turn, run its agent in a fresh worktree on branch
-    agentos/<id>, commit the result, and move the task to done/ or failed/. Exits when the queue is
-    empty.
+    agentos/<id>, commit the result, and move the task to review/, done/ or failed/. Exits when the
+    queue is empty.
+
+    A task whose pull request is open waits in review/: `watch` or `sync` follows it.
 
     Tasks left in doing/ by a dispatcher that died are resumed first, at the first step not yet done.
     Only one `run` or `watch` per repository: a second one exits with code 3 and names the holder.
@@ -1053,7 +1059,7 @@ fn errors_for_bad_task_files() {
     $ git agentos add y -t a --id dup
     ------- stderr -------
     error: the task id `dup` is already used by .agentos/todo/dup.md
-    hint: ids are unique across todo/, doing/, done/ and failed/: choose another --id
+    hint: ids are unique across todo/, doing/, review/, done/ and failed/: choose another --id
     [exit status: 2]
     "#);
 }
@@ -1071,13 +1077,13 @@ fn errors_for_unknown_tasks_and_agents() {
     ]), @"
     $ git agentos show fix-the-readm
     ------- stderr -------
-    error: there is no task `fix-the-readm` in todo/, doing/, done/ or failed/
+    error: there is no task `fix-the-readm` in todo/, doing/, review/, done/ or failed/
     hint: did you mean `fix-the-readme`?
     hint: `git agentos list` shows every task
     [exit status: 2]
     $ git agentos verify nope
     ------- stderr -------
-    error: there is no task `nope` in todo/, doing/, done/ or failed/
+    error: there is no task `nope` in todo/, doing/, review/, done/ or failed/
     hint: `git agentos list` shows every task
     [exit status: 2]
     $ git agentos verify fix-the-readme
@@ -1116,7 +1122,7 @@ fn status_and_the_error_while_the_lock_is_held() {
     assert_snapshot!(repo.output(&status), @"
     repository  [REPO]
     dispatcher  running: pid [PID] (`git agentos watch`, since [TIME])
-    queue       0 todo, 0 doing, 0 done, 0 failed
+    queue       0 todo, 0 doing, 0 in review, 0 done, 0 failed
     ");
     assert_snapshot!(repo.output(&refused), @"
     ------- stderr -------
@@ -1147,7 +1153,7 @@ fn errors_outside_a_repository_and_for_bad_usage() {
     ]), @"
     $ git agentos list --state sideways
     ------- stderr -------
-    error: invalid value 'sideways' for '--state <STATE>': `sideways` is not a state; use todo, doing, done or failed
+    error: invalid value 'sideways' for '--state <STATE>': `sideways` is not a state; use todo, doing, review, done or failed
 
     For more information, try '--help'.
     [exit status: 2]

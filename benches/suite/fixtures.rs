@@ -62,3 +62,19 @@ pub fn drop_task(repo: &Path, id: &str, target: &str) {
     std::fs::write(&tmp, text).expect("write task");
     std::fs::rename(&tmp, repo.join(format!(".agentos/todo/{id}.md"))).expect("rename");
 }
+
+/// Wait until a spawned `watch` (its stderr piped) says it is watching, then
+/// keep its stderr drained.
+pub fn wait_watching(watch: &mut std::process::Child) {
+    use std::io::{BufRead, BufReader};
+    let mut stderr = BufReader::new(watch.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("watching") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read") > 0,
+            "watch ended"
+        );
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+}

@@ -5,7 +5,8 @@
 //! repeated runs, its baseline, the ratio, the goal and whether it is met.
 //!
 //! `BENCH_IDLE_SECS` shortens the idle window (default 60); `BENCH_RUNS` sets the
-//! repetitions (default 15).
+//! repetitions (default 15); `BENCH_REVIEW_HOURS` the compressed hours the review
+//! section measures (default 1).
 #[path = "../common/mod.rs"]
 mod common;
 mod fixtures;
@@ -13,10 +14,20 @@ mod hook;
 mod idle;
 mod pickup;
 mod queue;
+mod review;
 mod sandbox;
 mod task;
 mod verify;
 mod worktree;
+
+/// The GitHub stand-in of the test suite (and the HTTP server under it), for
+/// the review section.
+#[allow(dead_code, unused_imports)]
+#[path = "../../tests/support/github/mod.rs"]
+mod github;
+#[allow(dead_code)]
+#[path = "../../tests/support/http.rs"]
+mod http;
 
 /// A section of the suite: builds its fixtures in a scratch folder, returns rows.
 type Section = fn(&std::path::Path) -> Vec<Row>;
@@ -77,8 +88,9 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 8] = [
+    let sections: [(&str, Section); 9] = [
         ("idle", idle::rows),
+        ("review", review::rows),
         ("pickup", pickup::rows),
         ("sandbox", sandbox::rows),
         ("worktree", worktree::rows),

@@ -2,7 +2,6 @@
 //! running on a 1,000-file repository; baseline: `git worktree add` alone.
 use crate::common::{git, BIN};
 use crate::{fixtures, runs, Row};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,17 +46,8 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    // Ready when it says so; then keep its stderr drained.
-    let mut stderr = BufReader::new(watch.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("watching") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).expect("read") > 0,
-            "watch ended"
-        );
-    }
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    // Ready when it says so.
+    fixtures::wait_watching(&mut watch);
     let (mut latencies, mut base) = (Vec::new(), Vec::new());
     // One task first to fill the worktree pool, as in any run after the first task.
     for i in 0..=runs() {

@@ -182,15 +182,37 @@ pub fn latest_attempt(runs: &Path, id: &str) -> Option<PathBuf> {
     attempts(runs, id).pop().map(|(_, path)| path)
 }
 
+/// The folder of a task's latest agent run: its latest revision round whose
+/// agent ran (`runs/<id>/round-<n>` with an `agent.jsonl`), else its latest
+/// attempt.
+pub fn latest_run(runs: &Path, id: &str) -> Option<PathBuf> {
+    numbered(runs, id, "round-")
+        .into_iter()
+        .rev()
+        .find(|(_, p)| p.join("agent.jsonl").exists())
+        .map(|(_, p)| p)
+        .or_else(|| latest_attempt(runs, id))
+}
+
 /// Every attempt folder of a task, oldest first, with its number.
 pub fn attempts(runs: &Path, id: &str) -> Vec<(u32, PathBuf)> {
+    numbered(runs, id, "attempt-")
+}
+
+/// Every revision-round folder of a task, oldest first, with its number.
+pub fn rounds(runs: &Path, id: &str) -> Vec<(u32, PathBuf)> {
+    numbered(runs, id, "round-")
+}
+
+/// The folders `runs/<id>/<prefix><n>`, by n.
+fn numbered(runs: &Path, id: &str, prefix: &str) -> Vec<(u32, PathBuf)> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(runs.join(id))
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.strip_prefix("attempt-")?
+            name.strip_prefix(prefix)?
                 .parse::<u32>()
                 .ok()
                 .map(|n| (n, e.path()))

@@ -2,12 +2,16 @@
 //! queue, in the queue's order ([`State::ALL`]), so a state the queue gains shows
 //! up as a column once it has a label here. todo/ is in dispatch order (the
 //! queue's own scan) with the files that can never run marked; a claimed task
-//! shows the step it is at, since when, and what its agent did last; a failed
-//! one the first line of its reason; a finished one its outcome and pull request.
+//! shows the step it is at, since when, and what its agent did last; one in
+//! review/ what its pull request waits for (a round in progress like a claimed
+//! task, with its step and its agent's latest action) and when the next pass is
+//! due; a failed one the first line of its reason; a finished one its outcome,
+//! pull request and who merged it.
 use super::files::{self, TEXT_CAP};
 use crate::agent::transcript::{self, Item};
 use crate::clock::Timestamp;
 use crate::dispatch::lock::{DispatcherLock, Holder};
+use crate::queue::review::{Phase, Review, RoundStep};
 use crate::queue::{self, Entry, Record, State, Tree};
 use std::time::Duration;
 
@@ -20,6 +24,7 @@ pub fn label(state: State) -> &'static str {
     match state {
         State::Todo => "To do",
         State::Doing => "Doing",
+        State::Review => "In review",
         State::Done => "Done",
         State::Failed => "Failed",
     }
@@ -66,8 +71,8 @@ pub struct Card {
 /// Where a claimed task is.
 #[derive(Debug, Clone)]
 pub struct Running {
-    /// The step in progress.
-    pub step: &'static str,
+    /// The step in progress (`agent`; `round 2: verify` for a revision round).
+    pub step: String,
     pub attempt: u32,
     /// How long since it was claimed.
     pub elapsed: Duration,
@@ -201,7 +206,7 @@ fn settled_card(tree: &Tree, entry: &Entry, now: Timestamp) -> (Option<Timestamp
         reason,
         linkable,
         can_retry: linkable && entry.state == State::Failed,
-        can_cancel: linkable && entry.state == State::Doing,
+        can_cancel: linkable && matches!(entry.state, State::Doing | State::Review),
         ..Card::default()
     };
     if !linkable {
@@ -215,9 +220,12 @@ fn settled_card(tree: &Tree, entry: &Entry, now: Timestamp) -> (Option<Timestamp
     };
     card.outcome = record.agent_result.as_ref().map(|r| r.describe());
     card.pr_url = record.pr_url.clone();
-    if record.finished_at.is_none() && record.claimed_at.is_some() {
+    if let Some(review) = &record.review {
+        review_marks(tree, entry, review, now, &mut card);
+    }
+    if record.finished_at.is_none() && record.claimed_at.is_some() && record.review.is_none() {
         card.running = Some(Running {
-            step: record.first_pending().name(),
+            step: record.first_pending().name().to_string(),
             attempt: record.attempt,
             elapsed: record
                 .claimed_at
@@ -241,15 +249,59 @@ fn settled_card(tree: &Tree, entry: &Entry, now: Timestamp) -> (Option<Timestamp
     (record.claimed_at, card)
 }
 
+/// A task whose pull request is (or was) followed: what it waits for, the
+/// round in progress, when the next pass is due; merged or closed, by whom.
+fn review_marks(tree: &Tree, entry: &Entry, review: &Review, now: Timestamp, card: &mut Card) {
+    let kind = match review.phase {
+        Phase::NeedsPerson { .. } | Phase::Held { .. } | Phase::Closed { .. } => MarkKind::Blocked,
+        Phase::Merged { .. } => MarkKind::Note,
+        _ => MarkKind::Waiting,
+    };
+    card.marks.push(Mark {
+        kind,
+        text: review.line(),
+    });
+    if entry.state != State::Review {
+        return;
+    }
+    if let Some(round) = &review.round {
+        card.running = Some(Running {
+            step: format!(
+                "round {}: {}",
+                round.number,
+                round.first_pending().map_or("reply", RoundStep::name)
+            ),
+            attempt: 1,
+            elapsed: round
+                .started_at
+                .and_then(|at| now.since(at))
+                .unwrap_or_default(),
+            latest: latest_action(tree, &entry.id),
+        });
+    } else if let Some(due) = review.next_pass_due(now) {
+        card.marks.push(Mark {
+            kind: MarkKind::Note,
+            text: format!("next pass {due}"),
+        });
+    }
+    if queue::cancel_marker(entry).exists() {
+        card.marks.push(Mark {
+            kind: MarkKind::Waiting,
+            text: "cancelling".into(),
+        });
+    }
+}
+
 /// A task's record, when it is there and readable (never through a link).
 pub fn read_record(entry: &Entry) -> Option<Record> {
     let text = files::read_text(&entry.record_path(), TEXT_CAP)?;
     serde_json::from_str(&text).ok()
 }
 
-/// What the agent of a running task did last: its latest tool call or words.
+/// What the agent of a running task (or of a revision round) did last: its
+/// latest tool call or words.
 fn latest_action(tree: &Tree, id: &str) -> Option<String> {
-    let attempt = transcript::latest_attempt(&tree.runs_dir(), id)?;
+    let attempt = transcript::latest_run(&tree.runs_dir(), id)?;
     let name = attempt.file_name()?.to_str()?.to_string();
     let dir = files::real_dir(&tree.runs_dir(), &[id, &name])?;
     let tail = files::read_tail(&dir.join("agent.jsonl"), 64 * 1024)?;

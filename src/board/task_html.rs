@@ -46,7 +46,7 @@ pub fn status(ctx: &Ctx, repo: &str, page: &TaskPage) -> Markup {
         }
         div.actions {
             @if page.state == crate::queue::State::Failed { (action(ctx, repo, &page.id, "retry", "task")) }
-            @if matches!(page.state, crate::queue::State::Todo | crate::queue::State::Doing) {
+            @if matches!(page.state, crate::queue::State::Todo | crate::queue::State::Doing | crate::queue::State::Review) {
                 (action(ctx, repo, &page.id, "cancel", "task"))
             }
         }
@@ -54,6 +54,7 @@ pub fn status(ctx: &Ctx, repo: &str, page: &TaskPage) -> Markup {
         @if let Some(reason) = &page.reason {
             section.reason { h2 { "Why it failed" } pre { (t(reason)) } }
         }
+        @if let Some(review) = record.and_then(|r| r.review.as_ref()) { (pull_request(page, review)) }
         @if let Some(r) = record { (outcome(r)) }
         @if let Some(r) = record { (timeline(page, r)) }
         (fields(page))
@@ -249,5 +250,30 @@ fn item_html(item: &Item) -> Markup {
             }
         },
         Item::NotJson(text) => html! { div.item.raw { (t(text)) } },
+    }
+}
+
+/// The pull request a task in review/ (or merged, or closed) waits on: what
+/// it waits for, when the next pass is due, the rounds made.
+fn pull_request(page: &TaskPage, review: &crate::queue::review::Review) -> Markup {
+    html! {
+        section.review {
+            h2 { "Pull request" }
+            p.phase { (t(&review.line())) }
+            @if page.state == crate::queue::State::Review {
+                @if let Some(round) = &review.round {
+                    p.running {
+                        "round " (round.number) " at step "
+                        span.step { (round.first_pending().map_or("reply", |s| s.name())) }
+                        " · answering " (t(&round.answering()))
+                    }
+                } @else if let Some(due) = review.next_pass_due(page.now) {
+                    p.due { "next pass " (due) }
+                }
+            }
+            @if !review.history.is_empty() {
+                ul.rounds { @for done in &review.history { li { "round " (t(&done.line())) } } }
+            }
+        }
     }
 }

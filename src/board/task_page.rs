@@ -58,7 +58,7 @@ impl TaskPage {
         self.record
             .as_ref()
             .is_some_and(|r| r.claimed_at.is_some() && r.finished_at.is_none())
-            && self.state != State::Todo
+            && !matches!(self.state, State::Todo | State::Review)
     }
 
     pub fn shows_latest_attempt(&self) -> bool {

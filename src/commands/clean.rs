@@ -45,7 +45,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             .unwrap_or_default();
         if name == ".pool" {
             candidates.extend(folders_in(&path));
-        } else if !matches!(state_of(&name), Some(State::Doing) | Some(State::Todo)) {
+        } else if !matches!(
+            state_of(&name),
+            // A task in review/ may be in a revision round.
+            Some(State::Doing) | Some(State::Todo) | Some(State::Review)
+        ) {
             candidates.push(path);
         }
     }

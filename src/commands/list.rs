@@ -8,13 +8,15 @@ use crate::term::untrusted;
 use crate::workspace::Workspace;
 use std::path::Path;
 
-/// List tasks: todo/ in the order they will run, then doing/, done/ and failed/.
+/// List tasks: todo/ in the order they will run, then doing/, review/, done/ and failed/.
+///
+/// A task in review/ shows what its open pull request waits for.
 ///
 /// Files in todo/ that can never run are shown with `invalid` and their reason;
 /// the dispatcher moves them to failed/ unchanged.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Only this state: todo, doing, done or failed.
+    /// Only this state: todo, doing, review, done or failed.
     #[arg(long, value_name = "STATE", value_parser = parse_state)]
     pub state: Option<State>,
 
@@ -25,7 +27,7 @@ pub struct Args {
 
 fn parse_state(s: &str) -> Result<State, String> {
     State::from_name(s)
-        .ok_or_else(|| format!("`{s}` is not a state; use todo, doing, done or failed"))
+        .ok_or_else(|| format!("`{s}` is not a state; use todo, doing, review, done or failed"))
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
@@ -75,7 +77,13 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
         } else {
             for v in view::views(&ctx, state).map_err(read_err(state))? {
-                let text = match (&v.title, v.short_reason()) {
+                let review = v
+                    .record
+                    .as_ref()
+                    .and_then(|r| r.review.as_ref())
+                    .filter(|_| matches!(state, State::Review | State::Done))
+                    .map(queue::review::Review::line);
+                let text = match (&v.title, v.short_reason().map(str::to_string).or(review)) {
                     (Some(t), None) => t.clone(),
                     (Some(t), Some(r)) => format!("{t}  ({r})"),
                     (None, Some(r)) => format!("({r})"),

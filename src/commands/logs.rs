@@ -1,5 +1,5 @@
 //! `git agentos logs`: what a task's agent did.
-use crate::agent::transcript::{self, latest_attempt, Item};
+use crate::agent::transcript::{self, latest_run, Item};
 use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue::State;
@@ -9,8 +9,11 @@ use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-/// Show what a task's agent did in its latest attempt: start, tool calls, result.
-/// The raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl.
+/// Show what a task's agent did in its latest attempt or revision round: start,
+/// tool calls, result.
+///
+/// The raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl (round-<n>/ for
+/// a revision round of its pull request).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The task id.
@@ -88,7 +91,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             println!("{}", untrusted(&text));
         }
     };
-    let Some(attempt) = latest_attempt(&ctx.tree.runs_dir(), &args.id) else {
+    let Some(attempt) = latest_run(&ctx.tree.runs_dir(), &args.id) else {
         if entry.state == State::Todo || !args.follow {
             println!(
                 "`{}` has no agent log yet ({}).",
@@ -119,11 +122,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
             continue;
         }
-        let running = ctx
-            .tree
-            .state_dir(State::Doing)
-            .join(format!("{}.md", args.id))
-            .exists();
+        let running = agent_may_write(&ctx, &args.id);
         if !args.follow || !running {
             break;
         }
@@ -144,4 +143,25 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         println!("stderr:\n{}", untrusted(stderr.trim_end()));
     }
     Ok(())
+}
+
+/// The task is claimed, or a revision round of its pull request is under way:
+/// its agent may still write to its log.
+fn agent_may_write(ctx: &Workspace, id: &str) -> bool {
+    let tree = &ctx.tree;
+    if tree
+        .state_dir(State::Doing)
+        .join(format!("{id}.md"))
+        .exists()
+    {
+        return true;
+    }
+    let record = tree
+        .state_dir(State::Review)
+        .join(format!("{id}.record.json"));
+    crate::queue::read_record(&record)
+        .ok()
+        .flatten()
+        .and_then(|r| r.review)
+        .is_some_and(|r| r.round.is_some())
 }

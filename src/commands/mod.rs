@@ -23,6 +23,7 @@ pub mod retry;
 pub mod run;
 pub mod show;
 pub mod status;
+pub mod sync;
 pub mod templates;
 pub mod usage;
 pub mod verify;

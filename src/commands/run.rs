@@ -6,8 +6,10 @@ use crate::workspace::Workspace;
 use std::path::Path;
 
 /// Process the queue: claim each task in turn, run its agent in a fresh worktree on
-/// branch agentos/<id>, commit the result, and move the task to done/ or failed/.
-/// Exits when the queue is empty.
+/// branch agentos/<id>, commit the result, and move the task to review/, done/ or
+/// failed/. Exits when the queue is empty.
+///
+/// A task whose pull request is open waits in review/: `watch` or `sync` follows it.
 ///
 /// Tasks left in doing/ by a dispatcher that died are resumed first, at the first
 /// step not yet done. Only one `run` or `watch` per repository: a second one exits
@@ -60,6 +62,9 @@ pub(super) fn print_summary(summary: &Summary) {
     for id in &summary.done {
         println!("done    {}", untrusted(id));
     }
+    for (id, what) in &summary.review {
+        println!("review  {}: {}", untrusted(id), untrusted(what));
+    }
     for (id, reason) in &summary.failed {
         println!("failed  {}: {}", untrusted(id), untrusted(reason));
     }
@@ -76,7 +81,7 @@ pub(super) fn conclude(mut summary: Summary) -> CmdResult {
             format!("stopped by signal {sig}; run again to resume"),
         ));
     }
-    if summary.done.is_empty() && summary.failed.is_empty() {
+    if summary.done.is_empty() && summary.failed.is_empty() && summary.review.is_empty() {
         println!("The queue is empty.");
     }
     if !summary.failed.is_empty() {

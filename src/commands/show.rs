@@ -9,6 +9,9 @@ use std::path::Path;
 
 /// Show one task: its fields, where it is, its claim record and journal, why it
 /// failed, and its body.
+///
+/// A task with a pull request also shows what it waits for, when the next pass
+/// over it is due, and the revision rounds made on it.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The task id (its file name without `.md`).
@@ -99,6 +102,29 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         }
         if let Some(url) = &record.pr_url {
             line("pr", url);
+        }
+        if let Some(review) = &record.review {
+            line("review", &review.line());
+            if view.state == State::Review {
+                if let Some(due) = review.next_pass_due(crate::clock::now()) {
+                    line("next pass", &due);
+                }
+            }
+            for done in &review.history {
+                line("round", &done.line());
+            }
+            for widened in &review.widened {
+                line("widened", widened);
+            }
+            for ignored in &review.ignored {
+                line(
+                    "ignored",
+                    &format!(
+                        "@{} ({}, no write access): {}",
+                        ignored.by, ignored.association, ignored.text
+                    ),
+                );
+            }
         }
         if let (Some(remote), Some(commit)) = (&record.pushed_to, &record.pushed_commit) {
             line("pushed", &format!("{commit} to {remote}"));

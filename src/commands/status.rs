@@ -12,7 +12,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Show the dispatcher (running or not, and who holds the lock), how many tasks are
-/// in each state, the tasks in progress, and the queued files that can never run.
+/// in each state, the tasks in progress and in review, and the queued files that
+/// can never run.
+///
+/// A task in review/ shows what its open pull request waits for and when the
+/// next pass over it is due.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON instead of text.
@@ -31,6 +35,8 @@ struct Status {
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
     doing: Vec<Doing>,
+    /// Tasks whose pull request is open.
+    review: Vec<InReview>,
     /// The most recently finished tasks: their branch, pushed commit and PR.
     recent_done: Vec<DoneTask>,
 }
@@ -43,6 +49,24 @@ struct DoneTask {
     pushed_commit: Option<String>,
     pr_url: Option<String>,
     sandbox: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InReview {
+    id: String,
+    pr_url: Option<String>,
+    /// What the pull request waits for, in words.
+    state: String,
+    /// The pass's view, as the record keeps it.
+    phase: crate::queue::review::Phase,
+    rounds: u32,
+    next_pass: Option<crate::clock::Timestamp>,
+    /// Why the last pass could not read the pull request.
+    last_error: Option<String>,
+    #[serde(skip)]
+    line: String,
+    #[serde(skip)]
+    due: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -75,11 +99,13 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     counts.insert("todo", inspection.ready.len());
     counts.insert("invalid", inspection.invalid.len());
     let mut doing = Vec::new();
-    for state in [State::Doing, State::Done, State::Failed] {
+    let mut review = Vec::new();
+    let now = crate::clock::now();
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         let entries = queue::entries(tree, state).map_err(read_err)?;
         counts.insert(state.name(), entries.len());
         if state == State::Doing {
-            for e in entries {
+            for e in &entries {
                 let record = queue::read_record(&e.record_path())
                     .ok()
                     .flatten()
@@ -90,6 +116,26 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                     pid: record.pid,
                     last_step: record.last_step().map(|s| format!("{s:?}").to_lowercase()),
                     sandbox: record.sandbox,
+                });
+            }
+        }
+        if state == State::Review {
+            for e in &entries {
+                let record = queue::read_record(&e.record_path())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                let r = record.review.unwrap_or_default();
+                review.push(InReview {
+                    id: e.id.clone(),
+                    pr_url: record.pr_url,
+                    state: r.phase.describe(),
+                    line: r.line(),
+                    due: r.next_pass_due(now),
+                    phase: r.phase,
+                    rounds: r.rounds,
+                    next_pass: r.next_pass,
+                    last_error: r.last_error,
                 });
             }
         }
@@ -131,6 +177,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             })
             .collect(),
         doing,
+        review,
         recent_done,
     };
     if args.json {
@@ -165,9 +212,10 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
     let c = |k: &str| s.counts.get(k).copied().unwrap_or(0);
     writeln!(
         out,
-        "queue       {} todo, {} doing, {} done, {} failed{}",
+        "queue       {} todo, {} doing, {} in review, {} done, {} failed{}",
         c("todo"),
         c("doing"),
+        c("review"),
         c("done"),
         c("failed"),
         if c("invalid") > 0 {
@@ -189,6 +237,19 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
             d.last_step.as_deref().unwrap_or("none"),
             d.pid
         )?;
+    }
+    for r in &s.review {
+        let due = match (&r.due, &s.dispatcher) {
+            (Some(due), Some(_)) => format!("; next pass {due}"),
+            (Some(due), None) => format!(
+                "; next pass {due}, when a dispatcher runs (`git agentos watch`; `git agentos sync` makes one now)"
+            ),
+            (None, _) => String::new(),
+        };
+        writeln!(out, "review      {}: {}{due}", r.id, r.line)?;
+        if let Some(url) = &r.pr_url {
+            writeln!(out, "              {url}")?;
+        }
     }
     for i in &s.invalid {
         writeln!(out, "invalid     {}: {}", i.file, i.reason)?;

@@ -58,18 +58,16 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .unwrap_or_else(|| "default".into());
     let agent = crate::agent::config::load(&ctx.tree, &agent_name, None)
         .or_else(|_| crate::agent::config::load(&ctx.tree, "default", None))?;
-    let report = verify::verify_task(
-        &verify::Subject {
-            repo: &ctx.repo,
-            id: &entry.id,
-            task: &task,
-            record: &record,
-            agent: &agent,
-        },
-        &worktree,
-        &log_dir,
-        &|| false,
-    )?;
+    let report = verify::verify_task(&verify::Subject {
+        repo: &ctx.repo,
+        id: &entry.id,
+        task: &task,
+        record: &record,
+        agent: &agent,
+        worktree: &worktree,
+        log_dir: &log_dir,
+        stop: &|| false,
+    })?;
     let md = verify::markdown(&report);
     let path = log_dir.join("report.md");
     crate::durable::write(&path, md.as_bytes()).map_err(PathError::at("write", &path))?;

@@ -31,6 +31,10 @@ pub struct TaskView {
     /// Why the task cannot run (todo/) or failed (failed/).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a task with a pull request followed: what it waits for, in words
+    /// (`waiting for review`, `round 2 of 3 answering …`, `merged by @octo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<Record>,
     #[serde(skip)]
@@ -53,6 +57,7 @@ impl TaskView {
             timeout: task.timeout,
             enqueued: task.enqueued,
             reason: None,
+            review_state: None,
             record: None,
             body: task.body,
         }
@@ -73,6 +78,7 @@ impl TaskView {
             timeout: None,
             enqueued: None,
             reason: Some(reason),
+            review_state: None,
             record: None,
             body: String::new(),
         }
@@ -124,6 +130,10 @@ pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
     if reason.is_some() {
         view.reason = reason;
     }
+    view.review_state = record
+        .as_ref()
+        .and_then(|r| r.review.as_ref())
+        .map(|r| r.phase.describe());
     view.record = record;
     view
 }

@@ -9,12 +9,16 @@ use std::path::Path;
 /// (file-system events; no polling, no CPU while idle) and process those too.
 /// SIGINT or SIGTERM stops it cleanly; a task it was running is resumed by the next
 /// dispatcher.
+///
+/// It also follows the open pull requests of the tasks in review/ (a pass a
+/// minute after a change, backing off to every 30 minutes; none while review/ is
+/// empty) and runs the revision rounds they ask for.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Keep each task's worktree for inspection.
     #[arg(long)]
     pub keep: bool,
-    /// Do not open pull requests.
+    /// Do not open pull requests (nor follow those open: no request to GitHub).
     #[arg(long)]
     pub no_pr: bool,
     /// Run up to N tasks at once, never two whose targets may overlap.

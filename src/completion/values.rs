@@ -29,7 +29,7 @@ pub enum Values {
 }
 
 const ALL: &[State] = &State::ALL;
-const SETTLED: &[State] = &[State::Doing, State::Done, State::Failed];
+const SETTLED: &[State] = &[State::Doing, State::Review, State::Done, State::Failed];
 
 /// Which argument of which command takes which values: the command's path
 /// (`["memory", "rm"]`), the argument's id, the values. A test checks that every
@@ -40,7 +40,7 @@ pub const DYNAMIC: &[(&[&str], &str, Values)] = &[
     (
         &["cancel"],
         "id",
-        Values::Tasks(&[State::Todo, State::Doing]),
+        Values::Tasks(&[State::Todo, State::Doing, State::Review]),
     ),
     (&["logs"], "id", Values::Tasks(SETTLED)),
     (&["verify"], "id", Values::Tasks(SETTLED)),
@@ -50,6 +50,7 @@ pub const DYNAMIC: &[(&[&str], &str, Values)] = &[
     (&["add"], "template", Values::Templates),
     (&["add"], "targets", Values::RepoPaths),
     (&["list"], "state", Values::States),
+    (&["sync"], "id", Values::Tasks(&[State::Review])),
     (&["memory", "rm"], "id", Values::Notes),
 ];
 

@@ -40,7 +40,7 @@ pub fn cancel(ws: &Workspace, id: &str) -> Result<Cancelled, QueueError> {
                 None => cancel_running(ws, id),
             }
         }
-        State::Doing => cancel_running(ws, id),
+        State::Doing | State::Review => cancel_running(ws, id),
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Options {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub done: Vec<String>,
+    /// Tasks whose pull request is open, and what it waits for.
+    pub review: Vec<(String, String)>,
     pub failed: Vec<(String, String)>,
     /// Stopped by this signal.
     pub interrupted: Option<i32>,
@@ -61,8 +63,11 @@ pub struct Dispatcher<'a> {
     pub recheck: Option<Instant>,
     grace: Grace,
     lock: DispatcherLock,
-    /// Runs tasks in this thread (always for resumes; for everything with one job).
+    /// Runs tasks in this thread (always for resumes; for everything with one job),
+    /// and the passes and rounds over open pull requests.
     pub inline: Worker,
+    /// The login of the token's user, once a pass asked GitHub.
+    pub me: Option<String>,
 }
 
 impl<'a> Dispatcher<'a> {
@@ -108,6 +113,7 @@ impl<'a> Dispatcher<'a> {
             grace: Grace::default(),
             lock,
             inline,
+            me: None,
         })
     }
 
@@ -228,6 +234,7 @@ impl<'a> Dispatcher<'a> {
     pub fn absorb(&mut self, finished: Finished) {
         match finished {
             Finished::Done(id) => self.summary.done.push(id),
+            Finished::Review(id, url) => self.summary.review.push((id, url)),
             Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
             Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
         }

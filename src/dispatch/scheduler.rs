@@ -1,12 +1,16 @@
 //! The order of work: one task at a time, or with `--jobs N` up to N at once on
 //! threads of their own, never two whose targets may overlap. Between tasks,
-//! `watch` waits for file-system events; a safety rescan backs off exponentially.
+//! `watch` makes the passes over open pull requests that are due (follow.rs)
+//! and waits for file-system events or the next pass; a safety rescan backs off
+//! exponentially.
 use super::bus::Msg;
 use super::dispatcher::{new_worker, Dispatcher};
 use super::error::DispatchError;
+use super::follow;
 use crate::progress::Progress;
 use crate::queue::{Entry, Record};
 use crate::task::targets::may_overlap;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 /// The first safety rescan of an idle `watch`; it doubles up to [`RESCAN_MAX`].
@@ -21,8 +25,16 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
         if d.summary.interrupted.is_some() || d.summary.halted.is_some() {
             return Ok(());
         }
-        if d.opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
+        if d.opts.once
+            && (d.summary.done.len() + d.summary.failed.len() + d.summary.review.len()) > 0
+        {
             return Ok(());
+        }
+        if d.opts.watch {
+            follow::follow(d, false, None)?;
+            if d.summary.interrupted.is_some() {
+                return Ok(());
+            }
         }
         match d.scan()?.into_iter().next() {
             Some(ready) => {
@@ -40,10 +52,14 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
     }
 }
 
-/// Wait for work; the next safety rescan interval.
+/// Wait for work or the next pass over an open pull request; the next safety
+/// rescan interval (a wait cut short by a pass keeps it as it was).
 fn next_rescan(d: &mut Dispatcher, rescan: Duration) -> Duration {
-    if d.wait_for_work(rescan) {
+    let due = follow::next_due(d);
+    if d.wait_for_work(due.map_or(rescan, |due| due.min(rescan))) {
         RESCAN_FIRST
+    } else if due.is_some_and(|due| due < rescan) {
+        rescan
     } else {
         (rescan * 2).min(RESCAN_MAX)
     }
@@ -58,6 +74,9 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
     loop {
         // Signals arrive in the receive below, with the workers' reports: this
         // loop must never drain the channel elsewhere, or a report is lost.
+        if d.opts.watch && d.summary.interrupted.is_none() {
+            follow::follow(d, false, None)?;
+        }
         let stop = d.summary.interrupted.is_some()
             || d.summary.halted.is_some()
             || (d.opts.once && started > 0);
@@ -94,7 +113,17 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
             rescan = next_rescan(d, rescan);
             continue;
         }
-        match d.bus.rx.recv() {
+        let next = if d.opts.watch {
+            follow::next_due(d)
+        } else {
+            None
+        };
+        let received = match next {
+            Some(due) => d.bus.rx.recv_timeout(due),
+            None => d.bus.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Err(RecvTimeoutError::Timeout) => {} // a pass is due
             Ok(Msg::WorkerDone { id, result }) => {
                 running.retain(|(r, _)| *r != id);
                 match result {
@@ -107,7 +136,7 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
             }
             Ok(Msg::Signal(sig)) => d.summary.interrupted = Some(sig),
             Ok(Msg::QueueChanged) => {}
-            Err(_) => return Ok(()),
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Waiting for work without polling: a file-system watcher on todo/ that wakes
-//! the dispatcher's bus, and the grace a file just dropped into todo/ gets before
+//! the dispatcher's bus (and one on review/ for a `cancel` of a task whose pull
+//! request is open), and the grace a file just dropped into todo/ gets before
 //! it is judged invalid (it may still be being written).
 use super::bus::Msg;
 use super::error::DispatchError;
@@ -17,15 +18,39 @@ pub fn watch_todo(
     todo: &Path,
     tx: Sender<Msg>,
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
+    // Only changes can bring work. Access events (our own scans open the
+    // folder) would otherwise wake us in a loop.
+    watch_folder(todo, tx, |e| {
+        !matches!(e.kind, notify::EventKind::Access(_))
+    })
+}
+
+/// A notify watcher on review/ that wakes the bus when `cancel` leaves its
+/// marker there (the passes' own writes in review/ do not wake it).
+pub fn watch_review(
+    review: &Path,
+    tx: Sender<Msg>,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
+    watch_folder(review, tx, |e| {
+        matches!(e.kind, notify::EventKind::Create(_))
+            && e.paths
+                .iter()
+                .any(|p| p.extension().is_some_and(|x| x == "cancel"))
+    })
+}
+
+fn watch_folder(
+    dir: &Path,
+    tx: Sender<Msg>,
+    relevant: fn(&notify::Event) -> bool,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // Only changes can bring work. Access events (our own scans open the
-        // folder) would otherwise wake us in a loop.
-        let relevant = match event {
-            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+        let wake = match event {
+            Ok(e) => relevant(&e),
             Err(_) => true, // e.g. the kernel's queue overflowed: rescan
         };
-        if relevant {
+        if wake {
             let _ = tx.send(Msg::QueueChanged);
         }
     })
@@ -34,9 +59,9 @@ pub fn watch_todo(
         message: e.to_string(),
     })?;
     watcher
-        .watch(todo, notify::RecursiveMode::Recursive)
+        .watch(dir, notify::RecursiveMode::Recursive)
         .map_err(|e| DispatchError::Watch {
-            what: todo.display().to_string(),
+            what: dir.display().to_string(),
             message: e.to_string(),
         })?;
     Ok(watcher)

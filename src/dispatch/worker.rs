@@ -16,16 +16,18 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finished {
     Done(String),
+    /// Published: in review/ while its pull request (the URL) is open.
+    Review(String, String),
     Failed(String, String),
     Interrupted(i32),
 }
 
 pub struct Worker {
     pub ws: Workspace,
-    settings: Arc<Settings>,
-    forge: Arc<LazyForge>,
-    launcher: Box<dyn Launcher>,
-    progress: Progress,
+    pub(super) settings: Arc<Settings>,
+    pub(super) forge: Arc<LazyForge>,
+    pub(super) launcher: Box<dyn Launcher>,
+    pub(super) progress: Progress,
     /// The agent command for every task (`AGENTOS_AGENT_CMD` or the demo's).
     agent_override: Option<String>,
 }
@@ -53,23 +55,10 @@ impl Worker {
     pub fn process(&mut self, entry: Entry, record: Record) -> Result<Finished, DispatchError> {
         let span = tracing::info_span!("task", id = %entry.id, attempt = record.attempt);
         let _entered = span.enter();
-        let task = match task::load(&entry.path) {
-            Ok(task) => task,
-            Err(e) => {
-                let reason = format!("the claimed task file cannot be read: {e}");
-                return self.fail(entry, record, &reason);
-            }
+        let (task, agent) = match self.load(&entry, &record) {
+            Ok(loaded) => loaded,
+            Err(reason) => return self.fail(entry, record, &reason),
         };
-        if let Err(problem) = task::validate(&task) {
-            let reason = format!("{}: {problem}", self.ws.rel(&entry.path));
-            return self.fail(entry, record, &reason);
-        }
-        let agent =
-            match agent::config::load(&self.ws.tree, &record.agent, self.agent_override.as_deref())
-            {
-                Ok(agent) => agent,
-                Err(e) => return self.fail(entry, record, &format!("preflight: {e}")),
-            };
         let worktree = self.ws.tree.worktrees_dir().join(&entry.id);
         if !record.history.is_empty() {
             // A resume: a killed dispatcher may have left git's lock files behind.
@@ -136,7 +125,27 @@ impl Worker {
                 }
             }
         }
+        if let Some(url) = run.record.review.as_ref().map(|r| r.url.clone()) {
+            return Ok(Finished::Review(run.entry.id, url));
+        }
         Ok(Finished::Done(run.entry.id))
+    }
+
+    /// The task file (read and checked again) and its agent's settings; what
+    /// is wrong when either cannot be had.
+    pub(super) fn load(
+        &self,
+        entry: &Entry,
+        record: &Record,
+    ) -> Result<(task::Task, agent::config::AgentConfig), String> {
+        let task = task::load(&entry.path)
+            .map_err(|e| format!("the claimed task file cannot be read: {e}"))?;
+        task::validate(&task)
+            .map_err(|problem| format!("{}: {problem}", self.ws.rel(&entry.path)))?;
+        let agent =
+            agent::config::load(&self.ws.tree, &record.agent, self.agent_override.as_deref())
+                .map_err(|e| format!("preflight: {e}"))?;
+        Ok((task, agent))
     }
 
     /// Fail a claimed task (to failed/, with its reason).

@@ -1,10 +1,11 @@
 //! The GitHub REST API through octocrab's client (its authentication, base URI and
-//! timeouts), with the answers read here: status, rate-limit headers and body, so
-//! every fault gets its own treatment. 5xx answers, answers that are not JSON and
-//! answers that do not come in time are retried with backoff; a rate limit waits
-//! as long as GitHub says (`retry-after`, or until `x-ratelimit-reset`), up to a
-//! minute; 401/403/404 are explained; every retry is kept for the friction log.
-use super::{redact, Forge, ForgeError, GitHubRepo, NewPull, PullRef};
+//! timeouts): opening pull requests here; transport.rs sends requests and judges
+//! the answers (status, rate-limit headers, ETags, pages), so every fault gets
+//! its own treatment; review.rs reads an open pull request and answers on it.
+mod review;
+mod transport;
+
+use super::{redact, Conditional, Forge, ForgeError, GitHubRepo, NewPull, PullRef};
 use serde_json::{json, Value};
 use std::sync::Mutex;
 use std::thread::ThreadId;
@@ -26,27 +27,11 @@ pub struct GitHub {
     retried: Mutex<Vec<(ThreadId, String)>>,
 }
 
-/// One answer, read whole.
-struct Answer {
-    status: u16,
-    /// Seconds to wait before asking again, from `retry-after` or the reset time.
-    wait: Option<u64>,
-    rate_limited: bool,
-    body: String,
-}
-
-enum Verdict {
-    Done(Value),
-    /// Worth another attempt after this long (None: the usual backoff).
-    Again(ForgeError, Option<Duration>),
-    Fail(ForgeError),
-}
-
 impl GitHub {
     pub fn new(repo: GitHubRepo, token: &str, timeout: Duration) -> Result<GitHub, ForgeError> {
         let fail = |e: String| ForgeError {
-            status: None,
             message: redact(&e),
+            ..ForgeError::default()
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -78,147 +63,9 @@ impl GitHub {
         format!("{}/{}", self.repo.owner, self.repo.name)
     }
 
-    /// Send one request and read the whole answer.
-    async fn send(&self, post: Option<&Value>, path: &str) -> Result<Answer, octocrab::Error> {
-        let response = match post {
-            Some(body) => self.client._post(path, Some(body)).await?,
-            None => self.client._get(path).await?,
-        };
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_string())
-        };
-        let remaining = header("x-ratelimit-remaining");
-        let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
-        let reset_in = header("x-ratelimit-reset")
-            .and_then(|v| v.parse::<i64>().ok())
-            .map(|reset| {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs() as i64);
-                (reset - now).max(1) as u64
-            });
-        let exhausted = remaining.as_deref() == Some("0");
-        let rate_limited = status == 429 || (status == 403 && (retry_after.is_some() || exhausted));
-        let wait = retry_after.or(if exhausted { reset_in } else { None });
-        let body = self
-            .client
-            .body_to_string(response)
-            .await
-            .unwrap_or_default();
-        Ok(Answer {
-            status,
-            wait,
-            rate_limited,
-            body,
-        })
-    }
-
-    fn judge(&self, what: &str, answer: Result<Answer, octocrab::Error>) -> Verdict {
-        let slug = self.slug();
-        let error = |status: Option<u16>, message: String| ForgeError {
-            status,
-            message: redact(&message),
-        };
-        let answer = match answer {
-            Ok(a) => a,
-            Err(e) => {
-                return Verdict::Again(
-                    error(
-                        None,
-                        format!("cannot {what} on {slug}: no answer from GitHub ({e})"),
-                    ),
-                    None,
-                )
-            }
-        };
-        let parsed: Result<Value, _> = serde_json::from_str(&answer.body);
-        if (200..300).contains(&answer.status) {
-            return match parsed {
-                Ok(v) => Verdict::Done(v),
-                Err(_) => Verdict::Again(
-                    error(
-                        Some(answer.status),
-                        format!(
-                            "GitHub answered {} with a body that is not JSON when asked to {what} on {slug}: `{}`",
-                            answer.status,
-                            answer.body.chars().take(80).collect::<String>()
-                        ),
-                    ),
-                    None,
-                ),
-            };
-        }
-        let value = parsed.unwrap_or(Value::Null);
-        let message = value["message"].as_str().unwrap_or("").to_string();
-        let details: Vec<&str> = value["errors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["message"].as_str())
-            .collect();
-        let detail = if details.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", details.join("; "))
-        };
-        let status = answer.status;
-        if answer.rate_limited {
-            let wait = Duration::from_secs(answer.wait.unwrap_or(0));
-            let err = error(
-                Some(status),
-                format!("GitHub rate-limited the token ({status}) when asked to {what} on {slug}: {message}; it asked to wait {} s", wait.as_secs()),
-            );
-            return if wait > MAX_RATE_WAIT {
-                Verdict::Fail(ForgeError {
-                    message: format!("{}, longer than git agentos waits; retry the task later with `git agentos retry`", err.message),
-                    ..err
-                })
-            } else {
-                Verdict::Again(err, answer.wait.map(Duration::from_secs))
-            };
-        }
-        let text = match status {
-            401 => format!("the token was refused by GitHub for {slug}: {message}{detail}; check GITHUB_TOKEN"),
-            403 => format!("the token cannot {what} on {slug}: {message}{detail}; it needs the pull requests (write) permission"),
-            404 => format!("GitHub does not show {slug} to this token: {message}{detail}; check the repository name and the token's access"),
-            _ => format!("GitHub answered {status} when asked to {what} on {slug}: {message}{detail}"),
-        };
-        if status >= 500 {
-            Verdict::Again(error(Some(status), text), None)
-        } else {
-            Verdict::Fail(error(Some(status), text))
-        }
-    }
-
-    /// One call, retried while the verdict says so.
-    fn call(&self, what: &str, post: Option<&Value>, path: &str) -> Result<Value, ForgeError> {
-        let mut last = None;
-        for attempt in 0..ATTEMPTS {
-            let answer = self.runtime.block_on(self.send(post, path));
-            match self.judge(what, answer) {
-                Verdict::Done(v) => return Ok(v),
-                Verdict::Fail(e) => return Err(e),
-                Verdict::Again(e, wait) => {
-                    if attempt + 1 < ATTEMPTS {
-                        self.retried
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push((std::thread::current().id(), e.message.clone()));
-                        std::thread::sleep(wait.unwrap_or(BACKOFF * 2u32.pow(attempt)));
-                    }
-                    last = Some(e);
-                }
-            }
-        }
-        Err(last.unwrap_or(ForgeError {
-            status: None,
-            message: format!("{what}: no answer"),
-        }))
+    /// `/repos/{owner}/{name}` and `rest`.
+    fn repo_path(&self, rest: &str) -> String {
+        format!("/repos/{}/{}{rest}", self.repo.owner, self.repo.name)
     }
 
     fn pull_ref(value: &Value) -> Option<PullRef> {
@@ -274,11 +121,11 @@ impl Forge for GitHub {
         });
         let created = self.call("open pull requests", Some(&body), &path)?;
         GitHub::pull_ref(&created).ok_or_else(|| ForgeError {
-            status: None,
             message: format!(
                 "GitHub's answer to opening a pull request on {} has no number or URL",
                 self.slug()
             ),
+            ..ForgeError::default()
         })
     }
 
@@ -297,6 +144,34 @@ impl Forge for GitHub {
         let (mine, others): (Vec<_>, Vec<_>) = all.drain(..).partition(|(t, _)| *t == me);
         *all = others;
         mine.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn me(&self, cache: &mut Conditional) -> Result<String, ForgeError> {
+        self.me_login(cache)
+    }
+    fn read_pull(
+        &self,
+        number: u64,
+        cache: &mut Conditional,
+    ) -> Result<super::PullSnapshot, ForgeError> {
+        self.read(number, cache)
+    }
+    fn closed_by(&self, number: u64) -> Result<Option<String>, ForgeError> {
+        self.closer(number)
+    }
+    fn comment(&self, number: u64, body: &str) -> Result<u64, ForgeError> {
+        self.post_comment(number, body)
+    }
+    fn find_comment(
+        &self,
+        number: u64,
+        marker: &str,
+        cache: &mut Conditional,
+    ) -> Result<Option<u64>, ForgeError> {
+        self.find_own_comment(number, marker, cache)
+    }
+    fn remove_label(&self, number: u64, name: &str) -> Result<(), ForgeError> {
+        self.unlabel(number, name)
     }
 }
 

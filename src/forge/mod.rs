@@ -1,14 +1,21 @@
 //! The forge (GitHub) behind a trait: opening exactly one pull request per task
-//! branch. github.rs is the real client (octocrab), body.rs the pull request's
-//! text, redact.rs keeps the token out of every message. The client is built
-//! once per dispatcher ([`LazyForge`]) and handed to the publish step as
-//! `&dyn Forge`, so tests put a fake in its place.
+//! branch, then following it (reading it with conditional requests, replying,
+//! labelling). github.rs is the real client (octocrab) and github/review.rs its
+//! reading of a pull request, pull.rs what a pass reads, conditional.rs the
+//! ETags and bodies kept per task, body.rs the pull request's text, redact.rs
+//! keeps the token out of every message. The client is built once per
+//! dispatcher ([`LazyForge`]) and handed to the steps as `&dyn Forge`, so tests
+//! put a fake in its place.
 mod body;
+pub mod conditional;
 mod github;
+pub mod pull;
 mod redact;
 
 pub use body::body;
+pub use conditional::Conditional;
 pub use github::GitHub;
+pub use pull::PullSnapshot;
 pub use redact::{redact, token};
 
 use crate::config::Config;
@@ -35,11 +42,23 @@ pub struct NewPull {
 
 /// Why the forge said no: the HTTP status when there was one, and what it said
 /// (already redacted).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, Default, thiserror::Error)]
 #[error("{message}")]
 pub struct ForgeError {
     pub status: Option<u16>,
     pub message: String,
+    /// A rate limit that lasts longer than git agentos waits: the seconds
+    /// GitHub asked for.
+    pub retry_after: Option<u64>,
+}
+
+impl ForgeError {
+    fn unsupported(what: &str) -> ForgeError {
+        ForgeError {
+            message: format!("this forge cannot {what}"),
+            ..ForgeError::default()
+        }
+    }
 }
 
 /// The GitHub API, behind a seam. Shared by the tasks of one dispatcher, on
@@ -53,6 +72,44 @@ pub trait Forge: Send + Sync {
     /// the friction log).
     fn take_retries(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The login of the token's own user (`GET /user`, conditional).
+    fn me(&self, _cache: &mut Conditional) -> Result<String, ForgeError> {
+        Err(ForgeError::unsupported("say who the token belongs to"))
+    }
+    /// One pass over pull request `number`: the pull request, its reviews, inline
+    /// and conversation comments, and the check runs (failing ones with their
+    /// annotations) and statuses on its head, each request conditional on what
+    /// `cache` holds.
+    fn read_pull(
+        &self,
+        _number: u64,
+        _cache: &mut Conditional,
+    ) -> Result<PullSnapshot, ForgeError> {
+        Err(ForgeError::unsupported("read pull requests"))
+    }
+    /// Who closed it (`closed_by` of the issue).
+    fn closed_by(&self, _number: u64) -> Result<Option<String>, ForgeError> {
+        Err(ForgeError::unsupported("read who closed a pull request"))
+    }
+    /// Post a conversation comment; its id.
+    fn comment(&self, _number: u64, _body: &str) -> Result<u64, ForgeError> {
+        Err(ForgeError::unsupported("comment on pull requests"))
+    }
+    /// The id of a conversation comment holding `marker` by the token's user, if
+    /// one exists (a reply posted before a crash is found, not posted twice).
+    fn find_comment(
+        &self,
+        _number: u64,
+        _marker: &str,
+        _cache: &mut Conditional,
+    ) -> Result<Option<u64>, ForgeError> {
+        Err(ForgeError::unsupported("list comments"))
+    }
+    /// Remove a label (one that is not there is fine).
+    fn remove_label(&self, _number: u64, _name: &str) -> Result<(), ForgeError> {
+        Err(ForgeError::unsupported("remove labels"))
     }
 }
 

@@ -127,6 +127,8 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
         "escape"
     } else if r.starts_with("cancelled") {
         "cancelled"
+    } else if r.starts_with("closed without merging") {
+        "pr-closed"
     } else if r.starts_with("gave up after") {
         "crash-loop"
     } else if r.contains("never started") {

@@ -68,6 +68,12 @@ pub enum GitError {
     NoRemote { remote: String, message: String },
     #[error("git push to `{remote}` failed: {message}")]
     Push { remote: String, message: String },
+    #[error("`{remote}` has commits on {branch} that this push does not hold: not a fast-forward")]
+    NotFastForward { remote: String, branch: String },
+    #[error("git fetch from `{remote}` failed: {message}")]
+    Fetch { remote: String, message: String },
+    #[error("`{remote}` has no branch {branch}")]
+    NoRemoteBranch { remote: String, branch: String },
     #[error("the remote `{remote}` rejected the push: {reason}")]
     PushRejected { remote: String, reason: String },
     #[error("cannot read back `{remote}` after the push: {message}")]

@@ -2,13 +2,15 @@
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
 //! task worktrees, trusted.rs checks one before it is used (its git folder from
 //! git's records, never from its `.git` file), snapshot.rs reads its files into
-//! a tree and commits them, diff.rs reads a change, commit.rs lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the
+//! a tree and commits them (a round's merge commit too), diff.rs reads a change,
+//! commit.rs lists branches, push.rs pushes, fetch.rs fetches and merges for a
+//! revision round, commit_info.rs reads HEAD (and its patch id) for the
 //! post-commit hook, refs.rs snapshots refs for the guard around the agent step.
 mod commit;
 mod commit_info;
 mod diff;
 mod error;
+mod fetch;
 mod pool;
 mod push;
 mod refs;
@@ -20,6 +22,7 @@ mod worktree;
 pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
+pub use fetch::with_conflict_markers;
 pub use refs::{RefChange, RefSnapshot};
 pub use trusted::TaskWorktree;
 pub use worktree::Branch;

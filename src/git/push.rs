@@ -1,5 +1,7 @@
-//! Pushing a task branch and confirming the remote has it; the credentials
-//! offered (the token over HTTPS, the ssh-agent over SSH), each once.
+//! Pushing a task branch and confirming the remote has it (forced when the task
+//! publishes its branch; a fast-forward only in a revision round, whose branch
+//! people may push to as well); the credentials offered (the token over HTTPS,
+//! the ssh-agent over SSH), each once.
 use super::{task_branch, GitError, Repo};
 
 impl Repo {
@@ -12,6 +14,28 @@ impl Repo {
         remote_name: &str,
         id: &str,
         token: Option<&str>,
+    ) -> Result<String, GitError> {
+        self.push_branch(remote_name, id, token, true)
+    }
+
+    /// Push `agentos/<id>` to `remote` as a fast-forward, never forced: when the
+    /// remote's branch holds a commit the local one does not, the push is
+    /// refused with [`GitError::NotFastForward`] and the remote keeps it.
+    pub fn push_fast_forward(
+        &self,
+        remote_name: &str,
+        id: &str,
+        token: Option<&str>,
+    ) -> Result<String, GitError> {
+        self.push_branch(remote_name, id, token, false)
+    }
+
+    fn push_branch(
+        &self,
+        remote_name: &str,
+        id: &str,
+        token: Option<&str>,
+        force: bool,
     ) -> Result<String, GitError> {
         let main = self.main()?;
         let branch = task_branch(id);
@@ -28,7 +52,8 @@ impl Repo {
             let (remote, message) = remote_err(&e);
             GitError::NoRemote { remote, message }
         })?;
-        let refspec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        let plus = if force { "+" } else { "" };
+        let refspec = format!("{plus}refs/heads/{branch}:refs/heads/{branch}");
         let rejected = std::cell::RefCell::new(None::<String>);
         {
             let mut callbacks = credentials(token);
@@ -44,10 +69,26 @@ impl Repo {
                 .push(&[refspec.as_str()], Some(&mut opts))
                 .map_err(|e| {
                     let (remote, message) = remote_err(&e);
-                    GitError::Push { remote, message }
+                    if e.code() == git2::ErrorCode::NotFastForward {
+                        GitError::NotFastForward {
+                            remote,
+                            branch: branch.clone(),
+                        }
+                    } else {
+                        GitError::Push { remote, message }
+                    }
                 })?;
         }
         if let Some(reason) = rejected.into_inner() {
+            let refused_ff = ["non-fast-forward", "fetch first", "stale info"]
+                .iter()
+                .any(|w| reason.contains(w));
+            if !force && refused_ff {
+                return Err(GitError::NotFastForward {
+                    remote: remote_name.to_string(),
+                    branch,
+                });
+            }
             return Err(GitError::PushRejected {
                 remote: remote_name.to_string(),
                 reason,
@@ -84,7 +125,7 @@ impl Repo {
 }
 
 /// Credentials, each kind offered once (a wrong token must not loop).
-fn credentials(token: Option<&str>) -> git2::RemoteCallbacks<'_> {
+pub(super) fn credentials(token: Option<&str>) -> git2::RemoteCallbacks<'_> {
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tried = false;
     callbacks.credentials(move |_url, username, allowed| {

@@ -126,17 +126,31 @@ impl Repo {
     /// files; ignored files and what a sparse checkout leaves out stay as they
     /// are), after checking the worktree ([`Repo::task_worktree`]). The worktree's
     /// index is brought up to date. None when there was nothing to commit.
+    ///
+    /// `merged`: a revision round that merged the base in names the commit it
+    /// merged (from its own record, never from the worktree's `MERGE_HEAD`);
+    /// the commit is then a merge commit with it as the second parent, and the
+    /// worktree's merge state is ended.
     pub fn commit_task(
         &self,
         id: &str,
         worktree: &Path,
         message: &str,
+        merged: Option<&str>,
     ) -> Result<Option<String>, GitError> {
         let wt = self.task_worktree(id, worktree)?;
         let main = self.main()?;
         let head = self.task_tip(&main, id)?;
         let mut snap = self.snapshot(&main, &wt, &head)?;
-        let committed = if snap.tree == head.tree_id() {
+        let merged = merged
+            .map(|id| {
+                git2::Oid::from_str(id)
+                    .and_then(|oid| main.find_commit(oid))
+                    .map_err(|e| library("read the commit the round merged", &e))
+            })
+            .transpose()?
+            .filter(|m| !main.graph_descendant_of(head.id(), m.id()).unwrap_or(false));
+        let committed = if snap.tree == head.tree_id() && merged.is_none() {
             None
         } else {
             let tree = main
@@ -146,8 +160,10 @@ impl Repo {
             // The commit object first, then the task's own ref (never HEAD, never
             // a symbolic ref), moved only from the tip read above.
             let branch = format!("refs/heads/{}", task_branch(id));
+            let mut parents = vec![&head];
+            parents.extend(merged.as_ref());
             let commit = main
-                .commit(None, &sig, &sig, message, &tree, &[&head])
+                .commit(None, &sig, &sig, message, &tree, &parents)
                 .map_err(|e| library("commit the agent's changes", &e))?;
             main.reference_matching(&branch, commit, true, head.id(), "agentos: commit")
                 .map_err(|e| GitError::BranchMoved {
@@ -157,6 +173,12 @@ impl Repo {
                 })?;
             Some(commit.to_string())
         };
+        if merged.is_some() {
+            // The merge is committed: end it in the worktree (links removed, never followed).
+            for name in ["MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE"] {
+                let _ = std::fs::remove_file(wt.admin.join(name));
+            }
+        }
         snap.index
             .write()
             .map_err(|e| library("write the worktree's index", &e))?;

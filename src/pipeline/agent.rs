@@ -32,12 +32,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     let id = run.entry.id.clone();
     // An earlier attempt started an agent: make sure it is gone, and start over
     // from a worktree reset to the base commit.
-    let ready = if let Some(pgid) = run.record.agent_pgid.take() {
-        if crate::agent::process::end_stray_group(pgid, &id) {
-            run.say(&format!(
-                "ended the agent of an earlier attempt (process group {pgid})"
-            ));
-        }
+    let ready = if end_earlier(run) {
         run.record.agent_writes.clear();
         run.record.agent_landings.clear();
         run.record.sandbox_denials.clear();
@@ -50,14 +45,50 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             .ensure_worktree(&id, &base, &run.worktree)
             .map(|_| ())
     };
+    if let Err(e) = ready {
+        return Ok(StepOutcome::Failed(format!("worktree: {e}")));
+    }
+    let prompt = crate::agent::prompt::compose(
+        &run.agent.instructions,
+        &run.task,
+        &id,
+        &base,
+        &run.worktree,
+        run.agent.memory && run.agent.is_claude,
+    );
+    launch(run, &prompt)
+}
+
+/// End the agent an earlier attempt started, if its process group is still
+/// there, and remove that attempt's private folder. True when an earlier
+/// attempt had started an agent (its worktree must start over).
+pub fn end_earlier(run: &mut TaskRun) -> bool {
+    let id = run.entry.id.clone();
+    let started = match run.record.agent_pgid.take() {
+        Some(pgid) => {
+            if crate::agent::process::end_stray_group(pgid, &id) {
+                run.say(&format!(
+                    "ended the agent of an earlier attempt (process group {pgid})"
+                ));
+            }
+            true
+        }
+        None => false,
+    };
     if let Some(old) = run.record.attempt_dir.take() {
         for problem in AttemptDir::recorded(old).finish() {
             tracing::warn!("{problem}");
         }
     }
-    if let Err(e) = ready {
-        return Ok(StepOutcome::Failed(format!("worktree: {e}")));
-    }
+    started
+}
+
+/// Run the agent on `prompt` in the task's worktree as it is: decide how it
+/// runs (inside the sandbox, without it on purpose, or not at all), make its
+/// private folder and boundary, and record what it did. The revision rounds of
+/// an open pull request run their agent through here too.
+pub fn launch(run: &mut TaskRun, prompt: &str) -> Result<StepOutcome, QueueError> {
+    let id = run.entry.id.clone();
     let plan = sandbox::plan(&run.agent, &sandbox::support());
     run.record.sandbox = Some(plan.describe());
     if let Plan::Refused { reason } = plan {
@@ -87,7 +118,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     }
     run.record.attempt_dir = Some(boundary.attempt.path().to_path_buf());
     run.save()?;
-    let outcome = run_guarded(run, &base, &plan, &boundary);
+    let outcome = run_guarded(run, prompt, &plan, &boundary);
     for problem in boundary.attempt.finish() {
         run.say(&problem);
     }
@@ -99,22 +130,14 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
 /// Run the agent between two readings of the refs.
 fn run_guarded(
     run: &mut TaskRun,
-    base: &str,
+    prompt: &str,
     plan: &Plan,
     boundary: &Boundary,
 ) -> Result<StepOutcome, QueueError> {
     let id = run.entry.id.clone();
     let run_dir = run.run_dir()?;
-    let prompt = crate::agent::prompt::compose(
-        &run.agent.instructions,
-        &run.task,
-        &id,
-        base,
-        &run.worktree,
-        run.agent.memory && run.agent.is_claude,
-    );
     let prompt_path = run_dir.join("prompt.md");
-    std::fs::write(&prompt_path, &prompt).map_err(PathError::at("write", &prompt_path))?;
+    std::fs::write(&prompt_path, prompt).map_err(PathError::at("write", &prompt_path))?;
     let timeout = match &run.task.timeout {
         Some(t) => crate::task::parse_duration(t).unwrap_or(run.agent.timeout),
         None => run.agent.timeout,

@@ -26,7 +26,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         Ok(snapshot) => snapshot,
         Err(e) => return Ok(StepOutcome::Failed(format!("commit: {e}"))),
     };
-    let committed = run.ws.repo.commit_task(id, &run.worktree, &message);
+    let committed = run.ws.repo.commit_task(id, &run.worktree, &message, None);
     if let Some(failed) = guard.moved_since(before, "the commit step", "commit") {
         return Ok(failed);
     }

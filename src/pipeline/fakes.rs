@@ -169,6 +169,7 @@ impl Forge for FakeForge {
                 status: Some(422),
                 message: "Validation Failed (A pull request already exists for octo:agentos/fix.)"
                     .into(),
+                ..ForgeError::default()
             });
         }
         Ok(pr)

@@ -1,7 +1,9 @@
-//! The last move of a claimed task: to done/ (the task file with a result section
-//! appended: branch, commit, push, pull request, the agent's outcome and summary)
-//! or to failed/ (the file untouched, the reason beside it). The worktree is
-//! recycled unless it is kept for inspection.
+//! The last move of a claimed task: to review/ while the pull request it opened
+//! is open (the file untouched; the pull-request loop follows it from there), to
+//! done/ (the task file with a result section appended: branch, commit, push,
+//! pull request, the agent's outcome and summary) or to failed/ (the file
+//! untouched, the reason beside it). The worktree is recycled unless it is kept
+//! for inspection.
 use super::{StepOutcome, TaskRun};
 use crate::clock::Timestamp;
 use crate::friction;
@@ -12,18 +14,35 @@ use crate::queue::{self, Entry, QueueError, Record, State, Step};
 use crate::task::Task;
 use crate::workspace::Workspace;
 
-/// The finish step: the task moves to done/.
+/// The finish step: the task moves to review/ when it opened a pull request,
+/// else to done/.
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     run.record.mark(Step::Finish);
+    if let (Some(url), Some(number)) = (run.record.pr_url.clone(), run.record.pr_number) {
+        return to_review(run, &url, number);
+    }
+    if let Some(reason) = to_done(run)? {
+        return Ok(StepOutcome::Failed(reason));
+    }
+    let branch = run
+        .record
+        .branch
+        .clone()
+        .unwrap_or_else(|| task_branch(&run.entry.id));
+    run.say(&format!("done → {branch}"));
+    tracing::info!(%branch, "done");
+    Ok(StepOutcome::Done)
+}
+
+/// To done/: the task file with its result section appended (the record
+/// says what it holds), the worktree recycled unless kept. Some(reason) when
+/// the task file was deleted meanwhile: the task fails with that reason.
+pub fn to_done(run: &mut TaskRun) -> Result<Option<String>, QueueError> {
     run.record.finished_at = Some(Timestamp::now());
     let original = match std::fs::read_to_string(&run.entry.path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(StepOutcome::Failed(deleted(
-                run.ws,
-                &run.entry,
-                Step::Finish,
-            )))
+            return Ok(Some(deleted(run.ws, &run.entry, Step::Finish)))
         }
         Err(e) => return Err(PathError::new("read", &run.entry.path, e).into()),
     };
@@ -39,13 +58,22 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     if !run.settings.keep {
         retire(run.ws, &run.worktree);
     }
-    let branch = run
-        .record
-        .branch
-        .clone()
-        .unwrap_or_else(|| task_branch(&run.entry.id));
-    run.say(&format!("done → {branch}"));
-    tracing::info!(%branch, "done");
+    Ok(None)
+}
+
+/// Published: to review/, the file as it was; the first pass over the pull
+/// request is due soon after the push.
+fn to_review(run: &mut TaskRun, url: &str, number: u64) -> Result<StepOutcome, QueueError> {
+    let mut review = crate::queue::review::Review::new(number, url);
+    super::review::schedule::after_push(&mut review, Timestamp::now());
+    run.record.review = Some(review);
+    queue::finish(&run.ws.tree, &run.entry, &run.record, State::Review, None)
+        .map_err(|e| finish_error(run.ws, &run.entry, State::Review, e))?;
+    if !run.settings.keep {
+        retire(run.ws, &run.worktree);
+    }
+    run.say(&format!("in review → {url}"));
+    tracing::info!(%url, "in review");
     Ok(StepOutcome::Done)
 }
 
@@ -99,7 +127,7 @@ pub fn fail(
 /// `clean` later, so this never fails the task. A worktree some process still
 /// works in (the shim ended every process of the task; this is someone else's)
 /// is left where it is: the next task must not share it.
-fn retire(ws: &Workspace, worktree: &std::path::Path) {
+pub(super) fn retire(ws: &Workspace, worktree: &std::path::Path) {
     let left = crate::agent::process::processes_in(worktree);
     if !left.is_empty() {
         tracing::warn!(
@@ -115,7 +143,12 @@ fn retire(ws: &Workspace, worktree: &std::path::Path) {
 
 /// A task that cannot be moved to its final folder stays, journalled, in doing/:
 /// the error names the folder (the hint, that the next run finishes it).
-fn finish_error(ws: &Workspace, entry: &Entry, to: State, source: std::io::Error) -> QueueError {
+pub(super) fn finish_error(
+    ws: &Workspace,
+    entry: &Entry,
+    to: State,
+    source: std::io::Error,
+) -> QueueError {
     let dir = ws.tree.state_dir(to);
     QueueError::Finish {
         id: entry.id.clone(),
@@ -129,7 +162,7 @@ fn finish_error(ws: &Workspace, entry: &Entry, to: State, source: std::io::Error
 const SUMMARY_BYTES: usize = 32 * 1024;
 
 /// The section appended to a finished task's file in done/.
-fn result_section(record: &Record) -> String {
+pub(super) fn result_section(record: &Record) -> String {
     let mut out = format!("{}\n", crate::task::RESULT_MARKER);
     if let Some(branch) = &record.branch {
         out.push_str(&format!("- branch: `{branch}`\n"));
@@ -145,6 +178,24 @@ fn result_section(record: &Record) -> String {
     }
     if let Some(url) = &record.pr_url {
         out.push_str(&format!("- pull request: {url}\n"));
+    }
+    if let Some(review) = &record.review {
+        if let Some(merged) = &review.merged {
+            let by = merged
+                .by
+                .as_deref()
+                .map(|b| format!(" by @{b}"))
+                .unwrap_or_default();
+            let commit = merged
+                .commit
+                .as_deref()
+                .map(|c| format!(" as `{c}`"))
+                .unwrap_or_default();
+            out.push_str(&format!("- merged{by}{commit}\n"));
+        }
+        if review.rounds > 0 {
+            out.push_str(&format!("- revision rounds: {}\n", review.rounds));
+        }
     }
     if let Some(note) = &record.published_note {
         out.push_str(&format!("- output: {note}\n"));

@@ -3,6 +3,8 @@
 //! finish. Each takes the task's [`TaskRun`] and returns one [`StepOutcome`];
 //! the dispatcher's worker journals what is done and resumes at the first step
 //! that is not. Adding a step is one module here and one variant of [`Step`].
+//! review/ is what follows for a task whose pull request is open: passes over
+//! it and revision rounds, whose steps are journalled the same way.
 pub mod agent;
 pub mod boundary;
 pub mod commit;
@@ -13,6 +15,7 @@ mod modes_guard;
 pub mod preflight;
 pub mod publish;
 mod refs_guard;
+pub mod review;
 mod run;
 pub mod verify;
 pub mod worktree;

@@ -122,6 +122,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             let verb = if created { "opened" } else { "found the open" };
             run.say(&format!("{verb} pull request {}", pr.url));
             run.record.pr_url = Some(pr.url);
+            run.record.pr_number = Some(pr.number);
             run.save()?;
             crate::fault::point("after-pr");
             Ok(StepOutcome::Done)
@@ -264,6 +265,7 @@ mod tests {
         *forge.create_fails.lock().expect("lock") = Some(ForgeError {
             status: Some(500),
             message: "GitHub answered 500 when asked to open pull requests on octo/widgets".into(),
+            ..ForgeError::default()
         });
         let (_fx, outcome, record) = publish_with(&forge, settings());
         assert_eq!(

@@ -64,14 +64,14 @@ impl TaskRun<'_> {
             .ok_or_else(|| StepOutcome::Failed("the record has no base commit".into()))
     }
 
-    /// `runs/<id>/attempt-<n>/`, created.
+    /// `runs/<id>/attempt-<n>/`, created; while a revision round of the task's
+    /// pull request is under way, `runs/<id>/round-<n>/`.
     pub fn run_dir(&self) -> Result<PathBuf, QueueError> {
-        let dir = self
-            .ws
-            .tree
-            .runs_dir()
-            .join(&self.entry.id)
-            .join(format!("attempt-{}", self.record.attempt));
+        let folder = match self.record.review.as_ref().and_then(|r| r.round.as_ref()) {
+            Some(round) => format!("round-{}", round.number),
+            None => format!("attempt-{}", self.record.attempt),
+        };
+        let dir = self.ws.tree.runs_dir().join(&self.entry.id).join(folder);
         std::fs::create_dir_all(&dir).map_err(PathError::at("create", &dir))?;
         Ok(dir)
     }

@@ -11,7 +11,7 @@ pub enum QueueError {
     /// A path, or anything else that is not an id, where an id was asked for.
     #[error("`{id}` is not a task id")]
     NotAnId { id: String },
-    #[error("there is no task `{id}` in todo/, doing/, done/ or failed/")]
+    #[error("there is no task `{id}` in todo/, doing/, review/, done/ or failed/")]
     NoSuchTask { id: String, near: Option<String> },
     /// A claimed task could not be moved to its final folder: it waits in doing/.
     #[error("cannot move `{id}` into `{}`: {source}", dir.display())]
@@ -33,6 +33,9 @@ pub enum QueueError {
     /// The task finished in done/ before a cancel could stop it.
     #[error("too late: `{id}` finished (it is in done/) before the cancel could stop it")]
     TooLate { id: String },
+    /// In review/: its pull request is open.
+    #[error("`{id}` is in review: its pull request is open")]
+    InReview { id: String, url: Option<String> },
     #[error("`{id}` already finished ({state})")]
     Finished { id: String, state: &'static str },
     /// A file rejected as a copy of another task cannot take its id back.

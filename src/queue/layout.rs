@@ -3,23 +3,32 @@ use crate::durable;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The four folders a task moves between.
+/// The five folders a task moves between: todo/ → doing/ → (review/ while its
+/// pull request is open →) done/ or failed/.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Todo,
     Doing,
+    Review,
     Done,
     Failed,
 }
 
 impl State {
-    pub const ALL: [State; 4] = [State::Todo, State::Doing, State::Done, State::Failed];
+    pub const ALL: [State; 5] = [
+        State::Todo,
+        State::Doing,
+        State::Review,
+        State::Done,
+        State::Failed,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             State::Todo => "todo",
             State::Doing => "doing",
+            State::Review => "review",
             State::Done => "done",
             State::Failed => "failed",
         }
@@ -41,6 +50,7 @@ pub const GITIGNORE: &str = "\
 # but not an agent's local.toml: its settings are yours alone.
 /todo
 /doing
+/review
 /done
 /failed
 /runs

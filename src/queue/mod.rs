@@ -1,8 +1,10 @@
 //! The queue on disk: where a task file is *is* its state. layout.rs names the
 //! folders of `.agentos/`, scan.rs reads them (with the todo index as a cache),
 //! moves.rs makes every move between them, record.rs is the claim record and
-//! step journal beside a claimed task. state_paths.rs refuses a state that
-//! leads outside the repository (a symbolic link where a folder should be).
+//! step journal beside a claimed task, review.rs the pull request a task in
+//! review/ waits on and the journal of its revision rounds. state_paths.rs
+//! refuses a state that leads outside the repository (a symbolic link where a
+//! folder should be).
 //!
 //! Every move is one atomic rename made durable; every record is written whole
 //! (temp file, fsync, rename, fsync the folder).
@@ -10,6 +12,7 @@ mod error;
 pub mod layout;
 mod moves;
 mod record;
+pub mod review;
 mod scan;
 mod state_paths;
 mod todo_index;
@@ -18,7 +21,7 @@ pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
     cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, enqueue_new_except, finish,
-    reject, request_cancel, retry,
+    reject, request_cancel, retry, rewrite,
 };
 pub use record::{
     earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record,

@@ -97,6 +97,13 @@ pub fn retry(tree: &Tree, entry: &Entry) -> Result<String, QueueError> {
         State::Todo => return Err(QueueError::Queued { id }),
         State::Doing => return Err(QueueError::Running { id }),
         State::Done => return Err(QueueError::Done { id }),
+        State::Review => {
+            let url = read_record(&entry.record_path())
+                .ok()
+                .flatten()
+                .and_then(|r| r.pr_url);
+            return Err(QueueError::InReview { id, url });
+        }
     }
     task::check_id(&entry.id).map_err(|problem| QueueError::NotRetryable {
         file: rel(tree, &entry.path),
@@ -120,6 +127,16 @@ pub fn retry(tree: &Tree, entry: &Entry) -> Result<String, QueueError> {
     durable::rename(&entry.path, &todo).map_err(PathError::at("move", &entry.path))?;
     let _ = fs::remove_file(entry.reason_path());
     Ok(reason)
+}
+
+/// Write a task's file again in place (a task in review/ whose targets a
+/// person widened): whole, durably, with the mode it had.
+pub fn rewrite(entry: &Entry, task: &Task) -> Result<(), QueueError> {
+    let permissions = fs::metadata(&entry.path)
+        .map_err(PathError::at("read", &entry.path))?
+        .permissions();
+    durable::write_with_permissions(&entry.path, task::write(task).as_bytes(), Some(permissions))
+        .map_err(|e| PathError::new("write", &entry.path, e).into())
 }
 
 /// Fail a queued task that never ran: todo/ to failed/ with the reason. `Ok(None)`

@@ -134,6 +134,11 @@ pub struct Record {
     /// The pull request that carries the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_number: Option<u64>,
+    /// The pull request followed while the task is in review/ (and how it ended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<super::review::Review>,
     /// Why the task's output is its branch and not a pull request, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_note: Option<String>,

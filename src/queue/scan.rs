@@ -89,7 +89,7 @@ pub fn find(tree: &Tree, id: &str) -> io::Result<Option<Entry>> {
     if !is_task_id(id) {
         return Ok(None);
     }
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         let path = tree.state_dir(state).join(format!("{id}.md"));
         if fs::symlink_metadata(&path).is_ok() {
             return Ok(Some(Entry {
@@ -130,7 +130,7 @@ pub struct Inspection {
 /// [`Ready::task`] has no body: load the file for it.
 pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
     let mut seen: HashSet<String> = HashSet::new();
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         seen.extend(entries(tree, state)?.into_iter().map(|e| e.id));
     }
     let todo = entries(tree, State::Todo)?;

@@ -17,7 +17,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The folders of runtime state, directly under `.agentos/`.
-const RUNTIME_DIRS: [&str; 6] = ["todo", "doing", "done", "failed", "runs", "worktrees"];
+const RUNTIME_DIRS: [&str; 7] = [
+    "todo",
+    "doing",
+    "review",
+    "done",
+    "failed",
+    "runs",
+    "worktrees",
+];
 
 /// The files of runtime state, directly under `.agentos/` (`dispatcher.lock` is
 /// where older versions kept the lock).

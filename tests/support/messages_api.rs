@@ -272,7 +272,7 @@ impl MessagesApi {
 }
 
 /// The text of every content block of every message, and the system prompt.
-fn all_text(body: &Value) -> String {
+pub fn all_text(body: &Value) -> String {
     let mut text = String::new();
     let mut collect = |v: &Value| {
         if let Some(s) = v.as_str() {

@@ -39,12 +39,14 @@ fn the_loop_runs_every_step_in_order_and_opens_one_pull_request() {
     let agent = FakeAgent::fixing();
     let calls = agent.calls.clone();
     let (entry, record) = fx.claim();
+    let claimed = std::fs::read_to_string(&entry.path).expect("claimed");
     let finished = worker(&fx, agent, &forge)
         .process(entry, record)
         .expect("process");
-    assert_eq!(finished, Finished::Done("fix".into()));
+    let url = "https://github.test/octo/widgets/pull/7";
+    assert_eq!(finished, Finished::Review("fix".into(), url.into()));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    let record = record_in(&fx, State::Done);
+    let record = record_in(&fx, State::Review);
     let steps: Vec<Step> = record.steps.iter().map(|s| s.step).collect();
     assert_eq!(
         steps,
@@ -60,12 +62,12 @@ fn the_loop_runs_every_step_in_order_and_opens_one_pull_request() {
         "the remote has the branch"
     );
     assert_eq!(forge.calls(), OPENS_ONE);
-    let done =
-        std::fs::read_to_string(fx.ws.tree.state_dir(State::Done).join("fix.md")).expect("done");
-    assert!(
-        done.contains("- pull request: https://github.test/octo/widgets/pull/7"),
-        "{done}"
-    );
+    let review = record.review.expect("the pull request followed");
+    assert_eq!((review.number, review.url.as_str()), (7, url));
+    assert!(review.next_pass.is_some(), "a first pass is due");
+    let in_review = std::fs::read_to_string(fx.ws.tree.state_dir(State::Review).join("fix.md"))
+        .expect("review");
+    assert_eq!(in_review, claimed, "in review/, the file as it was");
     assert!(
         !fx.ws.tree.worktrees_dir().join("fix").exists(),
         "worktree retired"
@@ -99,9 +101,9 @@ fn a_resume_skips_every_step_its_journal_has() {
     let finished = worker(&fx, agent, &forge)
         .process(entry, record)
         .expect("resume");
-    assert_eq!(finished, Finished::Done("fix".into()));
+    assert!(matches!(finished, Finished::Review(..)), "{finished:?}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    let record = record_in(&fx, State::Done);
+    let record = record_in(&fx, State::Review);
     assert_eq!(record.steps.len(), Step::ALL.len());
 }
 
@@ -140,6 +142,7 @@ fn a_forge_that_refuses_fails_the_task_at_publish() {
     *forge.create_fails.lock().expect("lock") = Some(ForgeError {
         status: Some(403),
         message: "the token cannot open pull requests on octo/widgets".into(),
+        ..ForgeError::default()
     });
     let (entry, record) = fx.claim();
     let finished = worker(&fx, FakeAgent::fixing(), &forge)

@@ -16,7 +16,7 @@ mod command;
 mod report;
 
 pub use command::VERIFY_TIMEOUT;
-pub use report::{coloured, markdown, DIFF_CAP};
+pub use report::{coloured, markdown, unified_diff, DIFF_CAP};
 
 use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
@@ -111,7 +111,24 @@ impl Report {
     }
 }
 
-/// The task a verification is about: its file, its record and its agent.
+/// Verify a task as its record describes it: its base commit (or, after a
+/// revision round, where its pull request meets its base branch), the files its
+/// agent wrote and the writes it was denied; its verify commands stop once
+/// `subject.stop` says so.
+pub fn verify_task(subject: &Subject) -> Result<Report, VerifyError> {
+    let record = subject.record;
+    let base = record
+        .review
+        .as_ref()
+        .and_then(|r| r.verify_base.as_deref())
+        .or(record.base_commit.as_deref())
+        .ok_or_else(|| VerifyError::NoBase {
+            id: subject.id.to_string(),
+        })?;
+    verify_task_from(subject, base)
+}
+
+/// A task as its record describes it, to verify.
 pub struct Subject<'a> {
     pub repo: &'a Repo,
     pub id: &'a str,
@@ -119,44 +136,34 @@ pub struct Subject<'a> {
     pub record: &'a Record,
     /// The task's agent: how its verify commands are confined.
     pub agent: &'a AgentConfig,
+    pub worktree: &'a Path,
+    /// Where verify command logs go.
+    pub log_dir: &'a Path,
+    /// Asked between verify commands: true stops them (a cancel).
+    pub stop: &'a dyn Fn() -> bool,
 }
 
-/// Verify a task as its record describes it: its base commit, the files its agent
-/// wrote and the writes it was denied; its verify commands stop once `stop` says so.
-pub fn verify_task(
-    subject: &Subject,
-    worktree: &Path,
-    log_dir: &Path,
-    stop: &dyn Fn() -> bool,
-) -> Result<Report, VerifyError> {
-    let Subject {
-        repo,
-        id,
-        task,
-        record,
-        agent,
-    } = *subject;
-    let base = record
-        .base_commit
-        .as_deref()
-        .ok_or_else(|| VerifyError::NoBase { id: id.to_string() })?;
+/// Verify a task's change from `base` (a revision round measures the pull
+/// request's whole change from where it meets its base branch).
+pub fn verify_task_from(subject: &Subject, base: &str) -> Result<Report, VerifyError> {
+    let record = subject.record;
     let denials = record
         .agent_result
         .as_ref()
         .map(|r| r.permission_denials.clone())
         .unwrap_or_default();
     let mut report = verify(&Input {
-        repo,
-        id,
-        task,
+        repo: subject.repo,
+        id: subject.id,
+        task: subject.task,
         base,
-        worktree,
+        worktree: subject.worktree,
         agent_writes: &record.agent_writes,
         landings: &record.agent_landings,
-        agent,
+        agent: subject.agent,
         denials: &denials,
-        log_dir,
-        stop,
+        log_dir: subject.log_dir,
+        stop: subject.stop,
     })?;
     report.sandbox = record.sandbox.clone();
     report.sandbox_denials = record.sandbox_denials.clone();
@@ -370,6 +377,11 @@ fn leaves(at: &str, to: &str) -> bool {
     false
 }
 
+/// `` `README.md` (modified) ``, for a list of what a change touched.
+pub fn describe_path(c: &Change) -> String {
+    format!("`{}` ({})", c.path, describe(c))
+}
+
 fn describe(c: &Change) -> String {
     let kind = match c.kind {
         ChangeKind::Added => "added",
@@ -409,18 +421,16 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     let modes_before = modes.snapshot();
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
-    let verified = verify_task(
-        &Subject {
-            repo: &run.ws.repo,
-            id: &run.entry.id,
-            task: &run.task,
-            record: &run.record,
-            agent: &run.agent,
-        },
-        &run.worktree,
-        &run_dir,
-        &cancelled,
-    );
+    let verified = verify_task(&Subject {
+        repo: &run.ws.repo,
+        id: &run.entry.id,
+        task: &run.task,
+        record: &run.record,
+        agent: &run.agent,
+        worktree: &run.worktree,
+        log_dir: &run_dir,
+        stop: &cancelled,
+    });
     let modes_changed = modes.changed_since(modes_before, "a verify command");
     if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));

@@ -7,7 +7,7 @@ use crate::git::Change;
 pub const DIFF_CAP: usize = 200 * 1024;
 
 /// The unified diff of every change, text files only, capped at [`DIFF_CAP`].
-pub(super) fn unified_diff(changes: &[Change]) -> String {
+pub fn unified_diff(changes: &[Change]) -> String {
     let mut out = String::new();
     let mut left_out = 0;
     for c in changes {

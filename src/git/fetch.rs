@@ -1,0 +1,130 @@
+//! Bringing a pull request home for a revision round: its branch and its base
+//! fetched from the remote (people may have pushed to either), the base merged
+//! into the task's worktree with the conflict markers left for the agent, and
+//! the merge base the round's change is measured from.
+use super::error::library;
+use super::push::credentials;
+use super::{oid, GitError, Repo};
+use std::path::Path;
+
+impl Repo {
+    /// Fetch `branches` from `remote` into `refs/remotes/<remote>/<branch>`, with
+    /// the same credentials a push offers; the commit each branch is at.
+    pub fn fetch_branches(
+        &self,
+        remote_name: &str,
+        branches: &[&str],
+        token: Option<&str>,
+    ) -> Result<Vec<String>, GitError> {
+        let main = self.main()?;
+        let mut remote = main
+            .find_remote(remote_name)
+            .map_err(|e| GitError::NoRemote {
+                remote: remote_name.to_string(),
+                message: e.message().to_string(),
+            })?;
+        let specs: Vec<String> = branches
+            .iter()
+            .map(|b| format!("+refs/heads/{b}:refs/remotes/{remote_name}/{b}"))
+            .collect();
+        let mut opts = git2::FetchOptions::new();
+        opts.remote_callbacks(credentials(token))
+            .download_tags(git2::AutotagOption::None);
+        remote
+            .fetch(&specs, Some(&mut opts), None)
+            .map_err(|e| GitError::Fetch {
+                remote: remote_name.to_string(),
+                message: e.message().to_string(),
+            })?;
+        branches
+            .iter()
+            .map(|b| {
+                main.refname_to_id(&format!("refs/remotes/{remote_name}/{b}"))
+                    .map(|id| id.to_string())
+                    .map_err(|_| GitError::NoRemoteBranch {
+                        remote: remote_name.to_string(),
+                        branch: b.to_string(),
+                    })
+            })
+            .collect()
+    }
+
+    /// The best common ancestor of two commits.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<String, GitError> {
+        let main = self.main()?;
+        main.merge_base(oid(a)?, oid(b)?)
+            .map(|id| id.to_string())
+            .map_err(|e| library(&format!("find the merge base of {a} and {b}"), &e))
+    }
+
+    /// True when `ancestor` is `commit` or one of its ancestors.
+    pub fn contains(&self, commit: &str, ancestor: &str) -> bool {
+        let (Ok(main), Ok(c), Ok(a)) = (self.main(), oid(commit), oid(ancestor)) else {
+            return false;
+        };
+        c == a || main.graph_descendant_of(c, a).unwrap_or(false)
+    }
+
+    /// Merge `commit` into the worktree's branch without committing (the round
+    /// commits, with both parents). The files left with conflict markers, if
+    /// any; an error when git could not merge at all.
+    pub fn merge_into_worktree(
+        &self,
+        id: &str,
+        worktree: &Path,
+        commit: &str,
+    ) -> Result<Vec<String>, GitError> {
+        oid(commit)?;
+        let wt = self.task_worktree(id, worktree)?;
+        let merged = self.git_on(
+            &wt,
+            &[
+                "-c",
+                "user.name=git agentos",
+                "-c",
+                "user.email=agentos@localhost",
+                "merge",
+                "--no-ff",
+                "--no-commit",
+                "--no-edit",
+                commit,
+            ],
+        );
+        let conflicted = self.git_on(&wt, &["diff", "--name-only", "--diff-filter=U", "-z"])?;
+        let files: Vec<String> = conflicted
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect();
+        match merged {
+            Ok(_) => Ok(files),
+            Err(_) if !files.is_empty() => Ok(files),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the worktree is in the middle of a merge (`MERGE_HEAD` exists in
+    /// the git folder git recorded for it).
+    pub fn merging(&self, id: &str, worktree: &Path) -> bool {
+        self.task_worktree(id, worktree)
+            .is_ok_and(|wt| wt.admin.join("MERGE_HEAD").exists())
+    }
+}
+
+/// The files (of `files`, relative to `worktree`) that still hold a conflict
+/// marker line (`<<<<<<< `, `=======`, `>>>>>>> `).
+pub fn with_conflict_markers(worktree: &Path, files: &[String]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| {
+            std::fs::read(worktree.join(f)).is_ok_and(|bytes| {
+                bytes.split(|b| *b == b'\n').any(|line| {
+                    line.starts_with(b"<<<<<<< ")
+                        || line.starts_with(b">>>>>>> ")
+                        || line == b"======="
+                })
+            })
+        })
+        .cloned()
+        .collect()
+}
