@@ -93,7 +93,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         AddError::BadId { id, problem } => CommandError::invalid(format!("--id {id}: {problem}")),
         other => other.into(),
     })?;
-    println!("{id}");
+    outln!("{id}");
     Ok(())
 }
 

@@ -16,9 +16,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ws = Workspace::discover(dir)?;
     let id = &args.id;
     match cancel(&ws, id)? {
-        Cancelled::Failed => println!("cancelled: {id} (moved to failed/)"),
+        Cancelled::Failed => outln!("cancelled: {id} (moved to failed/)"),
         Cancelled::Requested => {
-            println!("cancel requested: {id}; the dispatcher will stop it at its next step")
+            outln!("cancel requested: {id}; the dispatcher will stop it at its next step")
         }
     }
     Ok(())

@@ -43,11 +43,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         if !args.dry_run {
             ctx.repo.remove_worktree(&path)?;
         }
-        println!("{verb} worktree {}", ctx.rel(&path));
+        outln!("{verb} worktree {}", ctx.rel(&path));
     }
     if !args.dry_run {
         for name in ctx.repo.prune_worktrees()? {
-            println!("pruned the record of missing worktree {name}");
+            outln!("pruned the record of missing worktree {name}");
         }
     }
     for (branch, commit) in ctx.repo.task_branches()? {
@@ -59,9 +59,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             if !args.dry_run {
                 ctx.repo.delete_branch(&branch)?;
             }
-            println!("{verb} branch {branch} (its work is safe elsewhere)");
+            outln!("{verb} branch {branch} (its work is safe elsewhere)");
         } else {
-            println!("kept branch {branch}: its work is not pushed or merged anywhere (delete it with `git branch -D {branch}`)");
+            outln!("kept branch {branch}: its work is not pushed or merged anywhere (delete it with `git branch -D {branch}`)");
         }
     }
     Ok(())

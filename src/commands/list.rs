@@ -97,7 +97,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             return Err(CommandError::env("this repository has no .agentos/ folder")
                 .hint("run `git agentos init`"));
         }
-        println!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
+        outln!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
         return Ok(());
     }
     let id_width = rows
@@ -123,10 +123,13 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     // Titles, ids and agents come from files: shown, never obeyed (see `term`).
-    stdout
+    if let Err(e) = stdout
         .write_all(untrusted(&out).as_bytes())
         .and_then(|_| stdout.flush())
-        .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
+    {
+        super::output::fail(&e);
+    }
+    Ok(())
 }
 
 struct Row {

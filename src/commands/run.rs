@@ -46,10 +46,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
 
 pub(super) fn print_summary(summary: &Summary) {
     for id in &summary.done {
-        println!("done    {}", untrusted(id));
+        outln!("done    {}", untrusted(id));
     }
     for (id, reason) in &summary.failed {
-        println!("failed  {}: {}", untrusted(id), untrusted(reason));
+        outln!("failed  {}: {}", untrusted(id), untrusted(reason));
     }
 }
 
@@ -62,7 +62,7 @@ pub(super) fn conclude(summary: &Summary) -> CmdResult {
         ));
     }
     if summary.done.is_empty() && summary.failed.is_empty() {
-        println!("The queue is empty.");
+        outln!("The queue is empty.");
     }
     if !summary.failed.is_empty() {
         return Err(CommandError::failed(format!(
