@@ -206,6 +206,9 @@ impl From<HookError> for CommandError {
             HookError::ChainTaken { .. } => invalid(&e).hint(
                 "look at both files: keep the one you want as the hook, move the other away, then run hooks install again",
             ),
+            HookError::BrokenBlock { .. } => invalid(&e).hint(
+                "remove git agentos's lines from the hook by hand (from the `# >>> git agentos` line to the end of its block), or put the closing marker line back, then run the command again",
+            ),
         }
     }
 }

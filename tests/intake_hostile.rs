@@ -219,6 +219,8 @@ fn case05_a_failed_enqueue_is_not_remembered() {
     repo.agentos(&["hooks", "install"]).ok();
     std::fs::rename(repo.path(".agentos/todo"), repo.path(".agentos/todo.bak")).expect("mv");
     repo.write(".agentos/todo", "not a folder");
+    // Runtime state git tracks makes the hook refuse the repository: keep it out.
+    repo.write(".git/info/exclude", "/.agentos/todo\n/.agentos/todo.bak\n");
     commit(
         &repo,
         "a.txt",

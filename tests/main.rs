@@ -19,5 +19,6 @@ mod sandbox;
 mod services_hostile;
 mod snapshots;
 mod standins;
+mod state_hostile;
 mod verifier;
 mod worktree_pool;

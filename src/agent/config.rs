@@ -1,4 +1,5 @@
 //! An agent's folder: `agents/<name>/AGENT.md` and the optional `agent.toml`.
+use crate::local_settings::{refusal, Layered, AGENT_LOCAL};
 use crate::queue::Tree;
 use crate::task::parse_duration;
 use serde::Deserialize;
@@ -170,11 +171,27 @@ pub fn check_exists(tree: &Tree, name: &str) -> Result<(), AgentError> {
     }
 }
 
-/// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`.
+/// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`. A
+/// `command` from a file git tracks is refused (see [`crate::local_settings`]).
 pub fn load(
     tree: &Tree,
     name: &str,
     command_override: Option<&str>,
+) -> Result<AgentConfig, AgentError> {
+    load_checked(tree, name, command_override, true)
+}
+
+/// Load an agent's settings for what does not start it (its verify commands'
+/// sandbox): a `command` from a tracked file is not refused, as it is not run.
+pub fn load_settings(tree: &Tree, name: &str) -> Result<AgentConfig, AgentError> {
+    load_checked(tree, name, None, false)
+}
+
+fn load_checked(
+    tree: &Tree,
+    name: &str,
+    command_override: Option<&str>,
+    runs_command: bool,
 ) -> Result<AgentConfig, AgentError> {
     check_exists(tree, name)?;
     let dir = tree.agents_dir().join(name);
@@ -190,13 +207,30 @@ pub fn load(
         }
     };
     let toml_path = dir.join("agent.toml");
-    let file: AgentToml = match std::fs::read_to_string(&toml_path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Settings {
-            path: toml_path.clone(),
-            message: e.message().trim().to_string(),
-        })?,
-        Err(_) => AgentToml::default(),
+    let settings = |e: crate::local_settings::SettingsError| AgentError::Settings {
+        path: e.path,
+        message: e.message,
     };
+    let layered = Layered::read(
+        &tree.dir,
+        &format!("agents/{name}"),
+        "agent.toml",
+        AGENT_LOCAL,
+    )
+    .map_err(settings)?;
+    for (table, path) in [
+        (&layered.shared, &layered.shared_path),
+        (&layered.local, &layered.local_path),
+    ] {
+        AgentToml::deserialize(table.clone()).map_err(|e| AgentError::Settings {
+            path: path.clone(),
+            message: e.message().trim().to_string(),
+        })?;
+    }
+    let file = AgentToml::deserialize(layered.merged()).map_err(|e| AgentError::Settings {
+        path: toml_path.clone(),
+        message: e.message().trim().to_string(),
+    })?;
     let duration =
         |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {
@@ -210,6 +244,18 @@ pub fn load(
                     }),
             }
         };
+    // A command from a committed file would run whatever the repository says.
+    if command_override.is_none() && runs_command {
+        if let Some(field) = layered.from_tracked(&tree.repo_root, &["command"]).first() {
+            return Err(AgentError::Settings {
+                path: toml_path,
+                message: format!(
+                    "{}, or set AGENTOS_AGENT_CMD",
+                    refusal(field, &layered.local_path, &tree.repo_root)
+                ),
+            });
+        }
+    }
     let command = command_override
         .map(str::to_string)
         .or(file.command.clone())

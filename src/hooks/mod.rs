@@ -9,6 +9,7 @@
 pub mod install;
 pub mod post_commit;
 mod requests;
+pub mod run;
 mod seen;
 pub mod shell;
 pub mod templates;
@@ -36,4 +37,9 @@ pub enum HookError {
         chained.display()
     )]
     ChainTaken { hook: PathBuf, chained: PathBuf },
+    #[error(
+        "`{}` has git agentos's opening marker line but not its closing one (`# <<< git agentos: post-commit <<<`), so where our lines end cannot be told; nothing was changed",
+        hook.display()
+    )]
+    BrokenBlock { hook: PathBuf },
 }

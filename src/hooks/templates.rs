@@ -3,8 +3,9 @@
 //! template a repository adds there. A template is a task file whose text may hold
 //! `{{title}}`, `{{body}}`, `{{commit}}`, `{{subject}}`, `{{files}}` and `{{targets}}`,
 //! filled in after the template is parsed (shell-quoted in `verify`).
+use crate::nofollow::Dir;
 use crate::queue::Tree;
-use crate::task::{self, Problem, Task, TaskFileError};
+use crate::task::{self, Problem, Task, TaskFileError, MAX_TASK_BYTES};
 
 pub const BUILT_IN: [(&str, &str); 4] = [
     ("bugfix", include_str!("../../templates/tasks/bugfix.md")),
@@ -52,9 +53,9 @@ pub fn list(tree: &Tree) -> Vec<(String, Source)> {
         .iter()
         .map(|(n, _)| (n.to_string(), Source::BuiltIn))
         .collect();
-    if let Ok(rd) = std::fs::read_dir(tree.dir.join("templates")) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+    if let Ok(names) = templates_dir(tree).and_then(|d| d.names()) {
+        for name in names {
+            let name = name.to_string_lossy().into_owned();
             let Some(stem) = name.strip_suffix(".md") else {
                 continue;
             };
@@ -68,14 +69,37 @@ pub fn list(tree: &Tree) -> Vec<(String, Source)> {
     out
 }
 
+/// `.agentos/templates/`, opened without following a link.
+fn templates_dir(tree: &Tree) -> std::io::Result<Dir> {
+    Dir::open(&tree.dir)?.sub("templates", false)
+}
+
 /// The text of a template: the repository's copy first, then the built-in one.
+/// The repository's is read as a task file is: never through a link, a regular
+/// UTF-8 file of at most 1 MiB.
 pub fn load(tree: &Tree, name: &str) -> Result<String, TemplateError> {
     if !task::is_slug(name) {
         return Err(TemplateError::BadName(name.to_string()));
     }
-    let path = tree.dir.join("templates").join(format!("{name}.md"));
-    if path.exists() {
-        return Ok(task::read_text(&path)?);
+    let file = format!("{name}.md");
+    let path = tree.dir.join("templates").join(&file);
+    let unreadable = |what: String| {
+        TemplateError::Unreadable(TaskFileError {
+            file: path.clone(),
+            problem: Problem::new(
+                None,
+                what,
+                "a template is a regular Markdown file in .agentos/templates/ (not a link)",
+            ),
+        })
+    };
+    let found = match templates_dir(tree).and_then(|d| d.read(&file, MAX_TASK_BYTES)) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(unreadable(format!("cannot be read: {e}"))),
+    };
+    if let Some(bytes) = found {
+        return String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8".into()));
     }
     if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
         return Ok(text.to_string());
@@ -159,7 +183,7 @@ pub fn substitute(text: &str, vars: &[(&str, &str)]) -> String {
 /// Where a template comes from, for messages: its file, or "the built-in template".
 pub fn describe(tree: &Tree, name: &str) -> String {
     let path = tree.dir.join("templates").join(format!("{name}.md"));
-    if path.exists() {
+    if std::fs::symlink_metadata(&path).is_ok() {
         path.strip_prefix(&tree.repo_root)
             .unwrap_or(&path)
             .display()

@@ -47,6 +47,9 @@ pub const GITIGNORE: &str = "\
 /*.index
 /hook.seen
 /.tmp-*
+# This machine's own settings, never committed (README, \"Local settings\"):
+/config.local.toml
+/agents/*/local.toml
 ";
 
 /// The paths of one repository's `.agentos/` tree.
