@@ -2,7 +2,8 @@
 //! binary, each overridable by `.agentos/templates/<name>.md`, and any other
 //! template a repository adds there. A template is a task file whose text may hold
 //! `{{title}}`, `{{body}}`, `{{commit}}`, `{{subject}}`, `{{files}}` and `{{targets}}`,
-//! filled in after the template is parsed (shell-quoted in `verify`).
+//! filled in after the template is parsed (in `verify`, only `{{commit}}`: the
+//! other values reach a verify command as environment variables).
 use crate::nofollow::Dir;
 use crate::queue::Tree;
 use crate::task::{self, Problem, Task, TaskFileError, MAX_TASK_BYTES};
@@ -28,9 +29,7 @@ pub enum TemplateError {
     Missing { name: String, known: Vec<String> },
     #[error("template `{name}`: {problem}")]
     Invalid { name: String, problem: Problem },
-    #[error(
-        "template `{name}`: {reason}; move the placeholder out of that construct, or leave it out"
-    )]
+    #[error("template `{name}`: {reason}")]
     Unquotable {
         name: String,
         reason: super::shell::Unquotable,
@@ -115,8 +114,8 @@ const VERBATIM: [&str; 1] = ["commit"];
 
 /// Parse a template as a task, then fill the placeholders in its fields. A value
 /// never changes the file's syntax (it is filled in after parsing), and in
-/// `verify`, the commands that are run, every value but the commit id is
-/// shell-quoted for where it lands (see [`super::shell`]).
+/// `verify`, the commands that are run, no value but the commit id is filled in:
+/// the others reach a command as environment variables (see [`super::shell`]).
 pub fn render(template: &str, name: &str, vars: &[(&str, &str)]) -> Result<Task, TemplateError> {
     let mut task = task::parse(template).map_err(|problem| TemplateError::Invalid {
         name: name.to_string(),
