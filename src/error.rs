@@ -222,6 +222,9 @@ impl From<MemoryError> for CommandError {
             MemoryError::Empty => {
                 invalid(e).hint("give the text: `git agentos memory add \"what to remember\"`")
             }
+            MemoryError::TooManyTags(_) => {
+                invalid(e).hint("keep a note to a few tags that say what it is about")
+            }
             MemoryError::TooLong(_) => invalid(e)
                 .hint("keep notes short; link to a file in the repository for the long form"),
             MemoryError::BadTag(_) => {
