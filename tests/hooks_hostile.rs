@@ -392,8 +392,7 @@ fn f13_a_hook_moved_aside_by_a_hook_manager_is_found() {
 #[test]
 fn f14_a_relative_hooks_path_reaches_linked_worktrees() {
     let repo = TestRepo::initialised();
-    repo.git(&["config", "user.email", "p@example.com"]);
-    repo.git(&["config", "user.name", "P"]);
+    crate::intake_hostile::set_identity(&repo);
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     let linked = repo.scratch().join("linked");
     let linked_str = linked.display().to_string();
@@ -438,8 +437,7 @@ fn f14_a_relative_hooks_path_reaches_linked_worktrees() {
 #[test]
 fn f10_the_shim_skips_a_commit_with_nothing_to_do() {
     let repo = TestRepo::initialised();
-    repo.git(&["config", "user.email", "p@example.com"]);
-    repo.git(&["config", "user.name", "P"]);
+    crate::intake_hostile::set_identity(&repo);
     repo.agentos(&["hooks", "install"]).ok();
     commit(&repo, "a.txt", "nothing to do");
     let plain = repo.git(&["rev-parse", "HEAD"]).trim().to_string();

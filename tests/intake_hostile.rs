@@ -25,7 +25,7 @@ fn pwned_files(root: &Path) -> Vec<String> {
     found
 }
 
-fn set_identity(repo: &TestRepo) {
+pub(crate) fn set_identity(repo: &TestRepo) {
     repo.git(&["config", "user.name", "Test Author"]);
     repo.git(&["config", "user.email", "author@example.com"]);
 }

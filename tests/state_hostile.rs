@@ -4,13 +4,9 @@
 //! autostart and its own agent command (07), and a commit with thousands of
 //! trailers (17).
 use crate::intake::{commit, todo_ids, wait_for_hook};
+use crate::intake_hostile::set_identity;
 use crate::support::{seal, FakeAgent, TestRepo};
 use std::process::Command;
-
-fn identity(repo: &TestRepo) {
-    repo.git(&["config", "user.email", "p@example.com"]);
-    repo.git(&["config", "user.name", "P"]);
-}
 
 /// 01: a committed `.agentos/friction.jsonl -> ../.git/hooks/post-commit` and a
 /// trigger whose name holds `$(…)`: the hook follows no link, writes nothing
@@ -19,7 +15,7 @@ fn identity(repo: &TestRepo) {
 #[test]
 fn f01_a_state_file_that_is_a_link_is_never_written_through() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     repo.agentos(&["hooks", "install"]).ok();
     let hook = repo.path(".git/hooks/post-commit");
     let before = std::fs::read(&hook).expect("hook");
@@ -69,7 +65,7 @@ fn f01_a_state_file_that_is_a_link_is_never_written_through() {
 #[test]
 fn f01b_the_verifier_refuses_links_into_git_and_our_own_names() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "agentos"]);
     repo.agentos(&["add", "Tidy the settings", "--target", ".agentos/**"])
@@ -114,7 +110,7 @@ fn f01b_the_verifier_refuses_links_into_git_and_our_own_names() {
 #[test]
 fn f02_a_trigger_linked_to_dev_zero_is_refused_unread() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     std::fs::create_dir_all(repo.path(".agentos/triggers")).expect("mkdir");
     std::os::unix::fs::symlink("/dev/zero", repo.path(".agentos/triggers/zero.toml"))
         .expect("link");
@@ -146,7 +142,7 @@ fn f02_a_trigger_linked_to_dev_zero_is_refused_unread() {
 #[test]
 fn f05_rapid_commits_each_queue_their_own_task() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     repo.agentos(&["hooks", "install"]).ok();
     for i in 1..=40 {
         let message = format!("change {i}\n\nAgentos-Task: Task {i}\nAgentos-Targets: README.md");
@@ -174,7 +170,7 @@ fn f05_rapid_commits_each_queue_their_own_task() {
 #[test]
 fn f07_autostart_and_command_count_only_from_untracked_files() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     let command = |who: &str| format!("command = \"sh -c 'echo {who}-command-ran >&2; exit 3'\"\n");
     repo.write(".agentos/config.toml", "autostart = true\n");
     repo.write(
@@ -227,7 +223,7 @@ fn f07_autostart_and_command_count_only_from_untracked_files() {
 #[test]
 fn f17_one_commit_queues_at_most_twenty_tasks() {
     let repo = TestRepo::initialised();
-    identity(&repo);
+    set_identity(&repo);
     repo.agentos(&["hooks", "install"]).ok();
     let mut message = String::from("many\n\n");
     for i in 0..3000 {
