@@ -135,19 +135,10 @@ pub fn merge(into: &mut toml::Table, local: &toml::Table) {
     }
 }
 
-/// True when git tracks `path` in the repository whose top folder is `root`. A
-/// folder outside any repository tracks nothing; any other failure of git
-/// counts as tracked, so a setting is refused rather than trusted.
+/// True when git tracks `path` (in its index or HEAD) in the repository whose
+/// top folder is `root`.
 pub fn tracked(root: &Path, path: &Path) -> bool {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let Some(rel) = rel.to_str() else {
-        return true;
-    };
-    let spec = format!(":(literal){rel}");
-    match crate::git::run::git(root, &["ls-files", "-z", "--", &spec]) {
-        Ok(out) => !out.is_empty(),
-        Err(e) => !e.to_string().contains("not a git repository"),
-    }
+    crate::git::is_tracked(root, path.strip_prefix(root).unwrap_or(path))
 }
 
 /// Why a setting in a tracked file is not taken, and where it goes (`local`,

@@ -262,8 +262,8 @@ fn bad_task_files_are_refused_with_clear_errors() {
     // Ids: not a slug, duplicate.
     repo.agentos(&["add", "x", "-t", "a", "--id", "Not A Slug"])
         .code(2)
-        .stderr_has("not a slug")
-        .stderr_has("not-a-slug.md");
+        .stderr_has("a task id is a slug")
+        .stderr_has("use --id not-a-slug");
     repo.agentos(&["add", "x", "-t", "a", "--id", "dup"]).ok();
     repo.agentos(&["add", "y", "-t", "a", "--id", "dup"])
         .code(2)

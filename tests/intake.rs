@@ -300,10 +300,11 @@ fn a_broken_agentos_folder_never_fails_the_commit_and_is_logged() {
 #[test]
 fn two_concurrent_autostarts_leave_exactly_one_dispatcher() {
     let repo = TestRepo::initialised();
-    repo.write(".agentos/config.toml", "autostart = true\n");
+    // This machine's own settings: `git add -A` below leaves them out.
+    repo.write(".agentos/config.local.toml", "autostart = true\n");
     let agent = FakeAgent::plain(&repo).sleeps(300.0).build();
     repo.write(
-        ".agentos/agents/default/agent.toml",
+        ".agentos/agents/default/local.toml",
         &format!("command = \"{agent}\"\nstart_timeout = \"60s\"\n"),
     );
     repo.agentos(&["hooks", "install"]).ok();

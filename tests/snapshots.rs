@@ -107,6 +107,7 @@ fn status_text_and_json() {
       "repository": "[REPO]",
       "initialised": true,
       "dispatcher": null,
+      "lock": "[REPO]/.git/agentos-dispatcher.lock",
       "counts": {
         "doing": 1,
         "done": 1,
@@ -253,7 +254,8 @@ fn list_text_and_json() {
           ],
           "history": [],
           "base_commit": "[SHA]",
-          "branch": "agentos/crashed"
+          "branch": "agentos/crashed",
+          "branch_created": true
         }
       },
       {
@@ -331,6 +333,7 @@ fn list_text_and_json() {
           },
           "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/fix-install",
+          "branch_created": true,
           "commit": "[SHA]",
           "published_note": "not published: there is no remote `origin`; the verified branch is the output",
           "report": ".agentos/runs/fix-install/attempt-1/report.md"
@@ -398,6 +401,8 @@ fn list_text_and_json() {
           },
           "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/changelog",
+          "branch_created": true,
+          "branch_tip": "[SHA]",
           "commit": "[SHA]",
           "report": ".agentos/runs/changelog/attempt-1/report.md"
         }
@@ -531,6 +536,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Sandbox
 
@@ -576,6 +582,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Sandbox
 
@@ -807,13 +814,13 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    terminal) and exits 1 when the change is rejected
       retry        Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
                    first if it was invalid). Its earlier record is kept in runs/<id>/
-      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent stopped
-                   (its whole process group) and fails with "cancelled"
+      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent (or its
+                   verify command) stopped and fails with "cancelled"
       clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
                    tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
-                   branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged
-                   into another branch). Never touches a running task, or a branch whose work exists
-                   nowhere else
+                   branches of done tasks whose work is safe (pushed to a remote, or merged into another
+                   branch). Never touches a running task, a branch whose work exists nowhere else, or a
+                   folder git does not list as one of this repository's worktrees
       logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
                    raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
       board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
@@ -861,8 +868,8 @@ fn help_of_the_main_command_and_of_add_and_run() {
     Queue a task: write it into .agentos/todo/ and print its id.
 
     The id comes from the title (lower case, every run of other characters one `-`; "Fix the README" →
-    `fix-the-readme`), with -2, -3… added when taken. The task starts from HEAD's commit unless --base
-    says otherwise.
+    `fix-the-readme`), with -2, -3… added when a task or an `agentos/<id>` branch has it. The task
+    starts from HEAD's commit unless --base says otherwise.
 
     Example: git agentos add "Fix the install command" --target README.md
 
@@ -1038,7 +1045,8 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add x -t a --id 'Not A Slug'
     ------- stderr -------
-    error: --id Not A Slug: the task id `Not A Slug` (the file name without `.md`) is not a slug; rename the file to `not-a-slug.md`: ids use lower-case letters, digits, `.`, `_` and `-`, and start with a letter or digit
+    error: --id `Not A Slug`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit
+    hint: use --id not-a-slug
     [exit status: 2]
     $ git agentos add x -t a --id dup
     dup
@@ -1075,6 +1083,7 @@ fn errors_for_unknown_tasks_and_agents() {
     $ git agentos verify fix-the-readme
     ------- stderr -------
     error: `fix-the-readme` has not run yet: there is nothing to verify
+    hint: `git agentos run` runs the queue (or `git agentos show fix-the-readme` shows the task)
     [exit status: 2]
     $ git agentos add X -t README.md --agent nope
     ------- stderr -------

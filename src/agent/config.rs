@@ -1,5 +1,6 @@
 //! An agent's folder: `agents/<name>/AGENT.md` and the optional `agent.toml`.
-use crate::local_settings::{refusal, Layered, AGENT_LOCAL};
+use super::settings::LOCAL_SETTINGS;
+use crate::local_settings::refusal;
 use crate::queue::Tree;
 use crate::task::parse_duration;
 use serde::Deserialize;
@@ -102,6 +103,9 @@ pub struct AgentConfig {
     pub name: String,
     pub instructions: String,
     pub command: String,
+    /// True when the command is the repository's (from an agent.toml git
+    /// tracks): it runs only as an agent does, never from `doctor`.
+    pub command_shared: bool,
     /// True when the command is Claude Code: the headless flags are added.
     pub is_claude: bool,
     pub model: Option<String>,
@@ -182,9 +186,14 @@ pub fn load(
 }
 
 /// Load an agent's settings for what does not start it (its verify commands'
-/// sandbox): a `command` from a tracked file is not refused, as it is not run.
-pub fn load_settings(tree: &Tree, name: &str) -> Result<AgentConfig, AgentError> {
-    load_checked(tree, name, None, false)
+/// sandbox, `doctor`'s report): a `command` from a tracked file is not refused,
+/// as it is not run; [`AgentConfig::command_shared`] says so.
+pub fn load_settings(
+    tree: &Tree,
+    name: &str,
+    command_override: Option<&str>,
+) -> Result<AgentConfig, AgentError> {
+    load_checked(tree, name, command_override, false)
 }
 
 fn load_checked(
@@ -207,30 +216,8 @@ fn load_checked(
         }
     };
     let toml_path = dir.join("agent.toml");
-    let settings = |e: crate::local_settings::SettingsError| AgentError::Settings {
-        path: e.path,
-        message: e.message,
-    };
-    let layered = Layered::read(
-        &tree.dir,
-        &format!("agents/{name}"),
-        "agent.toml",
-        AGENT_LOCAL,
-    )
-    .map_err(settings)?;
-    for (table, path) in [
-        (&layered.shared, &layered.shared_path),
-        (&layered.local, &layered.local_path),
-    ] {
-        AgentToml::deserialize(table.clone()).map_err(|e| AgentError::Settings {
-            path: path.clone(),
-            message: e.message().trim().to_string(),
-        })?;
-    }
-    let file = AgentToml::deserialize(layered.merged()).map_err(|e| AgentError::Settings {
-        path: toml_path.clone(),
-        message: e.message().trim().to_string(),
-    })?;
+    let settings = super::settings::settings_of(tree, &dir, name)?;
+    let file = settings.file;
     let duration =
         |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {
@@ -245,16 +232,14 @@ fn load_checked(
             }
         };
     // A command from a committed file would run whatever the repository says.
-    if command_override.is_none() && runs_command {
-        if let Some(field) = layered.from_tracked(&tree.repo_root, &["command"]).first() {
-            return Err(AgentError::Settings {
-                path: toml_path,
-                message: format!(
-                    "{}, or set AGENTOS_AGENT_CMD",
-                    refusal(field, &layered.local_path, &tree.repo_root)
-                ),
-            });
-        }
+    if command_override.is_none() && runs_command && settings.command_shared {
+        return Err(AgentError::Settings {
+            path: toml_path,
+            message: format!(
+                "{}, or set AGENTOS_AGENT_CMD",
+                refusal("command", &dir.join(LOCAL_SETTINGS), &tree.repo_root)
+            ),
+        });
     }
     let command = command_override
         .map(str::to_string)
@@ -263,6 +248,7 @@ fn load_checked(
     let is_claude = is_claude_command(&command);
     Ok(AgentConfig {
         name: name.to_string(),
+        command_shared: settings.command_shared && command_override.is_none(),
         instructions,
         is_claude,
         model: file.model.clone(),

@@ -25,6 +25,8 @@ struct Status {
     repository: String,
     initialised: bool,
     dispatcher: Option<Holder>,
+    /// The dispatcher's lock file (in the git folder).
+    lock: String,
     counts: BTreeMap<&'static str, usize>,
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
@@ -118,6 +120,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         repository: tree.repo_root.display().to_string(),
         initialised: tree.is_initialised(),
         dispatcher,
+        lock: tree.lock_path().display().to_string(),
         counts,
         invalid: inspection
             .invalid

@@ -29,13 +29,21 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         return Err(CommandError::invalid(format!(
             "`{}` has not run yet: there is nothing to verify",
             args.id
+        ))
+        .hint(format!(
+            "`git agentos run` runs the queue (or `git agentos show {}` shows the task)",
+            args.id
         )));
     }
     let record = queue::read_record(&entry.record_path())
         .ok()
         .flatten()
         .unwrap_or_default();
-    let mut task = task::load(&entry.path)?;
+    let mut task = if entry.state == State::Done {
+        task::load_finished(&entry.path)?
+    } else {
+        task::load(&entry.path)?
+    };
     if args.no_commands {
         task.verify.clear();
     }
@@ -48,10 +56,19 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .filter(|a| !a.is_empty())
         .or_else(|| task.agent.clone())
         .unwrap_or_else(|| "default".into());
-    let agent = crate::agent::config::load_settings(&ctx.tree, &agent_name)
-        .or_else(|_| crate::agent::config::load_settings(&ctx.tree, "default"))?;
+    let agent = crate::agent::config::load_settings(&ctx.tree, &agent_name, None)
+        .or_else(|_| crate::agent::config::load_settings(&ctx.tree, "default", None))?;
     let report = verify::verify_task(
-        &ctx.repo, &entry.id, &task, &record, &agent, &worktree, &log_dir,
+        &verify::Subject {
+            repo: &ctx.repo,
+            id: &entry.id,
+            task: &task,
+            record: &record,
+            agent: &agent,
+        },
+        &worktree,
+        &log_dir,
+        &|| false,
     )?;
     let md = verify::markdown(&report);
     let path = log_dir.join("report.md");
