@@ -1,4 +1,5 @@
 //! `.agentos/config.toml`: repository-wide settings.
+use crate::local_settings::{Layered, CONFIG_LOCAL};
 use crate::queue::Tree;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -17,6 +18,9 @@ pub struct Config {
     pub friction: Friction,
     #[serde(default)]
     pub review: ReviewConfig,
+    /// Settings read but not taken, and why (`autostart` from a tracked file).
+    #[serde(skip)]
+    pub refused: Vec<String>,
 }
 
 /// `[review]`: what starts a revision round on an open pull request, and the
@@ -86,14 +90,38 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// Read config.toml; a missing file is the defaults.
+/// Read config.toml and config.local.toml (see [`crate::local_settings`]: the
+/// local file's fields win); a missing file is the defaults. `autostart = true`
+/// counts only from a file git does not track: from a tracked config.toml it is
+/// turned off and [`Config::refused`] says so.
 pub fn load(tree: &Tree) -> Result<Config, ConfigError> {
-    let path = tree.dir.join("config.toml");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError {
-            path,
+    let layered =
+        Layered::read(&tree.dir, "", "config.toml", CONFIG_LOCAL).map_err(|e| ConfigError {
+            path: e.path,
+            message: e.message,
+        })?;
+    let parse = |table: toml::Table, path: &PathBuf| -> Result<Config, ConfigError> {
+        table.try_into().map_err(|e: toml::de::Error| ConfigError {
+            path: path.clone(),
             message: e.message().trim().to_string(),
-        }),
-        Err(_) => Ok(Config::default()),
+        })
+    };
+    parse(layered.shared.clone(), &layered.shared_path)?;
+    parse(layered.local.clone(), &layered.local_path)?;
+    let mut config = parse(layered.merged(), &layered.shared_path)?;
+    if config.autostart {
+        for field in layered.from_tracked(&tree.repo_root, &["autostart"]) {
+            config.autostart = false;
+            let shared = &layered.shared_path;
+            config.refused.push(format!(
+                "{}: {}",
+                shared
+                    .strip_prefix(&tree.repo_root)
+                    .unwrap_or(shared)
+                    .display(),
+                crate::local_settings::refusal(&field, &layered.local_path, &tree.repo_root)
+            ));
+        }
     }
+    Ok(config)
 }

@@ -84,7 +84,8 @@ pub fn run(dir: &Path, cli: &clap::Command) -> Vec<Check> {
         )
     });
     let override_cmd = std::env::var("AGENTOS_AGENT_CMD").ok();
-    let agent = config::load(&ws.tree, "default", override_cmd.as_deref());
+    // Its command is not refused here: doctor runs no command the repository names.
+    let agent = config::load_settings(&ws.tree, "default", override_cmd.as_deref());
     let support = sandbox::support();
     match &agent {
         Ok(agent) => {
@@ -225,7 +226,7 @@ fn check_sandbox(ws: &Workspace, support: &Support, override_cmd: Option<&str>) 
     };
     let mut refused = Vec::new();
     for name in agent_names(ws) {
-        if let Ok(agent) = config::load(&ws.tree, &name, override_cmd) {
+        if let Ok(agent) = config::load_settings(&ws.tree, &name, override_cmd) {
             let off = agent.sandbox.mode == config::SandboxMode::Off;
             if !off && agent.runs_commands(false).is_some() {
                 refused.push(name);

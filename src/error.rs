@@ -250,6 +250,9 @@ impl From<HookError> for CommandError {
             HookError::ChainTaken { .. } => invalid(&e).hint(
                 "look at both files: keep the one you want as the hook, move the other away, then run hooks install again",
             ),
+            HookError::BrokenBlock { .. } => invalid(&e).hint(
+                "remove git agentos's lines from the hook by hand (from the `# >>> git agentos` line to the end of its block), or put the closing marker line back, then run the command again",
+            ),
         }
     }
 }
@@ -262,6 +265,9 @@ impl From<MemoryError> for CommandError {
             }
             MemoryError::Empty => {
                 invalid(e).hint("give the text: `git agentos memory add \"what to remember\"`")
+            }
+            MemoryError::TooManyTags(_) => {
+                invalid(e).hint("keep a note to a few tags that say what it is about")
             }
             MemoryError::TooLong(_) => invalid(e)
                 .hint("keep notes short; link to a file in the repository for the long form"),

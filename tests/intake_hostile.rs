@@ -25,7 +25,7 @@ fn pwned_files(root: &Path) -> Vec<String> {
     found
 }
 
-fn set_identity(repo: &TestRepo) {
+pub(crate) fn set_identity(repo: &TestRepo) {
     repo.git(&["config", "user.name", "Test Author"]);
     repo.git(&["config", "user.email", "author@example.com"]);
 }
@@ -146,9 +146,11 @@ fn case03_an_agents_own_commits_never_queue_work() {
     );
 }
 
-/// Case 4: text from a commit (subject, body, file names) reaches `verify` only
-/// shell-quoted; a placeholder where it cannot be quoted is refused, naming the
-/// template.
+/// Case 4 (and red-team finding 06): text from a commit (subject, body, file
+/// names) never becomes part of a `verify` command's text. A template's verify
+/// commands take the values as environment variables, even through a shell that
+/// reads its argument as code; a placeholder there is refused, naming the
+/// template and the variable to use.
 #[test]
 fn case04_commit_text_never_reaches_the_shell_through_verify() {
     let repo = TestRepo::initialised();
@@ -158,24 +160,46 @@ fn case04_commit_text_never_reaches_the_shell_through_verify() {
     // folder outside the worktree it lets them write.
     let out_path = repo.scratch().join("verify-out");
     let out = out_path.display();
+    let print = |var: &str| format!("  \"printf '%s\\\\n' \\\"${var}\\\" >> {out}\",\n");
     repo.write(
         ".agentos/templates/checks.md",
         &format!(
-            "+++\ntitle = \"Check: {{{{title}}}}\"\ntargets = []\nverify = [\n  \"printf '%s\\\\n' {{{{subject}}}} >> {out}\",\n  \"printf '%s\\\\n' \\\"{{{{title}}}}\\\" >> {out}\",\n  \"printf '%s\\\\n' '{{{{files}}}}' >> {out}\",\n  \"printf '%s\\\\n' x{{{{body}}}}y >> {out}\",\n  \"printf '%s\\\\n' {{{{commit}}}} >> {out}\",\n]\n+++\n{{{{body}}}}\n"
+            "+++\ntitle = \"Check: {{{{title}}}}\"\ntargets = []\nverify = [\n{}{}{}{}  \"printf '%s\\\\n' {{{{commit}}}} >> {out}\",\n  \"sh -ec 'printf %s\\\\\\\\n \\\"$AGENTOS_SUBJECT\\\"' >> {out}\",\n]\n+++\n{{{{body}}}}\n",
+            print("AGENTOS_SUBJECT"),
+            print("AGENTOS_TASK_TITLE"),
+            print("AGENTOS_FILES"),
+            print("AGENTOS_BODY"),
         ),
     );
     repo.write(
         ".agentos/triggers/checks.toml",
         "paths = [\"src/**\"]\ntemplate = \"checks\"\ntargets = [\"src/**\"]\n",
     );
-    repo.write(
-        ".agentos/templates/unsafe.md",
-        "+++\ntitle = \"Unsafe: {{title}}\"\ntargets = []\nverify = [\"test -n \\\"$(echo {{subject}})\\\"\"]\n+++\n",
-    );
-    repo.write(
-        ".agentos/triggers/unsafe.toml",
-        "paths = [\"src/**\"]\ntemplate = \"unsafe\"\ntargets = [\"src/**\"]\n",
-    );
+    // Each way the red team found to read a quoted value as code again.
+    for (n, command) in [
+        "sh -ec 'echo checking {{subject}}'",
+        "echo {{subject}} | sh",
+        "bash -lc \\\"echo {{subject}}\\\"",
+        "'sh' -c 'echo {{subject}}'",
+        "trap 'echo done {{subject}}' EXIT",
+        "python3 -c 'print(\\\"{{subject}}\\\")'",
+        "test -n \\\"$(echo {{body}})\\\"",
+        "echo {{files}}",
+    ]
+    .iter()
+    .enumerate()
+    {
+        repo.write(
+            &format!(".agentos/templates/unsafe{n}.md"),
+            &format!("+++\ntitle = \"Unsafe: {{{{title}}}}\"\ntargets = []\nverify = [\"{command}\"]\n+++\n"),
+        );
+        repo.write(
+            &format!(".agentos/triggers/unsafe{n}.toml"),
+            &format!("paths = [\"src/**\"]\ntemplate = \"unsafe{n}\"\ntargets = [\"src/**\"]\n"),
+        );
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "The templates"]);
     let subject = "y $(touch pwned-1) `touch pwned-2`; touch pwned-3 'q\" \\";
     let body = "$(touch pwned-4)\n`touch pwned-5`; touch pwned-6 \"'";
     let file = "src/$(touch pwned-7);touch pwned-8 `touch pwned-9` 'q\".rs";
@@ -183,9 +207,14 @@ fn case04_commit_text_never_reaches_the_shell_through_verify() {
     let ids = todo_ids(&repo);
     assert_eq!(ids.len(), 1, "only the checks task is queued: {ids:?}");
     let friction = repo.read(".agentos/friction.jsonl");
+    for n in 0..8 {
+        assert!(
+            friction.contains(&format!(".agentos/templates/unsafe{n}.md")),
+            "template {n} refused: {friction}"
+        );
+    }
     assert!(
-        friction.contains(".agentos/templates/unsafe.md")
-            && friction.contains("cannot be shell-quoted"),
+        friction.contains("AGENTOS_SUBJECT") && friction.contains("AGENTOS_BODY"),
         "{friction}"
     );
     let agent = FakeAgent::new(&repo).writes("src/ok.rs", "ok\n").build();
@@ -197,12 +226,8 @@ fn case04_commit_text_never_reaches_the_shell_through_verify() {
     assert_eq!(pwned_files(repo.dir.path()), Vec::<String>::new());
     let printed = std::fs::read_to_string(&out_path).expect("verify ran");
     let sha = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
-    let made = format!(
-        "Commit {sha} (\"{subject}\") changed files that trigger `checks` watches:\n- {file}\n"
-    );
-    // Each value arrives as the one word it was: unquoted, in double quotes, in
-    // single quotes, inside a word.
-    let expected = format!("{subject}\n{subject}\n- {file}\n\nx{made}y\n{sha}\n");
+    // Each value arrives as the text it was, through `sh -ec` too.
+    let expected = format!("{subject}\nCheck: {subject}\n{file}\n{body}\n{sha}\n{subject}\n");
     assert_eq!(printed, expected);
     let task = repo.read(".agentos/done/check-y-touch-pwned-1-touch-pwned-2-touch-pwned-3-q.md");
     assert!(
@@ -219,6 +244,8 @@ fn case05_a_failed_enqueue_is_not_remembered() {
     repo.agentos(&["hooks", "install"]).ok();
     std::fs::rename(repo.path(".agentos/todo"), repo.path(".agentos/todo.bak")).expect("mv");
     repo.write(".agentos/todo", "not a folder");
+    // Runtime state git tracks makes the hook refuse the repository: keep it out.
+    repo.write(".git/info/exclude", "/.agentos/todo\n/.agentos/todo.bak\n");
     commit(
         &repo,
         "a.txt",

@@ -21,6 +21,7 @@ mod sandbox;
 mod services_hostile;
 mod snapshots;
 mod standins;
+mod state_hostile;
 mod trust;
 mod verifier;
 mod worktree_pool;

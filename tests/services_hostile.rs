@@ -303,3 +303,219 @@ fn case13_the_mcp_server_answers_every_line_and_keeps_serving() {
     drop(stdin);
     assert!(child.wait().expect("wait").success());
 }
+
+/// The MCP server for `repo`, its vault in `vault`.
+fn mcp(repo: &TestRepo, vault: &std::path::Path) -> std::process::Child {
+    let mut cmd = Command::new(BIN);
+    seal(&mut cmd, &repo.home);
+    cmd.arg("mcp")
+        .env("AGENTOS_HOME", vault)
+        .current_dir(repo.root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mcp")
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Red-team 08: a client that writes 2 MiB of bad lines and reads nothing:
+/// the server keeps a few answers, counts the rest (they have no id a client
+/// could match) and says how many in one answer; its memory stays small.
+#[test]
+fn f08_the_mcp_server_holds_few_answers_for_a_client_that_does_not_read() {
+    let repo = TestRepo::initialised();
+    let vault = tempfile::tempdir().expect("vault");
+    let mut child = mcp(&repo, vault.path());
+    let mut stdin = child.stdin.take().expect("stdin");
+    let chunk = b"x\n".repeat(1 << 18);
+    for _ in 0..4 {
+        stdin.write_all(&chunk).expect("the server keeps reading");
+    }
+    stdin.flush().expect("flush");
+    let rss = rss_kib(child.id());
+    assert!(rss < 64 * 1024, "the server holds {rss} KiB");
+    drop(stdin);
+    let out = BufReader::new(child.stdout.take().expect("stdout"));
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(&l.expect("read")).expect("json"))
+        .collect();
+    // What the pipe holds (64 KiB), the 64 waiting, and a few counts.
+    assert!(lines.len() < 2000, "{} answers", lines.len());
+    let said: usize = lines
+        .iter()
+        .map(|a| {
+            let message = a["error"]["message"].as_str().unwrap_or_default();
+            match message.split_once(" more lines") {
+                Some((n, _)) => n
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+                None => 1,
+            }
+        })
+        .sum();
+    assert_eq!(said, 1 << 20, "every line is answered or counted");
+    // No handshake was made: the server says so as it ends.
+    let _ = child.wait();
+}
+
+/// Red-team 09 and 11: a FIFO, a link to /dev/zero and a file whose name holds
+/// terminal escapes, named like notes: `memory list` and the server's
+/// memory_search skip them at once and say so, with the name made visible.
+#[test]
+fn f09_f11_odd_files_in_the_vault_are_skipped_at_once() {
+    let repo = TestRepo::initialised();
+    let vault = tempfile::tempdir().expect("vault");
+    let env = [("AGENTOS_HOME", vault.path().to_str().expect("utf-8"))];
+    repo.agentos_env(
+        &[
+            "memory",
+            "add",
+            "Run make db before the tests",
+            "--tag",
+            "testing",
+        ],
+        &env,
+    )
+    .ok();
+    let notes = vault.path().join("memory");
+    nix::unistd::mkfifo(
+        &notes.join("planted.md"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .expect("fifo");
+    std::os::unix::fs::symlink("/dev/zero", notes.join("zero.md")).expect("link");
+    std::fs::write(
+        notes.join("x\u{1b}]0;OWNED\u{7}\u{1b}[2J.md"),
+        "not a note\n",
+    )
+    .expect("write");
+    let listed = repo.agentos_env(&["memory", "list"], &env).ok();
+    assert!(listed.stdout.contains("Run make db"), "{}", listed.stdout);
+    assert!(!listed.stderr.contains('\u{1b}'), "{:?}", listed.stderr);
+    for name in ["planted.md", "zero.md", "OWNED"] {
+        assert!(listed.stderr.contains(name), "{name}: {}", listed.stderr);
+    }
+    let mut child = mcp(&repo, vault.path());
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    for message in [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "memory_search", "arguments": {"query": "tests"}}}),
+    ] {
+        writeln!(stdin, "{message}").expect("write");
+    }
+    let mut ids = Vec::new();
+    while ids.len() < 2 {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "server closed");
+        let answer: Value = serde_json::from_str(&line).expect("json");
+        if answer["id"] == 1 {
+            assert!(answer.to_string().contains("make db"), "{answer}");
+        }
+        ids.push(answer["id"].clone());
+    }
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+}
+
+/// Red-team 16: an invalid request whose id can be read is answered with that id.
+#[test]
+fn f16_invalid_requests_are_answered_with_their_id() {
+    let repo = TestRepo::initialised();
+    let vault = tempfile::tempdir().expect("vault");
+    let mut child = mcp(&repo, vault.path());
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    for line in [
+        r#"{"jsonrpc":"1.0","id":4,"method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","id":"five"}"#,
+        r#"{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}"#,
+    ] {
+        writeln!(stdin, "{line}").expect("write");
+    }
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "server closed");
+        answers.push(serde_json::from_str::<Value>(&line).expect("json"));
+    }
+    let ids: Vec<&Value> = answers.iter().map(|a| &a["id"]).collect();
+    assert_eq!(
+        ids,
+        [&json!(4), &json!("five"), &Value::Null],
+        "{answers:?}"
+    );
+    assert!(
+        answers.iter().all(|a| a["error"]["code"] == -32600),
+        "{answers:?}"
+    );
+    drop(stdin);
+    let _ = child.wait();
+}
+
+/// Red-team 15: a reader that stops early ends a command quietly, never with a
+/// panic.
+#[test]
+fn f15_a_closed_pipe_ends_a_command_quietly() {
+    let repo = TestRepo::initialised();
+    for _ in 0..20 {
+        repo.agentos(&[
+            "add",
+            "A task with a long enough title to fill the pipe",
+            "--target",
+            "README.md",
+        ]);
+    }
+    for args in [
+        &["hooks", "status"][..],
+        &["list"][..],
+        &["status"][..],
+        &["--help"][..],
+    ] {
+        let mut cmd = Command::new("sh");
+        seal(&mut cmd, &repo.home);
+        let out = cmd
+            .arg("-c")
+            .arg("\"$@\" 2>&1 >/dev/full | cat; \"$@\" | true; \"$@\" | head -c1 >/dev/null")
+            .arg("sh")
+            .arg(BIN)
+            .args(args)
+            .current_dir(repo.root())
+            .output()
+            .expect("sh");
+        let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+    }
+}
+
+/// Red-team 17: a note's tags are capped (32), deduplicated in linear time.
+#[test]
+fn f17_a_note_has_at_most_32_tags() {
+    let repo = TestRepo::initialised();
+    let vault = tempfile::tempdir().expect("vault");
+    let env = [("AGENTOS_HOME", vault.path().to_str().expect("utf-8"))];
+    let mut args = vec!["memory", "add", "tagged"];
+    for _ in 0..33 {
+        args.extend(["--tag", "x"]);
+    }
+    repo.agentos_env(&args, &env)
+        .code(2)
+        .stderr_has("33 tags; the limit is 32");
+}

@@ -1,5 +1,8 @@
 //! `git commit` with the git agentos post-commit hook (and a trigger) next to the
 //! same commit without a hook; a do-nothing `#!/bin/sh` hook is shown for scale.
+//! With the hook but no trigger and no `Agentos-` trailer, the shim skips in sh
+//! (no git agentos process): a commit, and a rebase of 100 commits, against the
+//! same without a hook.
 use crate::common::{git_cmd, median, ms, timed};
 use crate::{fixtures, runs, Row};
 use std::path::Path;
@@ -30,12 +33,18 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         "paths = [\"src/api/**\"]\ntemplate = \"tests\"\ntargets = [\"tests/**\"]\n",
     )
     .expect("trigger");
+    let quiet = scratch.join("quiet");
+    setup(&quiet);
+    fixtures::agentos(&quiet, &["init"]);
+    fixtures::agentos(&quiet, &["hooks", "install"]);
     let (mut t_plain, mut t_noop, mut t_hooked) = (Vec::new(), Vec::new(), Vec::new());
+    let mut t_quiet = Vec::new();
     for i in 0..runs().max(20) {
         for (repo, times) in [
             (&plain, &mut t_plain),
             (&noop, &mut t_noop),
             (&hooked, &mut t_hooked),
+            (&quiet, &mut t_quiet),
         ] {
             std::fs::write(repo.join(format!("f{i}.txt")), format!("{i}\n")).expect("write");
             timed(&mut git_cmd(repo, &["add", "-A"]));
@@ -45,12 +54,28 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
             )));
         }
     }
-    let (p, n, h) = (
+    let (p, n, h, q) = (
         ms(median(t_plain)),
         ms(median(t_noop)),
         ms(median(t_hooked)),
+        ms(median(t_quiet)),
     );
+    let (rebase_plain, rebase_quiet) = rebases(&plain, &quiet);
     vec![
+        Row::ratio(
+            "`git commit` with the git agentos hook, no trigger and no trailer",
+            q,
+            "without a hook",
+            p,
+            1.25,
+        ),
+        Row::ratio(
+            "`git rebase` of 100 commits with the git agentos hook, no trigger and no trailer",
+            rebase_quiet,
+            "without a hook",
+            rebase_plain,
+            1.25,
+        ),
         Row::ratio(
             "`git commit` with the git agentos hook",
             h,
@@ -67,4 +92,33 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
             met: true,
         },
     ]
+}
+
+/// The median time of rebasing a branch of 100 commits onto a new commit of
+/// main, without a hook (`plain`) and with ours but nothing for it to do
+/// (`quiet`), three rounds each, in turn.
+fn rebases(plain: &Path, quiet: &Path) -> (f64, f64) {
+    for repo in [plain, quiet] {
+        timed(&mut git_cmd(repo, &["checkout", "-q", "-b", "feature"]));
+        for i in 0..100 {
+            std::fs::write(repo.join(format!("r{i}.txt")), format!("{i}\n")).expect("write");
+            timed(&mut git_cmd(repo, &["add", "-A"]));
+            timed(&mut git_cmd(
+                repo,
+                &["commit", "-q", "-m", &format!("r{i}")],
+            ));
+        }
+    }
+    let (mut t_plain, mut t_quiet) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        for (repo, times) in [(plain, &mut t_plain), (quiet, &mut t_quiet)] {
+            timed(&mut git_cmd(repo, &["checkout", "-q", "main"]));
+            std::fs::write(repo.join(format!("m{round}.txt")), "m\n").expect("write");
+            timed(&mut git_cmd(repo, &["add", "-A"]));
+            timed(&mut git_cmd(repo, &["commit", "-q", "-m", "main"]));
+            timed(&mut git_cmd(repo, &["checkout", "-q", "feature"]));
+            times.push(timed(&mut git_cmd(repo, &["rebase", "-q", "main"])));
+        }
+    }
+    (ms(median(t_plain)), ms(median(t_quiet)))
 }

@@ -1,4 +1,6 @@
 //! An agent's folder: `agents/<name>/AGENT.md` and the optional `agent.toml`.
+use super::settings::LOCAL_SETTINGS;
+use crate::local_settings::refusal;
 use crate::queue::Tree;
 use crate::task::parse_duration;
 use serde::Deserialize;
@@ -173,11 +175,32 @@ pub fn check_exists(tree: &Tree, name: &str) -> Result<(), AgentError> {
     }
 }
 
-/// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`.
+/// Load an agent by name. `command_override` is `AGENTOS_AGENT_CMD`. A
+/// `command` from a file git tracks is refused (see [`crate::local_settings`]).
 pub fn load(
     tree: &Tree,
     name: &str,
     command_override: Option<&str>,
+) -> Result<AgentConfig, AgentError> {
+    load_checked(tree, name, command_override, true)
+}
+
+/// Load an agent's settings for what does not start it (its verify commands'
+/// sandbox, `doctor`'s report): a `command` from a tracked file is not refused,
+/// as it is not run; [`AgentConfig::command_shared`] says so.
+pub fn load_settings(
+    tree: &Tree,
+    name: &str,
+    command_override: Option<&str>,
+) -> Result<AgentConfig, AgentError> {
+    load_checked(tree, name, command_override, false)
+}
+
+fn load_checked(
+    tree: &Tree,
+    name: &str,
+    command_override: Option<&str>,
+    runs_command: bool,
 ) -> Result<AgentConfig, AgentError> {
     check_exists(tree, name)?;
     let dir = tree.agents_dir().join(name);
@@ -208,6 +231,16 @@ pub fn load(
                     }),
             }
         };
+    // A command from a committed file would run whatever the repository says.
+    if command_override.is_none() && runs_command && settings.command_shared {
+        return Err(AgentError::Settings {
+            path: toml_path,
+            message: format!(
+                "{}, or set AGENTOS_AGENT_CMD",
+                refusal("command", &dir.join(LOCAL_SETTINGS), &tree.repo_root)
+            ),
+        });
+    }
     let command = command_override
         .map(str::to_string)
         .or(file.command.clone())

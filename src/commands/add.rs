@@ -98,7 +98,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .hint(format!("use --id {}", crate::task::slugify(&id))),
         other => other.into(),
     })?;
-    println!("{id}");
+    outln!("{id}");
     Ok(())
 }
 

@@ -67,8 +67,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 crate::durable::write(&path, text.as_bytes())
                     .map_err(PathError::at("write", &path))?;
             }
-            println!("created {}/ (AGENT.md, agent.toml)", ctx.rel(&folder));
-            println!("queue work for it in .agentos/todo/{name}/, or with `add --agent {name}`");
+            outln!("created {}/ (AGENT.md, agent.toml)", ctx.rel(&folder));
+            outln!("queue work for it in .agentos/todo/{name}/, or with `add --agent {name}`");
         }
         Action::List => {
             let mut names: Vec<String> = std::fs::read_dir(ctx.tree.agents_dir())
@@ -86,7 +86,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             let support = crate::agent::sandbox::support();
             for name in names {
                 match agent_config::load(&ctx.tree, &name, None) {
-                    Ok(a) => println!(
+                    Ok(a) => outln!(
                         "{:<16} {}{}, timeout {}, sandbox {}",
                         untrusted(&name),
                         untrusted(&a.command),
@@ -104,7 +104,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                                 "unavailable: it will not start (see `git agentos doctor`)",
                         }
                     ),
-                    Err(e) => println!(
+                    Err(e) => outln!(
                         "{:<16} broken: {}",
                         untrusted(&name),
                         untrusted(&e.to_string())

@@ -49,9 +49,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     };
     let mut opened = None;
     board::serve(options, |url| {
-        println!("git agentos board: {url}");
-        println!("Serving {serving}; the address carries the board's secret. Ctrl-C stops it.");
-        let _ = std::io::stdout().flush();
+        outln!("git agentos board: {url}");
+        outln!("Serving {serving}; the address carries the board's secret. Ctrl-C stops it.");
+        super::output::flush();
         if args.open {
             opened = Some(open_browser(url));
         }
@@ -88,7 +88,7 @@ fn open_browser(url: &str) -> Option<tempfile::NamedTempFile> {
     let file = match file {
         Ok(file) => file,
         Err(e) => {
-            println!("Could not open a browser ({e}); open the address above.");
+            outln!("Could not open a browser ({e}); open the address above.");
             return None;
         }
     };
@@ -103,7 +103,7 @@ fn open_browser(url: &str) -> Option<tempfile::NamedTempFile> {
         .stderr(std::process::Stdio::null())
         .spawn();
     if let Err(e) = spawned {
-        println!("Could not start `{browser}` ({e}); open the address above.");
+        outln!("Could not start `{browser}` ({e}); open the address above.");
     }
     Some(file)
 }

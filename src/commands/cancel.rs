@@ -19,11 +19,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ws = Workspace::discover(dir)?;
     let id = &args.id;
     match cancel(&ws, id)? {
-        Cancelled::Failed => println!("cancelled: {id} (moved to failed/)"),
+        Cancelled::Failed => outln!("cancelled: {id} (moved to failed/)"),
         Cancelled::Requested => {
-            println!("cancel requested: {id}; the dispatcher will stop it at its next step")
+            outln!("cancel requested: {id}; the dispatcher will stop it at its next step")
         }
-        Cancelled::FailedFirst(reason) => println!(
+        Cancelled::FailedFirst(reason) => outln!(
             "{id} failed before the cancel reached it (moved to failed/): {}",
             crate::term::untrusted(&reason)
         ),

@@ -65,15 +65,15 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
         };
         if removed {
-            println!("{verb} worktree {rel}");
+            outln!("{verb} worktree {rel}");
         } else {
-            println!("kept {rel}: it is not a worktree git lists for this repository (remove it yourself if it is yours)");
+            outln!("kept {rel}: it is not a worktree git lists for this repository (remove it yourself if it is yours)");
         }
     }
     if !args.dry_run {
         let _ = std::fs::remove_dir(worktrees.join(".pool"));
         for name in ctx.repo.prune_worktrees()? {
-            println!("pruned the record of missing worktree {name}");
+            outln!("pruned the record of missing worktree {name}");
         }
     }
     for (branch, commit) in ctx.repo.task_branches()? {
@@ -85,9 +85,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             if !args.dry_run {
                 ctx.repo.delete_branch(&branch)?;
             }
-            println!("{verb} branch {branch} (its work is safe elsewhere)");
+            outln!("{verb} branch {branch} (its work is safe elsewhere)");
         } else {
-            println!("kept branch {branch}: its work is not pushed or merged anywhere (delete it with `git branch -D {branch}`)");
+            outln!("kept branch {branch}: its work is not pushed or merged anywhere (delete it with `git branch -D {branch}`)");
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! `git agentos completions SHELL`: the completion script; and the hidden
 //! `__complete` the scripts call for candidates.
 use crate::completion::{self, Shell};
-use crate::error::{CmdResult, CommandError};
+use crate::error::CmdResult;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
@@ -46,7 +46,8 @@ pub fn complete(dir: &Path, args: CompleteArgs, cli: clap::Command) -> CmdResult
 
 fn write_out(text: &str) -> CmdResult {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        super::output::fail(&e);
+    }
+    Ok(())
 }

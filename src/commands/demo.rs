@@ -131,7 +131,7 @@ pub fn run(args: Args) -> CmdResult {
         );
     }
     std::fs::create_dir_all(&dir).map_err(PathError::at("create", &dir))?;
-    println!(
+    outln!(
         "1. A throwaway repository with a typo in its README: {}",
         dir.display()
     );
@@ -159,7 +159,7 @@ pub fn run(args: Args) -> CmdResult {
         }
         Some(format!("'{}' demo-agent", exe.display()))
     };
-    println!(
+    outln!(
         "\n2. Queue a task (agent: {}):\n   git agentos add \"Fix the install command\" --target README.md",
         if use_claude {
             "Claude Code"
@@ -177,7 +177,7 @@ pub fn run(args: Args) -> CmdResult {
         None,
         "The install section says `cargo instal`; it should say `cargo install`.",
     )?;
-    println!(
+    outln!(
         "\n   and two tasks for the scripted agent that show what the checks are for:\n   git agentos add \"Document the usage\" --target docs/README.md   (it will edit doc/README.md)\n   git agentos add \"Add a changelog\" --target CHANGELOG.md       (it will also try to write outside)"
     );
     queue(
@@ -198,11 +198,11 @@ pub fn run(args: Args) -> CmdResult {
             "Start CHANGELOG.md.",
         )?;
     } else {
-        println!(
+        outln!(
             "   (the third is left out: this machine has no Landlock, see `git agentos doctor`)"
         );
     }
-    println!("\n3. Run the queue: git agentos run --no-pr");
+    outln!("\n3. Run the queue: git agentos run --no-pr");
     let ctx = Workspace::discover(&dir)?;
     let summary = dispatch::run(
         &ctx,
@@ -223,10 +223,10 @@ pub fn run(args: Args) -> CmdResult {
             "the demo task did not finish: {reason}"
         )));
     }
-    println!("\n4. What came of each task:");
-    println!("   {FIX}: done");
+    outln!("\n4. What came of each task:");
+    outln!("   {FIX}: done");
     for (id, reason) in &summary.failed {
-        println!("   {}: failed: {}", untrusted(id), untrusted(reason));
+        outln!("   {}: failed: {}", untrusted(id), untrusted(reason));
     }
     if summary.done.iter().any(|id| id == ESCAPE) {
         let record =
@@ -234,14 +234,14 @@ pub fn run(args: Args) -> CmdResult {
                 .ok()
                 .flatten()
                 .unwrap_or_default();
-        println!("   {ESCAPE}: done; its agent also ran a shell command that wrote outside its worktree:");
+        outln!("   {ESCAPE}: done; its agent also ran a shell command that wrote outside its worktree:");
         for denial in &record.sandbox_denials {
-            println!("      refused by the sandbox: {}", untrusted(&denial.path));
+            outln!("      refused by the sandbox: {}", untrusted(&denial.path));
         }
-        println!("      (listed in its report: .agentos/runs/{ESCAPE}/attempt-1/report.md)");
+        outln!("      (listed in its report: .agentos/runs/{ESCAPE}/attempt-1/report.md)");
     }
-    println!("\n5. The result is a branch, agentos/fix-install:\n");
-    print!(
+    outln!("\n5. The result is a branch, agentos/fix-install:\n");
+    out!(
         "{}",
         git(
             &dir,
@@ -253,24 +253,24 @@ pub fn run(args: Args) -> CmdResult {
             ]
         )?
     );
-    print!(
+    out!(
         "{}",
         git(&dir, &["--no-pager", "diff", "main", "agentos/fix-install"])?
     );
-    println!("\n6. Where everything lives:");
-    println!(
+    outln!("\n6. Where everything lives:");
+    outln!(
         "   {}/.agentos/done/fix-install.md            the task, with its result appended",
         dir.display()
     );
-    println!(
+    outln!(
         "   {}/.agentos/done/fix-install.record.json   every step, the agent's turns and cost",
         dir.display()
     );
-    println!(
+    outln!(
         "   {}/.agentos/runs/fix-install/               the agent's stream and logs",
         dir.display()
     );
-    println!("\nTry: git -C {} agentos show fix-install", dir.display());
+    outln!("\nTry: git -C {} agentos show fix-install", dir.display());
     Ok(())
 }
 
@@ -280,7 +280,7 @@ pub fn run(args: Args) -> CmdResult {
 /// outside its worktree; otherwise it fixes the demo README's typo.
 pub fn scripted_agent() -> i32 {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let event = |value: serde_json::Value| println!("{value}");
+    let event = |value: serde_json::Value| outln!("{value}");
     event(
         serde_json::json!({"type": "system", "subtype": "init", "session_id": "demo", "cwd": cwd}),
     );

@@ -42,7 +42,7 @@ pub fn run(dir: &Path, args: Args, cli: &clap::Command) -> CmdResult {
             checks: &checks,
         })?;
     } else {
-        print!("{}", untrusted(&text(&checks)));
+        out!("{}", untrusted(&text(&checks)));
     }
     if failed.is_empty() {
         Ok(())

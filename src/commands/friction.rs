@@ -93,13 +93,13 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
             );
         }
         if done.created.is_empty() && done.not_queued.is_empty() {
-            println!("no new recurring friction (threshold {threshold}); nothing queued");
+            outln!("no new recurring friction (threshold {threshold}); nothing queued");
         }
         for id in &done.created {
-            println!("queued {id}");
+            outln!("queued {id}");
         }
         for (id, why) in &done.not_queued {
-            println!("{}: not queued: {}", untrusted(id), untrusted(why));
+            outln!("{}: not queued: {}", untrusted(id), untrusted(why));
         }
         return Ok(());
     }
@@ -116,7 +116,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
 fn print_text(s: &Summary) {
     let mut out = String::new();
     let _ = write_text(s, &mut out);
-    print!("{}", untrusted(&out));
+    out!("{}", untrusted(&out));
 }
 
 fn write_text(s: &Summary, out: &mut String) -> std::fmt::Result {

@@ -14,17 +14,24 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum HookName {
     /// After a commit: queue the tasks it asks for, then wake the dispatcher.
-    PostCommit,
+    PostCommit {
+        /// The commit that fired the hook (the shim passes it: HEAD may have
+        /// moved on by the time this runs); HEAD's when left out.
+        #[arg(long, value_name = "SHA")]
+        commit: Option<String>,
+    },
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     match args.hook {
-        HookName::PostCommit => post_commit(dir),
+        HookName::PostCommit { commit } => {
+            post_commit(dir, commit.as_deref().filter(|c| !c.is_empty()))
+        }
     }
     Ok(())
 }
 
-fn post_commit(dir: &Path) {
+fn post_commit(dir: &Path, commit: Option<&str>) {
     // A state that leads outside the repository is never written to, not even
     // the friction log: the hook says so and does nothing.
     if let Ok(ws) = crate::workspace::Workspace::discover_unchecked(dir) {
@@ -38,9 +45,16 @@ fn post_commit(dir: &Path) {
             return;
         }
     }
-    let Some((intake, log_error)) = crate::hooks::post_commit::run(dir) else {
+    // An agent waits for its commit's hook; anyone else's runs in the background.
+    let background = std::env::var_os("AGENTOS_TASK_ID").is_none_or(|v| v.is_empty());
+    let Some(ran) = crate::hooks::run::run(dir, commit, background) else {
         return;
     };
+    if let Some(why) = ran.refused {
+        eprintln!("git agentos: post-commit: {}", untrusted(&why));
+        return;
+    }
+    let (intake, log_error) = (ran.intake, ran.log_error);
     for id in &intake.enqueued {
         eprintln!("git agentos: queued {}", untrusted(id));
     }

@@ -38,29 +38,33 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             let path = path.display();
             match how {
                 Installed::Own | Installed::Chaining(_) => {
-                    println!("installed the post-commit hook: {path}")
+                    outln!("installed the post-commit hook: {path}")
                 }
                 Installed::InScript => {
-                    println!("installed the post-commit hook: added to your shell script {path}")
+                    outln!("installed the post-commit hook: added to your shell script {path}")
                 }
+                Installed::MovedAside(aside) => outln!(
+                    "refreshed git agentos's hook at {}, where another tool moved it (its hook at {path} runs it)",
+                    aside.display()
+                ),
             }
             print_runs(&hooks::status(&ctx.repo)?);
         }
         Action::Uninstall => match hooks::uninstall(&ctx.repo)? {
             Uninstalled::Removed(path) => {
-                println!("removed the post-commit hook {}", path.display())
+                outln!("removed the post-commit hook {}", path.display())
             }
-            Uninstalled::Restored(path) => println!(
+            Uninstalled::Restored(path) => outln!(
                 "removed git agentos's hook; your hook is back at {}, as it was",
                 path.display()
             ),
             Uninstalled::Unedited(path) => {
-                println!("removed git agentos's lines from {}", path.display())
+                outln!("removed git agentos's lines from {}", path.display())
             }
             Uninstalled::NotInstalled { stray } => {
-                println!("the post-commit hook has no git agentos lines; nothing to do");
+                outln!("the post-commit hook has no git agentos lines; nothing to do");
                 if let Some(stray) = stray {
-                    println!(
+                    outln!(
                         "note: {} is a hook an earlier install moved aside; a different hook is in its place now, so it was left where it is",
                         stray.display()
                     );
@@ -70,16 +74,16 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         Action::Status => {
             print_status(&hooks::status(&ctx.repo)?);
             let triggers = hooks::triggers::load_triggers(&ctx.tree);
-            println!("triggers     {}", triggers.len());
+            outln!("triggers     {}", triggers.len());
             for t in triggers {
                 match t {
-                    Ok((name, trigger)) => println!(
+                    Ok((name, trigger)) => outln!(
                         "  {}: {} → template {}",
                         untrusted(&name),
                         untrusted(&trigger.paths.join(", ")),
                         untrusted(&trigger.template)
                     ),
-                    Err(e) => println!("  broken: {}", untrusted(&e.to_string())),
+                    Err(e) => outln!("  broken: {}", untrusted(&e.to_string())),
                 }
             }
         }
@@ -93,13 +97,19 @@ fn print_status(s: &HookStatus) {
     } else {
         ""
     };
-    println!("post-commit  {}{source}", s.path.display());
+    outln!("post-commit  {}{source}", s.path.display());
     let installed = match &s.installed {
         None => "no (git agentos hooks install)",
         Some(Installed::Own) | Some(Installed::Chaining(_)) => "yes: git agentos's own hook",
         Some(Installed::InScript) => "yes: our lines in your shell script, after its `#!` line",
+        Some(Installed::MovedAside(_)) => {
+            "yes: git agentos's hook, moved aside by another tool (a hook manager)"
+        }
     };
-    println!("installed    {installed}");
+    outln!("installed    {installed}");
+    if let Some(Installed::MovedAside(aside)) = &s.installed {
+        outln!("moved to     {}", aside.display());
+    }
     print_runs(s);
 }
 
@@ -111,7 +121,7 @@ fn print_runs(s: &HookStatus) {
         } else {
             "; not executable"
         };
-        println!(
+        outln!(
             "your hook    {}: {}{runs}",
             theirs.path.display(),
             untrusted(&theirs.kind)
@@ -128,6 +138,10 @@ fn print_runs(s: &HookStatus) {
             "nothing: the hook is not executable, so git does not run it (run hooks install again)"
                 .to_string()
         }
+        (Some(Installed::MovedAside(aside)), true) => format!(
+            "your hook, which runs git agentos's hook at {} if it chains it (as pre-commit, husky and lefthook do)",
+            aside.display()
+        ),
         (Some(Installed::InScript), true) => {
             "your shell script, which first starts git agentos's intake in the background"
                 .to_string()
@@ -142,5 +156,5 @@ fn print_runs(s: &HookStatus) {
              arguments and stdin (its exit code is the hook's)"
             .to_string(),
     };
-    println!("runs         {runs}");
+    outln!("runs         {runs}");
 }

@@ -46,13 +46,13 @@ pub fn run(dir: &Path, _args: Args) -> CmdResult {
         created.push(path.to_path_buf());
     }
     if created.is_empty() {
-        println!("{} is already set up; nothing to do.", ctx.rel(&tree.dir));
+        outln!("{} is already set up; nothing to do.", ctx.rel(&tree.dir));
     } else {
-        println!("Initialised {}:", tree.dir.display());
+        outln!("Initialised {}:", tree.dir.display());
         for path in &created {
-            println!("  created {}", ctx.rel(path));
+            outln!("  created {}", ctx.rel(path));
         }
-        println!("Next: git agentos add \"Fix the README\" --target README.md");
+        outln!("Next: git agentos add \"Fix the README\" --target README.md");
     }
     Ok(())
 }

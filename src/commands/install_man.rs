@@ -28,13 +28,13 @@ pub fn run(args: Args, cli: &clap::Command) -> CmdResult {
     };
     let done = manual::install(cli, &dir)?;
     if done.written.is_empty() {
-        println!(
+        outln!(
             "the manual in {} is current: {} pages",
             done.dir.display(),
             done.pages
         );
     } else {
-        println!(
+        outln!(
             "wrote the manual to {}: {} of its {} pages were new or changed",
             done.dir.display(),
             done.written.len(),
@@ -42,7 +42,7 @@ pub fn run(args: Args, cli: &clap::Command) -> CmdResult {
         );
     }
     if !done.removed.is_empty() {
-        println!(
+        outln!(
             "removed the pages of commands that no longer exist: {}",
             done.removed.join(", ")
         );
@@ -50,19 +50,19 @@ pub fn run(args: Args, cli: &clap::Command) -> CmdResult {
     let entry = manual::manpath_entry(&done.dir);
     match done.on_manpath {
         Some(true) => {
-            println!("open it with `git agentos --help`, `git help agentos` or `man git-agentos`");
-            println!("(one command: `man git-agentos-run`)");
+            outln!("open it with `git agentos --help`, `git help agentos` or `man git-agentos`");
+            outln!("(one command: `man git-agentos-run`)");
         }
         Some(false) => {
-            println!("warning: `man` does not search {}", entry.display());
-            println!("hint: {}", manual::manpath_hint(entry));
+            outln!("warning: `man` does not search {}", entry.display());
+            outln!("hint: {}", manual::manpath_hint(entry));
             if manual::default_dir().is_ok_and(|d| d == entry) {
-                println!(
+                outln!(
                     "hint: or put ~/.local/bin on PATH: man-db then searches ~/.local/share/man by itself"
                 );
             }
         }
-        None => println!(
+        None => outln!(
             "could not run `manpath` to check that `man` searches {}",
             entry.display()
         ),

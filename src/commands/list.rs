@@ -105,7 +105,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             return Err(CommandError::env("this repository has no .agentos/ folder")
                 .hint("run `git agentos init`"));
         }
-        println!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
+        outln!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
         return Ok(());
     }
     let id_width = rows
@@ -131,10 +131,13 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     // Titles, ids and agents come from files: shown, never obeyed (see `term`).
-    stdout
+    if let Err(e) = stdout
         .write_all(untrusted(&out).as_bytes())
         .and_then(|_| stdout.flush())
-        .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
+    {
+        super::output::fail(&e);
+    }
+    Ok(())
 }
 
 struct Row {

@@ -86,14 +86,14 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     // The agent's output is a model's: shown, never obeyed, except with --raw.
     let print = |line: &str| {
         if args.raw {
-            println!("{line}");
+            outln!("{line}");
         } else if let Some(text) = readable(line) {
-            println!("{}", untrusted(&text));
+            outln!("{}", untrusted(&text));
         }
     };
     let Some(attempt) = latest_run(&ctx.tree.runs_dir(), &args.id) else {
         if entry.state == State::Todo || !args.follow {
-            println!(
+            outln!(
                 "`{}` has no agent log yet ({}).",
                 untrusted(&args.id),
                 entry.state.name()
@@ -140,7 +140,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     }
     let stderr = std::fs::read_to_string(attempt.join("agent.stderr")).unwrap_or_default();
     if !args.raw && !stderr.trim().is_empty() {
-        println!("stderr:\n{}", untrusted(stderr.trim_end()));
+        outln!("stderr:\n{}", untrusted(stderr.trim_end()));
     }
     Ok(())
 }

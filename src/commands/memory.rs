@@ -84,7 +84,7 @@ fn print_note(note: &Note, score: Option<f64>) {
     for line in note.text.lines() {
         text.push_str(&format!("    {line}\n"));
     }
-    print!("{}", untrusted(&text));
+    out!("{}", untrusted(&text));
 }
 
 /// The repository a note comes from: the enclosing repository's top folder.
@@ -99,7 +99,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     match args.action {
         Action::Add { text, tags } => {
             let note = vault.add(&text, &tags, source_repo(dir).as_deref())?;
-            println!("{}", note.id);
+            outln!("{}", note.id);
         }
         Action::Search { query, json, limit } => {
             let (notes, bad) = vault.load()?;
@@ -113,7 +113,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
                     .collect();
                 super::print_json(&views)?;
             } else if hits.is_empty() {
-                println!(
+                outln!(
                     "no note matches `{}` ({} notes in {})",
                     untrusted(&query),
                     notes.len(),
@@ -132,7 +132,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
                 let views: Vec<_> = notes.iter().map(|n| view(&vault, n, None)).collect();
                 super::print_json(&views)?;
             } else if notes.is_empty() {
-                println!(
+                outln!(
                     "no notes yet in {}; add one with `git agentos memory add TEXT`",
                     vault.dir.display()
                 );
@@ -144,7 +144,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
         }
         Action::Rm { id } => {
             vault.remove(&id)?;
-            println!("removed {id}");
+            outln!("removed {id}");
         }
     }
     Ok(())
@@ -154,7 +154,7 @@ fn warn_bad(bad: &[crate::memory::Unreadable]) {
     for (path, why) in bad {
         eprintln!(
             "warning: skipped {}: {} (fix its `+++` front matter: tags, repo, time)",
-            path.display(),
+            untrusted(&path.display().to_string()),
             untrusted(why)
         );
     }

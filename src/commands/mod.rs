@@ -2,6 +2,8 @@
 //! `--help` text) and a `run` that turns flags into options, calls one operation
 //! of the library, and prints. Nothing here moves a task file or holds the
 //! pipeline's logic; `view.rs` is how tasks are summarised for list, show, status.
+#[macro_use]
+pub mod output;
 pub mod add;
 pub mod agent;
 pub mod board;
@@ -38,9 +40,14 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult<()> {
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| CommandError::env(format!("cannot write JSON: {e}")))?;
-    writeln!(out)
-        .and_then(|_| out.flush())
-        .map_err(|e| CommandError::env(format!("cannot write to stdout: {e}")))
+    if let Err(e) = serde_json::to_writer_pretty(&mut out, value) {
+        if e.is_io() {
+            output::fail(&std::io::Error::from(e));
+        }
+        return Err(CommandError::env(format!("cannot write JSON: {e}")));
+    }
+    if let Err(e) = writeln!(out).and_then(|_| out.flush()) {
+        output::fail(&e);
+    }
+    Ok(())
 }

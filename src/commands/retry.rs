@@ -14,6 +14,6 @@ pub struct Args {
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ws = Workspace::discover(dir)?;
     crate::ops::retry(&ws, &args.id)?;
-    println!("queued again: {}", args.id);
+    outln!("queued again: {}", args.id);
     Ok(())
 }

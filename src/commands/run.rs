@@ -60,13 +60,13 @@ pub(super) fn warn_if_an_ancestor_holds_the_token() {
 
 pub(super) fn print_summary(summary: &Summary) {
     for id in &summary.done {
-        println!("done    {}", untrusted(id));
+        outln!("done    {}", untrusted(id));
     }
     for (id, what) in &summary.review {
-        println!("review  {}: {}", untrusted(id), untrusted(what));
+        outln!("review  {}: {}", untrusted(id), untrusted(what));
     }
     for (id, reason) in &summary.failed {
-        println!("failed  {}: {}", untrusted(id), untrusted(reason));
+        outln!("failed  {}: {}", untrusted(id), untrusted(reason));
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) fn conclude(mut summary: Summary) -> CmdResult {
         ));
     }
     if summary.done.is_empty() && summary.failed.is_empty() && summary.review.is_empty() {
-        println!("The queue is empty.");
+        outln!("The queue is empty.");
     }
     if !summary.failed.is_empty() {
         return Err(CommandError::failed(format!(

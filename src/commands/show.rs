@@ -146,7 +146,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         line("reason", reason);
     }
     // Every field and the body come from files, commits, agents or GitHub.
-    println!("{}", untrusted(&out));
-    print!("{}", untrusted(&view.body));
+    outln!("{}", untrusted(&out));
+    out!("{}", untrusted(&view.body));
     Ok(())
 }

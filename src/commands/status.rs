@@ -192,7 +192,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
 fn print_text(s: &Status) {
     let mut out = String::new();
     let _ = write_text(s, &mut out);
-    print!("{}", untrusted(&out));
+    out!("{}", untrusted(&out));
 }
 
 fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {

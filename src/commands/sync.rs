@@ -45,7 +45,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         )));
     }
     if summary.done.is_empty() && summary.failed.is_empty() && summary.review.is_empty() {
-        println!("No open pull requests to follow: review/ is empty.");
+        outln!("No open pull requests to follow: review/ is empty.");
     }
     if !summary.failed.is_empty() {
         return Err(CommandError::failed(format!(

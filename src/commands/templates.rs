@@ -33,7 +33,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                         format!(".agentos/templates/{name}.md")
                     }
                 };
-                println!("{:<12} {}", untrusted(&name), untrusted(&from));
+                outln!("{:<12} {}", untrusted(&name), untrusted(&from));
             }
         }
     }

@@ -56,8 +56,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .filter(|a| !a.is_empty())
         .or_else(|| task.agent.clone())
         .unwrap_or_else(|| "default".into());
-    let agent = crate::agent::config::load(&ctx.tree, &agent_name, None)
-        .or_else(|_| crate::agent::config::load(&ctx.tree, "default", None))?;
+    let agent = crate::agent::config::load_settings(&ctx.tree, &agent_name, None)
+        .or_else(|_| crate::agent::config::load_settings(&ctx.tree, "default", None))?;
     let report = verify::verify_task(&verify::Subject {
         repo: &ctx.repo,
         id: &entry.id,
@@ -74,9 +74,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     // Paths, diff lines and command output come from the agent's change.
     let shown = untrusted(&md);
     if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        print!("{}", verify::coloured(&shown));
+        out!("{}", verify::coloured(&shown));
     } else {
-        print!("{shown}");
+        out!("{shown}");
     }
     if report.passed {
         Ok(())

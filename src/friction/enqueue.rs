@@ -52,13 +52,18 @@ fn one_line(text: &str) -> String {
 
 /// The ledger of (kind, step) pairs already turned into tasks, one id a line.
 fn ledger(tree: &Tree) -> std::path::PathBuf {
-    tree.dir.join("friction-enqueued")
+    tree.dir.join(LEDGER)
 }
 
-fn enqueued_before(tree: &Tree) -> Vec<String> {
-    std::fs::read_to_string(ledger(tree))
-        .map(|t| t.lines().map(|l| l.trim().to_string()).collect())
-        .unwrap_or_default()
+const LEDGER: &str = "friction-enqueued";
+
+/// The ledger's ids (read without following a link, at most 16 MiB of it).
+fn enqueued_before(tree: &Tree) -> std::io::Result<Vec<String>> {
+    let bytes = crate::nofollow::Dir::open(&tree.dir)?.read(LEDGER, 16 * 1024 * 1024)?;
+    Ok(String::from_utf8_lossy(&bytes.unwrap_or_default())
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect())
 }
 
 /// The targets of the task a recurring friction becomes: the targets of the tasks
@@ -142,7 +147,7 @@ pub fn enqueue(
     base_branch: Option<String>,
 ) -> Result<Enqueued, QueueError> {
     let summary = summarize(events, 0, Timestamp::now());
-    let before = enqueued_before(tree);
+    let before = enqueued_before(tree).map_err(PathError::at("read", &ledger(tree)))?;
     let mut done = Enqueued::default();
     for count in summary
         .recurring
@@ -192,10 +197,7 @@ pub fn enqueue(
         }
         let ledger = ledger(tree);
         let remember = || -> std::io::Result<()> {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&ledger)?;
+            let mut file = crate::nofollow::Dir::open(&tree.dir)?.append(LEDGER)?;
             std::io::Write::write_all(&mut file, format!("{id}\n").as_bytes())?;
             file.sync_data()
         };

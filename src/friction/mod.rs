@@ -7,6 +7,7 @@ pub mod enqueue;
 pub mod report;
 
 use crate::clock::Timestamp;
+use crate::nofollow::Dir;
 use crate::queue::Tree;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -45,21 +46,24 @@ impl Event {
 }
 
 pub fn path(tree: &Tree) -> PathBuf {
-    tree.dir.join("friction.jsonl")
+    tree.dir.join(FILE)
 }
+
+const FILE: &str = "friction.jsonl";
+
+/// The most of the log that is read: its last 64 MiB.
+pub const READ_CAP: u64 = 64 * 1024 * 1024;
 
 /// Append one event. The line is written by a single `write` on a file opened for
 /// appending, under an exclusive lock, then synced: concurrent writers (threads or
-/// processes) never interleave or lose a line.
+/// processes) never interleave or lose a line. The log is opened without
+/// following a link (see [`crate::nofollow`]): one that is a link, or not a
+/// regular file, is refused, never written through.
 pub fn record(tree: &Tree, event: &Event) -> std::io::Result<()> {
     let mut line = serde_json::to_string(event).map_err(std::io::Error::other)?;
     line.push('\n');
     std::fs::create_dir_all(&tree.dir)?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path(tree))?;
+    let mut file = Dir::open(&tree.dir)?.read_append(FILE)?;
     file.lock()?;
     // A line torn by a crash mid-write must not swallow this one.
     let len = file.metadata()?.len();
@@ -91,10 +95,15 @@ pub fn note(tree: &Tree, event: Event) {
 /// Every event in the log, and how many lines could not be read (a line torn by
 /// a crash, cut inside a UTF-8 sequence, or edited by hand into something that is
 /// not an event is skipped and counted, never fatal). The log is read as bytes,
-/// a line at a time.
+/// a line at a time, never through a link, and only its last [`READ_CAP`] bytes.
 pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
-    let bytes = match std::fs::read(path(tree)) {
-        Ok(bytes) => bytes,
+    let dir = match Dir::open(&tree.dir) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    let bytes = match dir.open_read(FILE) {
+        Ok(mut file) => crate::nofollow::read_tail(&mut file, READ_CAP)?.0,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e),
     };

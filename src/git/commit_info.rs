@@ -113,16 +113,29 @@ fn subject(message: &str) -> String {
 }
 
 impl Repo {
-    /// HEAD's commit as the post-commit hook sees it.
-    pub fn head_commit_info(&self) -> Result<CommitInfo, GitError> {
+    /// A commit as the post-commit hook sees it: `sha`, the commit that fired
+    /// the hook (HEAD may have moved on since: a rebase, a script committing in
+    /// a row), or HEAD's when None. Its branch is HEAD's when HEAD is on a
+    /// branch that contains the commit.
+    pub fn commit_info(&self, sha: Option<&str>) -> Result<CommitInfo, GitError> {
         let head = self.repo.head().map_err(|e| library("read HEAD", &e))?;
-        let branch = head
-            .is_branch()
-            .then(|| head.shorthand().ok().map(str::to_string))
-            .flatten();
-        let commit = head
+        let head_commit = head
             .peel_to_commit()
             .map_err(|e| library("read HEAD's commit", &e))?;
+        let commit = match sha {
+            None => head_commit.clone(),
+            Some(sha) => git2::Oid::from_str(sha)
+                .and_then(|oid| self.repo.find_commit(oid))
+                .map_err(|e| library(&format!("read commit {sha}"), &e))?,
+        };
+        let on_branch = commit.id() == head_commit.id()
+            || self
+                .repo
+                .graph_descendant_of(head_commit.id(), commit.id())
+                .unwrap_or(false);
+        let branch = (head.is_branch() && on_branch)
+            .then(|| head.shorthand().ok().map(str::to_string))
+            .flatten();
         let tree = commit.tree().map_err(|e| library("read HEAD's tree", &e))?;
         let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
         let diff = self

@@ -117,14 +117,56 @@ impl Repo {
             .config()
             .map_err(|e| library("read the configuration", &e))?;
         if let Ok(path) = config.get_path("core.hooksPath") {
-            let path = if path.is_absolute() {
-                path
-            } else {
-                self.root.join(path)
-            };
-            return Ok((path, true));
+            // A relative path is read from the top folder of the worktree the
+            // commit is made in, as git does.
+            let top = self.repo.workdir().map_or_else(
+                || self.root.clone(),
+                |w| w.canonicalize().unwrap_or_else(|_| w.to_path_buf()),
+            );
+            return Ok((top.join(path), true));
         }
         Ok((self.repo.commondir().join("hooks"), false))
+    }
+
+    /// Every hooks folder a commit may use: this worktree's first; with a
+    /// relative `core.hooksPath`, also each other worktree's (the task
+    /// worktrees under `.agentos/worktrees/` left out: their commits queue
+    /// nothing).
+    pub fn all_hooks_dirs(&self) -> Result<Vec<PathBuf>, GitError> {
+        let (here, from_config) = self.hooks_dir()?;
+        let config = self
+            .repo
+            .config()
+            .map_err(|e| library("read the configuration", &e))?;
+        let relative = from_config
+            && config
+                .get_path("core.hooksPath")
+                .is_ok_and(|p| p.is_relative());
+        let mut dirs = vec![here];
+        if !relative {
+            return Ok(dirs);
+        }
+        let Ok(path) = config.get_path("core.hooksPath") else {
+            return Ok(dirs);
+        };
+        let main = self.main()?;
+        let names = main
+            .worktrees()
+            .map_err(|e| library("list the worktrees", &e))?;
+        let tops = std::iter::once(self.root.clone()).chain(
+            names
+                .iter()
+                .filter_map(|n| n.ok().flatten().and_then(|n| main.find_worktree(n).ok()))
+                .map(|w| w.path().to_path_buf()),
+        );
+        let own = self.root.join(".agentos").join("worktrees");
+        for top in tops {
+            let top = top.canonicalize().unwrap_or(top);
+            if !top.starts_with(&own) && top.is_dir() {
+                dirs.push(top.join(&path));
+            }
+        }
+        Ok(dirs)
     }
 
     /// The repository's object store (`.git/objects`).

@@ -7,7 +7,15 @@
 //! is renamed to `post-commit.before-agentos` in the same folder, and our own
 //! hook takes its place and `exec`s it with the same arguments and stdin, so its
 //! exit code is the hook's. Uninstall removes our lines, or renames the chained
-//! hook back: the same bytes, mode and link as before.
+//! hook back: the same bytes, mode and link as before. A script with more than
+//! one name (a hard link) is rewritten in place, so it stays one file; one whose
+//! block lost its closing marker is refused, never cut to the end.
+//!
+//! A hook manager (pre-commit, husky, lefthook) that installs itself after us
+//! moves our hook aside (`post-commit.legacy`, `.old`) and runs it from its own:
+//! status, install and uninstall find it there. With a relative
+//! `core.hooksPath`, each worktree has its own hooks folder (git reads the path
+//! from the worktree's top folder): install and uninstall act in every worktree.
 use super::{HookError, START};
 use crate::git::Repo;
 use crate::path_error::PathError;
@@ -47,15 +55,96 @@ fn own_hook() -> String {
     format!(
         "#!/bin/sh\n{}{OWN}\n# and puts back the hook it chains ({CHAINED}), if any.\n\
          case \"$0\" in */*) hook=\"${{0%/*}}/{CHAINED}\" ;; *) hook={CHAINED} ;; esac\n\
-         if [ -x \"$hook\" ]; then exec \"$hook\" \"$@\"; fi\n",
+         if [ -f \"$hook\" ] && [ -x \"$hook\" ]; then exec \"$hook\" \"$@\"; fi\n",
         block()
     )
 }
 
-/// Where the post-commit hook lives, and whether `core.hooksPath` put it there.
+/// Where the post-commit hook of this worktree lives, and whether
+/// `core.hooksPath` put it there.
 pub fn hook_path(repo: &Repo) -> Result<(PathBuf, bool), HookError> {
     let (dir, from_config) = repo.hooks_dir()?;
     Ok((dir.join("post-commit"), from_config))
+}
+
+/// Every post-commit hook path a commit may run: this worktree's first, then
+/// the other worktrees' when a relative `core.hooksPath` gives each its own.
+fn hook_paths(repo: &Repo) -> Result<Vec<PathBuf>, HookError> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for dir in repo.all_hooks_dirs()? {
+        let path = dir.join("post-commit");
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    Ok(paths)
+}
+
+/// Where our hook is for `path`: at it, or moved aside beside it by a hook
+/// manager (a `post-commit.<name>` file that holds our marker lines).
+fn ours_at(path: &Path) -> Result<PathBuf, PathError> {
+    if matches!(examine(path)?, Found::Own | Found::EditedScript(_)) {
+        return Ok(path.to_path_buf());
+    }
+    Ok(moved_aside(path).unwrap_or_else(|| path.to_path_buf()))
+}
+
+/// A hook of ours that another tool moved aside beside `path`.
+fn moved_aside(path: &Path) -> Option<PathBuf> {
+    let dir = path.parent()?;
+    let mut names: Vec<PathBuf> = fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("post-commit.") && n != CHAINED)
+        })
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .find(|p| matches!(examine(p), Ok(Found::Own | Found::EditedScript(_))))
+}
+
+/// True when our block in `text` is whole: an opening marker line and, after
+/// it, the closing one.
+fn block_is_whole(text: &str) -> bool {
+    let mut lines = text.lines().map(str::trim_end);
+    lines.any(|l| l == START) && lines.any(|l| l == END)
+}
+
+/// Refuse a script whose block lost its closing marker: where our lines end
+/// cannot be told, and cutting to the end would take the person's lines.
+fn check_block(path: &Path, text: &str) -> Result<(), HookError> {
+    if block_is_whole(text) {
+        return Ok(());
+    }
+    Err(HookError::BrokenBlock {
+        hook: path.to_path_buf(),
+    })
+}
+
+/// Write a person's script: in place when it has more than one name (a hard
+/// link to a script shared by several repositories stays that one file),
+/// otherwise whole by a rename; its mode kept either way.
+fn write_script(path: &Path, text: &str) -> Result<(), PathError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(path).map_err(PathError::at("read", path))?;
+    if meta.nlink() > 1 {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(PathError::at("write", path))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(PathError::at("write", path))?;
+        return Ok(());
+    }
+    crate::durable::write_with_permissions(path, text.as_bytes(), Some(meta.permissions()))
+        .map_err(PathError::at("write", path))
 }
 
 /// The chained hook's path beside `hook`.
@@ -102,9 +191,11 @@ fn examine(path: &Path) -> Result<Found, PathError> {
     Ok(Found::Other)
 }
 
-/// True when git may run the file: the same test git makes (`access(X_OK)`).
+/// True when git may run the file: a file (through a link) that passes the
+/// test git makes (`access(X_OK)`); a folder is never run.
 fn executable(path: &Path) -> bool {
-    nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
+    fs::metadata(path).is_ok_and(|m| m.is_file())
+        && nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
 }
 
 /// The interpreter a `#!` line names (its file name; through `env`, the program
@@ -147,26 +238,49 @@ pub enum Installed {
     Chaining(PathBuf),
     /// Our lines, added to the person's shell script.
     InScript,
+    /// Ours (a hook, or lines in a script), moved to this path by a hook
+    /// manager, whose own hook may run it.
+    MovedAside(PathBuf),
 }
 
-/// Install (or refresh) the hook; see the module's text for how.
+/// Install (or refresh) the hook; see the module's text for how. Returns what
+/// was done in this worktree.
 pub fn install(repo: &Repo) -> Result<(PathBuf, Installed), HookError> {
-    let (path, _) = hook_path(repo)?;
+    let mut done = None;
+    for path in hook_paths(repo)? {
+        let at = ours_at(&path)?;
+        let installed = install_at(&at)?;
+        let installed = if at == path {
+            installed
+        } else {
+            Installed::MovedAside(at.clone())
+        };
+        done.get_or_insert((path, installed));
+    }
+    done.ok_or_else(|| {
+        HookError::Io(PathError::new(
+            "find",
+            Path::new("post-commit"),
+            std::io::ErrorKind::NotFound.into(),
+        ))
+    })
+}
+
+fn install_at(path: &Path) -> Result<Installed, HookError> {
+    let path = path.to_path_buf();
     let chained = chained_path(&path);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(PathError::at("create", dir))?;
     }
     let installed = match examine(&path)? {
         Found::Script(text) | Found::EditedScript(text) => {
+            if text.lines().any(|l| l.trim_end() == START) {
+                check_block(&path, &text)?;
+            }
             let base = without_block(&text);
             let (shebang, rest) = base.split_once('\n').unwrap_or((&base, ""));
-            let text = format!("{shebang}\n{}{rest}", block());
-            let mode = fs::symlink_metadata(&path)
-                .map_err(PathError::at("read", &path))?
-                .permissions();
-            crate::durable::write_with_permissions(&path, text.as_bytes(), Some(mode))
-                .map_err(PathError::at("write", &path))?;
-            return Ok((path, Installed::InScript));
+            write_script(&path, &format!("{shebang}\n{}{rest}", block()))?;
+            return Ok(Installed::InScript);
         }
         Found::Own => Installed::Own,
         Found::Nothing => Installed::Own,
@@ -197,7 +311,7 @@ pub fn install(repo: &Repo) -> Result<(PathBuf, Installed), HookError> {
         Installed::Own if fs::symlink_metadata(&chained).is_ok() => Installed::Chaining(chained),
         other => other,
     };
-    Ok((path, installed))
+    Ok(installed)
 }
 
 /// What uninstall did.
@@ -212,12 +326,31 @@ pub enum Uninstalled {
     NotInstalled { stray: Option<PathBuf> },
 }
 
-/// Remove our lines, or our hook, putting back the hook it chained.
+/// Remove our lines, or our hook, putting back the hook it chained, from
+/// every worktree's hook (and from where a hook manager moved it). Returns what
+/// was done in this worktree.
 pub fn uninstall(repo: &Repo) -> Result<Uninstalled, HookError> {
-    let (path, _) = hook_path(repo)?;
+    let mut done = None;
+    for path in hook_paths(repo)? {
+        let at = ours_at(&path)?;
+        let undone = uninstall_at(&at)?;
+        done.get_or_insert(undone);
+    }
+    Ok(done.unwrap_or(Uninstalled::NotInstalled { stray: None }))
+}
+
+fn uninstall_at(path: &Path) -> Result<Uninstalled, HookError> {
+    let path = path.to_path_buf();
     let chained = chained_path(&path);
-    let chained_exists = fs::symlink_metadata(&chained).is_ok();
+    let chained_meta = fs::symlink_metadata(&chained).ok();
+    let chained_exists = chained_meta.is_some();
     match examine(&path)? {
+        Found::Own if chained_meta.as_ref().is_some_and(|m| m.is_dir()) => {
+            // A folder cannot be renamed over our file: ours goes first.
+            fs::remove_file(&path).map_err(PathError::at("remove", &path))?;
+            crate::durable::rename(&chained, &path).map_err(PathError::at("move", &chained))?;
+            Ok(Uninstalled::Restored(path))
+        }
         Found::Own if chained_exists => {
             crate::durable::rename(&chained, &path).map_err(PathError::at("move", &chained))?;
             Ok(Uninstalled::Restored(path))
@@ -227,15 +360,8 @@ pub fn uninstall(repo: &Repo) -> Result<Uninstalled, HookError> {
             Ok(Uninstalled::Removed(path))
         }
         Found::EditedScript(text) => {
-            let mode = fs::symlink_metadata(&path)
-                .map_err(PathError::at("read", &path))?
-                .permissions();
-            crate::durable::write_with_permissions(
-                &path,
-                without_block(&text).as_bytes(),
-                Some(mode),
-            )
-            .map_err(PathError::at("write", &path))?;
+            check_block(&path, &text)?;
+            write_script(&path, &without_block(&text))?;
             Ok(Uninstalled::Unedited(path))
         }
         Found::Nothing | Found::Script(_) | Found::Other => Ok(Uninstalled::NotInstalled {
@@ -268,7 +394,19 @@ pub fn status(repo: &Repo) -> Result<HookStatus, HookError> {
     let (path, from_hooks_path) = hook_path(repo)?;
     let chained = chained_path(&path);
     let exists = fs::symlink_metadata(&path).is_ok();
-    let (installed, theirs) = match examine(&path)? {
+    let found = examine(&path)?;
+    if matches!(found, Found::Nothing | Found::Script(_) | Found::Other) {
+        if let Some(aside) = moved_aside(&path) {
+            return Ok(HookStatus {
+                executable: exists && executable(&path),
+                theirs: exists.then(|| describe(&path)),
+                installed: Some(Installed::MovedAside(aside)),
+                path,
+                from_hooks_path,
+            });
+        }
+    }
+    let (installed, theirs) = match found {
         Found::Own if fs::symlink_metadata(&chained).is_ok() => (
             Some(Installed::Chaining(chained.clone())),
             Some(describe(&chained)),
@@ -290,7 +428,9 @@ pub fn status(repo: &Repo) -> Result<HookStatus, HookError> {
 /// Say what a hook file is, following a link.
 fn describe(path: &Path) -> TheirHook {
     let link = fs::read_link(path).ok();
+    let folder = fs::metadata(path).is_ok_and(|m| m.is_dir());
     let what = match fs::read(path) {
+        _ if folder => "a folder, which git cannot run".to_string(),
         Err(_) if link.is_some() => "which does not exist".to_string(),
         Err(e) => format!("unreadable ({e})"),
         Ok(bytes) => match interpreter(&bytes) {

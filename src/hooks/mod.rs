@@ -3,12 +3,13 @@
 //! their file kept as they are); post_commit.rs enqueues a task per
 //! `Agentos-Task:` trailer (requests.rs reads them) and per matching trigger,
 //! once per change (seen.rs remembers the changes), and never for an agent's own
-//! commits; triggers.rs and templates.rs make those tasks (shell.rs quotes the
-//! values a `verify` command gets). It never dispatches and never fails the
+//! commits; triggers.rs and templates.rs make those tasks (shell.rs keeps the
+//! values out of the text of `verify` commands). It never dispatches and never fails the
 //! commit; each run leaves a line in `.agentos/runs/hooks.log`.
 pub mod install;
 pub mod post_commit;
 mod requests;
+pub mod run;
 mod seen;
 pub mod shell;
 pub mod templates;
@@ -36,4 +37,9 @@ pub enum HookError {
         chained.display()
     )]
     ChainTaken { hook: PathBuf, chained: PathBuf },
+    #[error(
+        "`{}` has git agentos's opening marker line but not its closing one (`# <<< git agentos: post-commit <<<`), so where our lines end cannot be told; nothing was changed",
+        hook.display()
+    )]
+    BrokenBlock { hook: PathBuf },
 }

@@ -1,5 +1,6 @@
 //! After each commit: enqueue a task per `Agentos-Task:` trailer and per matching
-//! trigger, once per change, then wake (or autostart) the dispatcher. It never
+//! trigger, once per change (at most [`MAX_TASKS_PER_COMMIT`] from one commit),
+//! and say whether to autostart the dispatcher (run.rs does). It never
 //! dispatches and never fails the commit; its errors and notes go to the
 //! friction log.
 //!
@@ -13,16 +14,16 @@ use super::seen::Seen;
 use super::triggers::{self, load_triggers, Trigger};
 use crate::clock::Timestamp;
 use crate::config;
-use crate::dispatch::lock::DispatcherLock;
 use crate::git::{ChangedFile, CommitInfo, Repo};
-use crate::path_error::PathError;
 use crate::queue::{self, Tree};
 use crate::task::{self, Task, MAX_TASK_BYTES};
-use std::io::Write;
-use std::path::Path;
 
 /// At most this many files in `{{files}}` when the whole list makes the task too big.
 const SHORT_FILES: usize = 200;
+
+/// At most this many tasks are queued from one commit (its trailers and
+/// triggers together); the rest are dropped, and the friction log names them.
+pub const MAX_TASKS_PER_COMMIT: usize = 20;
 
 /// What one post-commit run did.
 #[derive(Debug, Default)]
@@ -39,6 +40,8 @@ pub struct Intake {
     /// What a person should know that is not an error: text that could not be
     /// read as it is, a list shortened, a chain refused.
     pub notes: Vec<String>,
+    /// Tasks were queued and `autostart` is on: start `watch` if none runs.
+    pub autostart: bool,
     pub started_dispatcher: bool,
 }
 
@@ -96,10 +99,11 @@ fn change_of(repo: &Repo, commit: &CommitInfo) -> Result<String, String> {
     }
 }
 
-/// The post-commit entry: enqueue, then wake. Errors are collected, never raised.
-pub fn post_commit(repo: &Repo, tree: &Tree) -> Intake {
+/// The post-commit entry for `commit` (the commit that fired the hook; HEAD's
+/// when None): enqueue, then wake. Errors are collected, never raised.
+pub fn post_commit(repo: &Repo, tree: &Tree, commit: Option<&str>) -> Intake {
     let mut intake = Intake::default();
-    let commit = match repo.head_commit_info() {
+    let commit = match repo.commit_info(commit) {
         Ok(c) => c,
         Err(e) => {
             intake.errors.push(e.to_string());
@@ -219,17 +223,31 @@ pub fn post_commit(repo: &Repo, tree: &Tree) -> Intake {
             Err(e) => intake.errors.push(e),
         }
     }
+    if wanted.len() > MAX_TASKS_PER_COMMIT {
+        let dropped: Vec<String> = wanted
+            .drain(MAX_TASKS_PER_COMMIT..)
+            .map(|w| w.name)
+            .collect();
+        let shown: Vec<&str> = dropped.iter().take(10).map(String::as_str).collect();
+        let more = dropped.len() - shown.len();
+        intake.errors.push(format!(
+            "commit {short} asks for {} tasks; at most {MAX_TASKS_PER_COMMIT} are queued from one commit, so {} were dropped: {}{}",
+            MAX_TASKS_PER_COMMIT + dropped.len(),
+            dropped.len(),
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
+    }
     for one in wanted {
         queue_one(tree, &mut seen, &change, &commit, one, &mut intake);
     }
     drop(seen);
     if !intake.enqueued.is_empty() {
         match config::load(tree) {
-            Ok(cfg) if cfg.autostart => match autostart(tree) {
-                Ok(started) => intake.started_dispatcher = started,
-                Err(e) => intake.errors.push(format!("autostart: {e}")),
-            },
-            Ok(_) => {}
+            Ok(cfg) => {
+                intake.notes.extend(cfg.refused);
+                intake.autostart = cfg.autostart;
+            }
             Err(e) => intake.errors.push(e.to_string()),
         }
     }
@@ -315,91 +333,4 @@ fn queue_one(
             tree.dir.join("todo").display()
         )),
     }
-}
-
-/// Start `git agentos watch`, detached, if no dispatcher holds the lock. Two hooks
-/// racing may both start one; the lock lets exactly one of them run.
-fn autostart(tree: &Tree) -> std::io::Result<bool> {
-    if DispatcherLock::probe(tree)?.is_some() {
-        return Ok(false);
-    }
-    let exe = std::env::current_exe()?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(tree.dir.join("runs").join("watch.log"))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("watch")
-        .current_dir(&tree.repo_root)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(log);
-    crate::git::run::clear_git_env(&mut cmd);
-    // This process took the token out of its environment when it started; the
-    // dispatcher needs it to publish (and takes it out of its own in turn).
-    cmd.envs(crate::secrets::for_child());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    cmd.spawn()?;
-    Ok(true)
-}
-
-/// The line `runs/hooks.log` gets for one run.
-fn log_line(intake: &Intake) -> String {
-    let commit = intake.commit.as_deref().unwrap_or("?");
-    if let Some(why) = &intake.ignored {
-        let errors = if intake.errors.is_empty() {
-            String::new()
-        } else {
-            format!(" errors={}", intake.errors.len())
-        };
-        return format!("{} {commit} ignored: {why}{errors}\n", Timestamp::now());
-    }
-    let mut line = format!(
-        "{} {commit} queued=[{}] already-queued=[{}]",
-        Timestamp::now(),
-        intake.enqueued.join(","),
-        intake.skipped_seen.join(",")
-    );
-    if !intake.refused.is_empty() {
-        line.push_str(&format!(" refused=[{}]", intake.refused.join(",")));
-    }
-    line.push_str(&format!(" errors={}", intake.errors.len()));
-    if !intake.notes.is_empty() {
-        line.push_str(&format!(" notes={}", intake.notes.len()));
-    }
-    line.replace(['\n', '\r'], " ") + "\n"
-}
-
-/// Run the post-commit entry for the repository at `dir`: enqueue, record each
-/// error and note as friction, and leave one line in `runs/hooks.log` (so a
-/// person, or a test, can see what each commit queued). Never fails: None outside
-/// a repository or one without `.agentos/`; the second value is a log that could
-/// not be written.
-pub fn run(dir: &Path) -> Option<(Intake, Option<PathError>)> {
-    let repo = Repo::discover(dir).ok()?;
-    let tree = Tree::new(repo.root());
-    if !tree.is_initialised() {
-        return None;
-    }
-    let intake = post_commit(&repo, &tree);
-    for (kind, texts) in [("hook-error", &intake.errors), ("hook-note", &intake.notes)] {
-        for text in texts {
-            crate::friction::note(
-                &tree,
-                crate::friction::Event::new(kind, "post-commit", text),
-            );
-        }
-    }
-    let log = tree.runs_dir().join("hooks.log");
-    let appended = std::fs::create_dir_all(tree.runs_dir()).and_then(|_| {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)?;
-        f.write_all(log_line(&intake).as_bytes())
-    });
-    Some((
-        intake,
-        appended.err().map(|e| PathError::new("write", &log, e)),
-    ))
 }

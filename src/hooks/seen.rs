@@ -6,8 +6,10 @@
 //! appended only after its task file is written.
 use crate::queue::Tree;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
+
+const FILE: &str = "hook.seen";
 
 pub(super) struct Seen {
     file: File,
@@ -22,16 +24,13 @@ fn field(text: &str) -> String {
 
 impl Seen {
     /// Open and lock the ledger (waiting for another hook that holds it).
+    /// The ledger is opened without following a link; only its last 64 MiB
+    /// are read (about 600,000 changes).
     pub fn open(tree: &Tree) -> std::io::Result<Seen> {
-        let path = tree.dir.join("hook.seen");
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)?;
+        let path = tree.dir.join(FILE);
+        let mut file = crate::nofollow::Dir::open(&tree.dir)?.read_append(FILE)?;
         file.lock()?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
+        let (bytes, _) = crate::nofollow::read_tail(&mut file, 64 * 1024 * 1024)?;
         let lines = String::from_utf8_lossy(&bytes)
             .lines()
             .map(str::to_string)

@@ -2,9 +2,11 @@
 //! binary, each overridable by `.agentos/templates/<name>.md`, and any other
 //! template a repository adds there. A template is a task file whose text may hold
 //! `{{title}}`, `{{body}}`, `{{commit}}`, `{{subject}}`, `{{files}}` and `{{targets}}`,
-//! filled in after the template is parsed (shell-quoted in `verify`).
+//! filled in after the template is parsed (in `verify`, only `{{commit}}`: the
+//! other values reach a verify command as environment variables).
+use crate::nofollow::Dir;
 use crate::queue::Tree;
-use crate::task::{self, Problem, Task, TaskFileError};
+use crate::task::{self, Problem, Task, TaskFileError, MAX_TASK_BYTES};
 
 pub const BUILT_IN: [(&str, &str); 4] = [
     ("bugfix", include_str!("../../templates/tasks/bugfix.md")),
@@ -27,9 +29,7 @@ pub enum TemplateError {
     Missing { name: String, known: Vec<String> },
     #[error("template `{name}`: {problem}")]
     Invalid { name: String, problem: Problem },
-    #[error(
-        "template `{name}`: {reason}; move the placeholder out of that construct, or leave it out"
-    )]
+    #[error("template `{name}`: {reason}")]
     Unquotable {
         name: String,
         reason: super::shell::Unquotable,
@@ -52,9 +52,9 @@ pub fn list(tree: &Tree) -> Vec<(String, Source)> {
         .iter()
         .map(|(n, _)| (n.to_string(), Source::BuiltIn))
         .collect();
-    if let Ok(rd) = std::fs::read_dir(tree.dir.join("templates")) {
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+    if let Ok(names) = templates_dir(tree).and_then(|d| d.names()) {
+        for name in names {
+            let name = name.to_string_lossy().into_owned();
             let Some(stem) = name.strip_suffix(".md") else {
                 continue;
             };
@@ -68,14 +68,37 @@ pub fn list(tree: &Tree) -> Vec<(String, Source)> {
     out
 }
 
+/// `.agentos/templates/`, opened without following a link.
+fn templates_dir(tree: &Tree) -> std::io::Result<Dir> {
+    Dir::open(&tree.dir)?.sub("templates", false)
+}
+
 /// The text of a template: the repository's copy first, then the built-in one.
+/// The repository's is read as a task file is: never through a link, a regular
+/// UTF-8 file of at most 1 MiB.
 pub fn load(tree: &Tree, name: &str) -> Result<String, TemplateError> {
     if !task::is_slug(name) {
         return Err(TemplateError::BadName(name.to_string()));
     }
-    let path = tree.dir.join("templates").join(format!("{name}.md"));
-    if path.exists() {
-        return Ok(task::read_text(&path)?);
+    let file = format!("{name}.md");
+    let path = tree.dir.join("templates").join(&file);
+    let unreadable = |what: String| {
+        TemplateError::Unreadable(TaskFileError {
+            file: path.clone(),
+            problem: Problem::new(
+                None,
+                what,
+                "a template is a regular Markdown file in .agentos/templates/ (not a link)",
+            ),
+        })
+    };
+    let found = match templates_dir(tree).and_then(|d| d.read(&file, MAX_TASK_BYTES)) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(unreadable(format!("cannot be read: {e}"))),
+    };
+    if let Some(bytes) = found {
+        return String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8".into()));
     }
     if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
         return Ok(text.to_string());
@@ -91,8 +114,8 @@ const VERBATIM: [&str; 1] = ["commit"];
 
 /// Parse a template as a task, then fill the placeholders in its fields. A value
 /// never changes the file's syntax (it is filled in after parsing), and in
-/// `verify`, the commands that are run, every value but the commit id is
-/// shell-quoted for where it lands (see [`super::shell`]).
+/// `verify`, the commands that are run, no value but the commit id is filled in:
+/// the others reach a command as environment variables (see [`super::shell`]).
 pub fn render(template: &str, name: &str, vars: &[(&str, &str)]) -> Result<Task, TemplateError> {
     let mut task = task::parse(template).map_err(|problem| TemplateError::Invalid {
         name: name.to_string(),
@@ -159,7 +182,7 @@ pub fn substitute(text: &str, vars: &[(&str, &str)]) -> String {
 /// Where a template comes from, for messages: its file, or "the built-in template".
 pub fn describe(tree: &Tree, name: &str) -> String {
     let path = tree.dir.join("templates").join(format!("{name}.md"));
-    if path.exists() {
+    if std::fs::symlink_metadata(&path).is_ok() {
         path.strip_prefix(&tree.repo_root)
             .unwrap_or(&path)
             .display()

@@ -2,10 +2,11 @@
 //! files and the task template they start.
 use super::templates;
 use crate::git::{ChangedFile, CommitInfo};
+use crate::nofollow::Dir;
 use crate::queue::Tree;
-use crate::task::Task;
+use crate::task::{Task, MAX_TASK_BYTES};
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A trigger file that cannot be read or does not parse.
 #[derive(Debug, thiserror::Error)]
@@ -31,38 +32,45 @@ pub struct Trigger {
     pub priority: Option<i64>,
 }
 
-/// Read every trigger; a broken one is an error naming its file.
+/// Read every trigger; a broken one is an error naming its file. The folder and
+/// each file are opened without following a link, only regular files are read,
+/// and a file over the 1 MiB limit of a task file is refused unread (a trigger
+/// that is a link to `/dev/zero` costs nothing).
 pub fn load_triggers(tree: &Tree) -> Vec<Result<(String, Trigger), TriggerError>> {
-    let dir = tree.dir.join("triggers");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    let path = tree.dir.join("triggers");
+    let dir = Dir::open(&tree.dir).and_then(|d| d.sub("triggers", false));
+    let (dir, mut names) = match dir.and_then(|d| d.names().map(|n| (d, n))) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            let message = e.to_string();
+            return vec![Err(TriggerError { path, message })];
+        }
+    };
+    names.retain(|n| Path::new(n).extension().is_some_and(|x| x == "toml"));
+    names.sort();
+    names
         .into_iter()
-        .map(|path| {
-            let name = path
+        .map(|file| {
+            let path = path.join(&file);
+            let name = Path::new(&file)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) => {
-                    let message = e.to_string();
-                    return Err(TriggerError { path, message });
-                }
+            let fail = |message: String| TriggerError {
+                path: path.clone(),
+                message,
             };
-            let trigger: Trigger = toml::from_str(&text).map_err(|e| TriggerError {
-                message: format!(
+            let bytes = dir
+                .read(&file, MAX_TASK_BYTES)
+                .map_err(|e| fail(e.to_string()))?
+                .ok_or_else(|| fail("it is gone".into()))?;
+            let text = String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8".into()))?;
+            let trigger: Trigger = toml::from_str(&text).map_err(|e| {
+                fail(format!(
                     "{} (fields: paths, template, targets, title, agent, priority)",
                     e.message().trim()
-                ),
-                path: path.clone(),
+                ))
             })?;
             Ok((name, trigger))
         })

@@ -63,8 +63,10 @@ impl MemoryServer {
         description = "Search the shared memory notes (conventions, decisions, how-tos recorded by people and earlier agents). Returns the best matches, most relevant first."
     )]
     async fn memory_search(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
-        let vault = Vault::at(&self.vault);
-        let notes = match vault.load() {
+        // Read here, on the server's thread, so answers keep the order of the
+        // requests: the read cannot block (a note is a regular file, never a
+        // link, a FIFO or a device) and stops at 256 KiB a note.
+        let notes = match Vault::at(&self.vault).load() {
             Ok((notes, _)) => notes,
             Err(e) => return failure(e.to_string()),
         };
@@ -149,7 +151,8 @@ pub fn serve(server: MemoryServer) -> Result<(), McpError> {
     let served = runtime.block_on(async move {
         let (requests, server_in) = tokio::io::duplex(64 * 1024);
         let (server_out, answers_in) = tokio::io::duplex(64 * 1024);
-        let (answers, mut to_stdout) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let (answers, mut to_stdout) =
+            tokio::sync::mpsc::channel::<Vec<u8>>(super::framing::ANSWERS_WAITING);
         let writer = tokio::spawn(async move {
             let mut stdout = tokio::io::stdout();
             while let Some(line) = to_stdout.recv().await {
@@ -160,14 +163,16 @@ pub fn serve(server: MemoryServer) -> Result<(), McpError> {
         });
         let forward = tokio::spawn(forward_answers(answers_in, answers.clone()));
         let reader = tokio::spawn(read_requests(tokio::io::stdin(), requests, answers));
-        let running = server
-            .serve((server_in, server_out))
-            .await
-            .map_err(|e| McpError(format!("MCP handshake failed: {e}")))?;
-        let waited = running
-            .waiting()
-            .await
-            .map_err(|e| McpError(format!("MCP server stopped: {e}")));
+        // A client that closes before the handshake still gets every answer
+        // the framing gave it: the writer is drained below either way.
+        let waited = match server.serve((server_in, server_out)).await {
+            Ok(running) => running
+                .waiting()
+                .await
+                .map(|_| ())
+                .map_err(|e| McpError(format!("MCP server stopped: {e}"))),
+            Err(e) => Err(McpError(format!("MCP handshake failed: {e}"))),
+        };
         // Everything the server said reaches stdout before we go.
         let _ = forward.await;
         reader.abort();

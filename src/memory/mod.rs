@@ -27,6 +27,8 @@ pub enum MemoryError {
     TooLong(usize),
     #[error("`{0}` is not a tag")]
     BadTag(String),
+    #[error("the note has {0} tags; the limit is {MAX_TAGS}")]
+    TooManyTags(usize),
     #[error("`{0}` is not a note id")]
     BadId(String),
     #[error("there is no note `{id}` in {}", dir.display())]
@@ -48,6 +50,13 @@ pub fn agentos_home() -> Result<PathBuf, MemoryError> {
             .ok_or(MemoryError::NoHome),
     }
 }
+
+/// The most tags a note may have.
+pub const MAX_TAGS: usize = 32;
+
+/// The largest note file read: a note's text is at most 64 KiB, its front
+/// matter a few lines.
+const NOTE_FILE_CAP: u64 = 256 * 1024;
 
 /// The vault's folder: `<agentos home>/memory`.
 pub fn vault_dir() -> Result<PathBuf, MemoryError> {
@@ -201,10 +210,14 @@ impl Vault {
         if text.len() > 64 * 1024 {
             return Err(MemoryError::TooLong(text.len()));
         }
+        if tags.len() > MAX_TAGS {
+            return Err(MemoryError::TooManyTags(tags.len()));
+        }
         let mut clean: Vec<String> = Vec::new();
+        let mut known = std::collections::HashSet::new();
         for t in tags {
             let t = check_tag(t)?;
-            if !clean.contains(&t) {
+            if known.insert(t.clone()) {
                 clean.push(t);
             }
         }
@@ -235,17 +248,22 @@ impl Vault {
     }
 
     /// Every note, oldest first, and the files that do not parse (with why).
+    /// Agents can write the vault, so a note is read only when it is a regular
+    /// file (never through a link, never a FIFO or a device, which could block
+    /// or never end) of at most 256 KiB; anything else is skipped and listed.
     pub fn load(&self) -> Result<(Vec<Note>, Vec<Unreadable>), MemoryError> {
         let mut notes = Vec::new();
         let mut bad = Vec::new();
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
+        let dir = match crate::nofollow::Dir::open_following(&self.dir) {
+            Ok(dir) => dir,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((notes, bad)),
             Err(e) => return Err(PathError::new("read", &self.dir, e).into()),
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
+        let names = dir
+            .names()
+            .map_err(|e| PathError::new("read", &self.dir, e))?;
+        for name in names {
+            let path = self.dir.join(&name);
             let name = name.to_string_lossy();
             let Some(id) = name.strip_suffix(".md") else {
                 continue;
@@ -253,11 +271,19 @@ impl Vault {
             if id.starts_with('.') {
                 continue;
             }
-            match std::fs::read_to_string(&path) {
+            let read = dir.read(name.as_ref(), NOTE_FILE_CAP).and_then(|bytes| {
+                let bytes = bytes.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+                String::from_utf8(bytes?).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8")
+                })
+            });
+            match read {
                 Ok(text) => match parse(id, &text) {
                     Ok(n) => notes.push(n),
                     Err(why) => bad.push((path, why)),
                 },
+                // Removed since the folder was listed.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => bad.push((path, e.to_string())),
             }
         }

@@ -61,6 +61,7 @@ pub const GITIGNORE: &str = "\
 /*.index
 /hook.seen
 /.tmp-*
+/config.local.toml
 /agents/*/local.toml
 ";
 

@@ -58,6 +58,7 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
     let mut set = boundary.env.clone();
     set.push(("AGENTOS_TASK_ID".into(), input.id.into()));
     set.push(("AGENTOS_WORKTREE".into(), input.worktree.into()));
+    set.extend(values(input));
     let started = Started {
         confinement: &boundary.confinement,
         env: crate::agent::env::build(&input.agent.sandbox.pass_env, &set),
@@ -81,6 +82,55 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
         tracing::warn!("{problem}");
     }
     (commands, plan.describe())
+}
+
+/// The most of one value given to a verify command (a variable over 128 KiB
+/// cannot be passed to a program at all).
+const VALUE_CAP: usize = 64 * 1024;
+
+/// The values a template's placeholders stand for, as environment variables
+/// (see [`crate::hooks::shell`]): the task's title and targets (one a line),
+/// and the commit it starts from, its subject, the rest of its message and the
+/// files it changed (one a line). Each is cut at 64 KiB, at a line's end.
+fn values(input: &Input) -> Vec<(String, OsString)> {
+    let root = input.repo.root();
+    let message = crate::git::run::git(root, &["log", "-1", "--format=%B", input.base, "--"])
+        .unwrap_or_default();
+    let (subject, body) = message.split_once('\n').unwrap_or((&message, ""));
+    let files = crate::git::run::git(
+        root,
+        &[
+            "diff-tree",
+            "-z",
+            "--no-commit-id",
+            "--name-only",
+            "-r",
+            "--root",
+            input.base,
+            "--",
+        ],
+    )
+    .unwrap_or_default()
+    .replace('\0', "\n");
+    let value = |name: &str, text: &str| -> (String, OsString) {
+        let mut text = text.trim_matches('\n');
+        if text.len() > VALUE_CAP {
+            let mut cut = VALUE_CAP;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text = &text[..text[..cut].rfind('\n').unwrap_or(cut)];
+        }
+        (name.to_string(), text.into())
+    };
+    vec![
+        value("AGENTOS_TASK_TITLE", &input.task.title),
+        value("AGENTOS_TARGETS", &input.task.targets.join("\n")),
+        value("AGENTOS_COMMIT", input.base),
+        value("AGENTOS_SUBJECT", subject),
+        value("AGENTOS_BODY", body),
+        value("AGENTOS_FILES", &files),
+    ]
 }
 
 /// Run one verify command in the worktree under the timeout, or until `stop`

@@ -1,18 +1,21 @@
 //! The verifier: did the change land where the task said it would? Checks intent,
 //! not well-formedness, and writes a Markdown report (the future PR body).
 //!
-//! (a) the change is not empty; (b) it touches only paths the targets cover;
+//! (a) the change is not empty; (b) it touches only paths the targets cover,
+//! and none that is git agentos's own (runtime state, local settings,
+//! `.agentos/.gitignore`: private.rs);
 //! (c) it touches every plain-path target, unless `require_all = false`;
 //! (d) nothing was written outside the worktree (the agent's own write calls,
 //! judged where each landed when it was made, and the writes Claude Code denied
-//! it; symlinks pointing out of the repository); the writes the sandbox refused
-//! are listed, not failed: nothing was written;
+//! it; symlinks pointing out of the repository or into its `.git/`); the
+//! writes the sandbox refused are listed, not failed: nothing was written;
 //! (e) every `verify` command passes in the worktree (command.rs), inside the
 //! sandbox unless the task's agent runs without it on purpose;
 //! (f) the task branch descends from its base commit.
 //!
 //! report.rs writes the result as Markdown.
 mod command;
+mod private;
 mod report;
 
 pub use command::VERIFY_TIMEOUT;
@@ -200,6 +203,7 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
             }
         }
     }
+    outside.extend(private::own_paths(&changes));
     rules.push(Rule {
         name: "only the targets changed",
         passed: outside.is_empty(),
@@ -282,6 +286,7 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
             }
         }
     }
+    escaped.extend(private::links_into_git(&changes));
     rules.push(Rule {
         name: "nothing written outside the worktree",
         passed: escaped.is_empty(),
