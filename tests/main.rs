@@ -16,6 +16,7 @@ mod publish;
 mod reliability;
 mod run_loop;
 mod sandbox;
+mod schedule;
 mod services_hostile;
 mod snapshots;
 mod standins;

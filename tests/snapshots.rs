@@ -129,6 +129,7 @@ fn status_text_and_json() {
           "sandbox": null
         }
       ],
+      "held": [],
       "recent_done": [
         {
           "id": "fix-install",
@@ -904,6 +905,19 @@ fn help_of_the_main_command_and_of_add_and_run() {
           --timeout <DURATION>
               The agent's wall-clock limit, like 90s, 30m or 1h30m (default 30m)
 
+          --after <ID>
+              Run only once this task is done (repeatable). After exactly one task, the new one starts
+              from that task's branch (a stack) unless --no-stack
+
+          --no-stack
+              With one --after: start from the base as usual, not from its branch
+
+          --max-turns <N>
+              Stop the agent after this many turns (else agent.toml's `max_turns`)
+
+          --max-cost-usd <USD>
+              Stop the agent once it has spent this many US dollars (else agent.toml's `max_cost_usd`)
+
           --id <ID>
               Use this id instead of one made from the title
 
@@ -1014,7 +1028,7 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add --file inbox/unknown-field.md
     ------- stderr -------
-    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change)
+    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`, `after`, `stack`, `max_turns`, `max_cost_usd`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change, after, stack, max_turns, max_cost_usd)
     [exit status: 2]
     $ git agentos add --file inbox/no-front-matter.md
     ------- stderr -------

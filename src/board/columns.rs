@@ -146,17 +146,19 @@ pub fn read(tree: &Tree, now: Timestamp) -> std::io::Result<Columns> {
 /// todo/ in dispatch order, then the files that can never run.
 fn todo_cards(tree: &Tree) -> std::io::Result<(Vec<Card>, usize)> {
     let inspection = queue::inspect_todo(tree)?;
+    let verdicts = crate::schedule::deps::verdicts(tree, &inspection.ready)?;
     let mut cards: Vec<Card> = inspection
         .ready
         .into_iter()
-        .map(|ready| Card {
+        .zip(verdicts)
+        .map(|(ready, verdict)| Card {
             linkable: true,
             can_cancel: true,
             id: ready.entry.id,
             title: ready.task.title,
             agent: ready.agent,
             priority: ready.task.priority,
-            ..Card::default()
+            ..dependency_marks(verdict)
         })
         .collect();
     for (entry, err) in inspection.invalid {
@@ -177,6 +179,27 @@ fn todo_cards(tree: &Tree) -> std::io::Result<(Vec<Card>, usize)> {
     }
     let total = cards.len();
     Ok((cards, total))
+}
+
+/// A queued task's marks from its dependencies: waiting on one, blocked by a
+/// failed one, or never running (a cycle, an unknown id).
+fn dependency_marks(verdict: crate::schedule::deps::Verdict) -> Card {
+    use crate::schedule::deps::{Hold, Verdict};
+    let (kind, text, reason) = match verdict {
+        Verdict::Runnable => return Card::default(),
+        Verdict::Held(hold @ Hold::Waiting { .. }) => (MarkKind::Waiting, hold.describe(), None),
+        Verdict::Held(hold) => (MarkKind::Blocked, hold.describe(), None),
+        Verdict::Never(problem) => (
+            MarkKind::Blocked,
+            "never runs".to_string(),
+            Some(problem.to_string()),
+        ),
+    };
+    Card {
+        marks: vec![Mark { kind, text }],
+        reason,
+        ..Card::default()
+    }
 }
 
 /// A task in any folder but todo/, from its file, record and reason; with the

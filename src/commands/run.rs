@@ -61,7 +61,10 @@ pub(super) fn conclude(summary: &Summary) -> CmdResult {
             format!("stopped by signal {sig}; run again to resume"),
         ));
     }
-    if summary.done.is_empty() && summary.failed.is_empty() {
+    for (id, why) in &summary.held {
+        println!("held    {}: {}", untrusted(id), untrusted(why));
+    }
+    if summary.done.is_empty() && summary.failed.is_empty() && summary.held.is_empty() {
         println!("The queue is empty.");
     }
     if !summary.failed.is_empty() {

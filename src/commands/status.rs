@@ -5,6 +5,7 @@ use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue;
 use crate::queue::State;
+use crate::schedule::deps::{self, Hold, Verdict};
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -29,6 +30,8 @@ struct Status {
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
     doing: Vec<Doing>,
+    /// Queued tasks that wait on, or are blocked by, a dependency.
+    held: Vec<Held>,
     /// The most recently finished tasks: their branch, pushed commit and PR.
     recent_done: Vec<DoneTask>,
 }
@@ -41,6 +44,13 @@ struct DoneTask {
     pushed_commit: Option<String>,
     pr_url: Option<String>,
     sandbox: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Held {
+    id: String,
+    #[serde(flatten)]
+    hold: Hold,
 }
 
 #[derive(Serialize)]
@@ -69,9 +79,35 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         None
     };
     let inspection = queue::inspect_todo(tree).map_err(read_err)?;
+    let mut invalid: Vec<Invalid> = inspection
+        .invalid
+        .iter()
+        .map(|(e, err)| Invalid {
+            file: ctx.rel(&e.path).into_owned(),
+            reason: err.problem.to_string(),
+        })
+        .collect();
+    let mut held = Vec::new();
+    let verdicts = deps::verdicts(tree, &inspection.ready).map_err(read_err)?;
+    for (r, verdict) in inspection.ready.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Runnable => {}
+            Verdict::Held(hold) => held.push(Held {
+                id: r.entry.id.clone(),
+                hold,
+            }),
+            Verdict::Never(problem) => invalid.push(Invalid {
+                file: ctx.rel(&r.entry.path).into_owned(),
+                reason: problem.to_string(),
+            }),
+        }
+    }
     let mut counts = BTreeMap::new();
-    counts.insert("todo", inspection.ready.len());
-    counts.insert("invalid", inspection.invalid.len());
+    counts.insert(
+        "todo",
+        inspection.ready.len() - (invalid.len() - inspection.invalid.len()),
+    );
+    counts.insert("invalid", invalid.len());
     let mut doing = Vec::new();
     for state in [State::Doing, State::Done, State::Failed] {
         let entries = queue::entries(tree, state).map_err(read_err)?;
@@ -119,15 +155,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         initialised: tree.is_initialised(),
         dispatcher,
         counts,
-        invalid: inspection
-            .invalid
-            .iter()
-            .map(|(e, err)| Invalid {
-                file: ctx.rel(&e.path).into_owned(),
-                reason: err.problem.to_string(),
-            })
-            .collect(),
+        invalid,
         doing,
+        held,
         recent_done,
     };
     if args.json {
@@ -186,6 +216,9 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
             d.last_step.as_deref().unwrap_or("none"),
             d.pid
         )?;
+    }
+    for h in &s.held {
+        writeln!(out, "held        {}: {}", h.id, h.hold.describe())?;
     }
     for i in &s.invalid {
         writeln!(out, "invalid     {}: {}", i.file, i.reason)?;

@@ -41,6 +41,8 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     /// Stopped by this signal.
     pub interrupted: Option<i32>,
+    /// Queued tasks held back by their dependencies at the last scan, and why.
+    pub held: Vec<(String, String)>,
 }
 
 pub struct Dispatcher<'a> {
@@ -113,19 +115,7 @@ impl<'a> Dispatcher<'a> {
                 wait = Some(wait.map_or(left, |w| w.min(left)));
                 continue;
             }
-            let reason = err.to_string();
-            match queue::reject(&tree, entry, &reason) {
-                Ok(moved) => {
-                    self.progress
-                        .line(&format!("rejected {}: {reason}", self.ws.rel(&entry.path)));
-                    tracing::warn!(file = %entry.path.display(), %reason, "rejected");
-                    self.summary.failed.push((moved.id, reason));
-                }
-                Err(e) => self.progress.line(&format!(
-                    "cannot move {} to failed/: {e}",
-                    entry.path.display()
-                )),
-            }
+            self.quarantine(entry, &err.to_string());
         }
         let waiting: Vec<&std::path::Path> = inspection
             .invalid
@@ -134,7 +124,38 @@ impl<'a> Dispatcher<'a> {
             .collect();
         self.grace.keep_only(&waiting);
         self.recheck = wait.map(|w| now + w + Duration::from_millis(50));
-        Ok(inspection.ready)
+        // Dependencies: a cycle or an unknown id never runs; waiting tasks wait.
+        let gated = crate::schedule::gate(&tree, inspection.ready)
+            .map_err(PathError::at("read", &tree.dir))?;
+        self.summary.held = gated
+            .held
+            .iter()
+            .map(|(r, hold)| (r.entry.id.clone(), hold.describe()))
+            .collect();
+        for (ready, problem) in gated.invalid {
+            let err = crate::task::TaskFileError {
+                file: ready.entry.path.clone(),
+                problem,
+            };
+            self.quarantine(&ready.entry, &err.to_string());
+        }
+        Ok(gated.runnable)
+    }
+
+    /// Move a file that can never run to failed/, with its reason.
+    fn quarantine(&mut self, entry: &Entry, reason: &str) {
+        match queue::reject(&self.ws.tree, entry, reason) {
+            Ok(moved) => {
+                self.progress
+                    .line(&format!("rejected {}: {reason}", self.ws.rel(&entry.path)));
+                tracing::warn!(file = %entry.path.display(), %reason, "rejected");
+                self.summary.failed.push((moved.id, reason.to_string()));
+            }
+            Err(e) => self.progress.line(&format!(
+                "cannot move {} to failed/: {e}",
+                entry.path.display()
+            )),
+        }
     }
 
     /// Block until the queue may have changed, a signal arrives, or `timeout`

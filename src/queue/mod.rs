@@ -15,8 +15,8 @@ mod todo_index;
 pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
-    cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, reject, request_cancel,
-    retry,
+    cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, free_id, reject,
+    request_cancel, retry,
 };
 pub use record::{
     read_record, write_record, AgentResult, Denial, Landing, Record, SandboxDenial, Step, StepDone,

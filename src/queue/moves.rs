@@ -41,6 +41,19 @@ pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
     Err(io::Error::other("no free task id"))
 }
 
+/// The id [`enqueue_new`] would give a task with this title now.
+pub fn free_id(tree: &Tree, title: &str) -> io::Result<String> {
+    let taken = all_ids(tree)?;
+    let stem = task::slugify(title);
+    Ok((1u32..)
+        .map(|n| match n {
+            1 => stem.clone(),
+            n => format!("{stem}-{n}"),
+        })
+        .find(|id| !taken.contains(id))
+        .unwrap_or(stem))
+}
+
 /// Write a task into todo/ under the id given; the id must be a slug that no
 /// task uses. The file appears whole or not at all.
 pub fn enqueue_as(tree: &Tree, task: &Task, id: &str) -> Result<(), QueueError> {

@@ -15,8 +15,8 @@ use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// v2: tasks are stored without a `body` field.
-const HEADER: &str = "git-agentos todo index v2";
+/// v2: tasks are stored without a `body` field; v3: with the scheduling fields.
+const HEADER: &str = "git-agentos todo index v3";
 
 /// What identifies one version of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

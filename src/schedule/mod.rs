@@ -1,0 +1,32 @@
+//! Scheduling: what may run and when. deps.rs holds tasks back until what they
+//! name in `after` is done (and quarantines cycles and unknown ids).
+pub mod deps;
+
+pub use deps::{gate, Gated, Hold};
+
+use crate::queue::{self, Tree};
+use crate::task::{Problem, Task};
+
+/// Check a new task's `after` before it is queued as `id`: every id names a
+/// task, and none leads back to `id` (a cycle).
+pub fn check_new(tree: &Tree, id: &str, task: &Task) -> Result<(), Problem> {
+    if task.after.is_empty() {
+        return Ok(());
+    }
+    let ids = queue::all_ids(tree).unwrap_or_default();
+    if let Some(unknown) = task.after.iter().find(|d| !ids.contains(*d) && *d != id) {
+        return Err(deps::unknown_id(unknown));
+    }
+    let ready = queue::inspect_todo(tree)
+        .map(|i| i.ready)
+        .unwrap_or_default();
+    let mut after: std::collections::HashMap<&str, &[String]> = ready
+        .iter()
+        .map(|r| (r.entry.id.as_str(), r.task.after.as_slice()))
+        .collect();
+    after.insert(id, task.after.as_slice());
+    match deps::cycle_through(id, &after) {
+        Some(path) => Err(deps::cycle(&path)),
+        None => Ok(()),
+    }
+}
