@@ -808,6 +808,9 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    terminal) and exits 1 when the change is rejected
       retry        Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
                    first if it was invalid). Its earlier record is kept in runs/<id>/
+      resume       End the queue's pause now: after a usage or rate limit (or the daily budget, which
+                   then does not pause the queue again today), tasks start again at once. A running
+                   `watch` wakes up; `run` starts them
       cancel       Cancel a task: a queued one moves to failed/; a running one has its agent stopped
                    (its whole process group) and fails with "cancelled"
       clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next

@@ -64,7 +64,18 @@ pub(super) fn conclude(summary: &Summary) -> CmdResult {
     for (id, why) in &summary.held {
         println!("held    {}: {}", untrusted(id), untrusted(why));
     }
-    if summary.done.is_empty() && summary.failed.is_empty() && summary.held.is_empty() {
+    for (id, _) in &summary.paused {
+        println!(
+            "paused  {}: back at the front of todo/, no attempt spent",
+            untrusted(id)
+        );
+    }
+    if let Some(pause) = &summary.pause {
+        println!(
+            "The queue is {}; `git agentos resume` ends the pause.",
+            untrusted(pause)
+        );
+    } else if summary.done.is_empty() && summary.failed.is_empty() && summary.held.is_empty() {
         println!("The queue is empty.");
     }
     if !summary.failed.is_empty() {

@@ -6,6 +6,7 @@ use crate::path_error::PathError;
 use crate::queue;
 use crate::queue::State;
 use crate::schedule::deps::{self, Hold, Verdict};
+use crate::schedule::pause::{self, Pause};
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -27,6 +28,9 @@ struct Status {
     initialised: bool,
     dispatcher: Option<Holder>,
     counts: BTreeMap<&'static str, usize>,
+    /// The queue's pause in force (after a usage or rate limit, or the daily budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause: Option<PauseView>,
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
     doing: Vec<Doing>,
@@ -44,6 +48,14 @@ struct DoneTask {
     pushed_commit: Option<String>,
     pr_url: Option<String>,
     sandbox: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PauseView {
+    #[serde(flatten)]
+    pause: Pause,
+    /// `paused until 03:00 (usage limit)`, in local time.
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -155,6 +167,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         initialised: tree.is_initialised(),
         dispatcher,
         counts,
+        pause: pause::current(tree, crate::clock::now()).map(|pause| PauseView {
+            text: pause.describe(crate::clock::now()),
+            pause,
+        }),
         invalid,
         doing,
         held,
@@ -203,6 +219,16 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
             String::new()
         }
     )?;
+    if let Some(p) = &s.pause {
+        writeln!(out, "pause       {}; `git agentos resume` ends it", p.text)?;
+        let task = p
+            .pause
+            .task
+            .as_deref()
+            .map(|t| format!("{t}: "))
+            .unwrap_or_default();
+        writeln!(out, "            {task}{}", p.pause.message)?;
+    }
     for d in &s.doing {
         let unsandboxed = match d.sandbox.as_deref().and_then(|s| s.strip_prefix("off: ")) {
             Some(why) => format!(", UNSANDBOXED ({why})"),

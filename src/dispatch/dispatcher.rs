@@ -13,6 +13,7 @@ use crate::path_error::PathError;
 use crate::pipeline::Settings;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Ready, Record, State};
+use crate::schedule::pause::{self, Pause};
 use crate::workspace::Workspace;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,10 @@ pub struct Summary {
     pub interrupted: Option<i32>,
     /// Queued tasks held back by their dependencies at the last scan, and why.
     pub held: Vec<(String, String)>,
+    /// Tasks a usage or rate limit sent back to todo/, and the pause it began.
+    pub paused: Vec<(String, String)>,
+    /// The pause in force when the dispatcher stopped (`paused until 03:00 (usage limit)`).
+    pub pause: Option<String>,
 }
 
 pub struct Dispatcher<'a> {
@@ -124,9 +129,13 @@ impl<'a> Dispatcher<'a> {
             .collect();
         self.grace.keep_only(&waiting);
         self.recheck = wait.map(|w| now + w + Duration::from_millis(50));
-        // Dependencies: a cycle or an unknown id never runs; waiting tasks wait.
-        let gated = crate::schedule::gate(&tree, inspection.ready)
-            .map_err(PathError::at("read", &tree.dir))?;
+        // Tasks a limit sent back go first; a cycle or an unknown id never
+        // runs; waiting tasks wait.
+        let ready = pause::front_first(&tree, inspection.ready, |r| r.entry.id.as_str());
+        let queued: Vec<&str> = ready.iter().map(|r| r.entry.id.as_str()).collect();
+        pause::prune_front(&tree, &queued);
+        let gated =
+            crate::schedule::gate(&tree, ready).map_err(PathError::at("read", &tree.dir))?;
         self.summary.held = gated
             .held
             .iter()
@@ -140,6 +149,27 @@ impl<'a> Dispatcher<'a> {
             self.quarantine(&ready.entry, &err.to_string());
         }
         Ok(gated.runnable)
+    }
+
+    /// The queue's pause in force now, if any (noted in the summary).
+    pub fn paused(&mut self) -> Option<Pause> {
+        let now = crate::clock::now();
+        let pause = pause::current(&self.ws.tree, now);
+        self.summary.pause = pause.as_ref().map(|p| p.describe(now));
+        pause
+    }
+
+    /// A paused `watch` sleeps until the pause ends (or `resume`, a signal, a
+    /// change to the queue wakes it): no polling.
+    pub fn sleep_through(&mut self, pause: &Pause) {
+        let now = crate::clock::now();
+        let left = pause.until.since(now).unwrap_or_default();
+        self.progress.line(&format!(
+            "{}; `git agentos resume` ends it",
+            pause.describe(now)
+        ));
+        tracing::info!(until = %pause.until, kind = pause.kind.label(), "paused");
+        self.wait_for_work(left.max(Duration::from_millis(10)));
     }
 
     /// Move a file that can never run to failed/, with its reason.
@@ -212,7 +242,11 @@ impl<'a> Dispatcher<'a> {
     /// Add what a worker finished to the summary.
     pub fn absorb(&mut self, finished: Finished) {
         match finished {
-            Finished::Done(id) => self.summary.done.push(id),
+            Finished::Done(id) => {
+                crate::schedule::pause::forget_backoff(&self.ws.tree);
+                self.summary.done.push(id)
+            }
+            Finished::Paused(id, pause) => self.summary.paused.push((id, pause)),
             Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
             Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
         }

@@ -24,6 +24,13 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
         if d.opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
             return Ok(());
         }
+        if let Some(pause) = d.paused() {
+            if !d.opts.watch {
+                return Ok(());
+            }
+            d.sleep_through(&pause);
+            continue;
+        }
         match d.scan()?.into_iter().next() {
             Some(ready) => {
                 rescan = RESCAN_FIRST;
@@ -58,7 +65,8 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
         // Signals arrive in the receive below, with the workers' reports: this
         // loop must never drain the channel elsewhere, or a report is lost.
         let stop = d.summary.interrupted.is_some() || (d.opts.once && started > 0);
-        if !stop && running.len() < jobs {
+        let pause = d.paused();
+        if !stop && pause.is_none() && running.len() < jobs {
             for ready in d.scan()? {
                 if running.len() >= jobs || (d.opts.once && started > 0) {
                     break;
@@ -81,6 +89,13 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
         if running.is_empty() {
             if stop {
                 return Ok(());
+            }
+            if let Some(pause) = pause {
+                if !d.opts.watch {
+                    return Ok(());
+                }
+                d.sleep_through(&pause);
+                continue;
             }
             if !d.opts.watch {
                 if d.settle_young_files() {

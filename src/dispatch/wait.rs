@@ -42,6 +42,42 @@ pub fn watch_todo(
     Ok(watcher)
 }
 
+/// A notify watcher on one file (`name` in `dir`, which is watched without its
+/// subfolders) that wakes the bus when the file changes: the pause, so that
+/// `git agentos resume` wakes a paused `watch`.
+pub fn watch_file(
+    dir: &Path,
+    name: &'static str,
+    tx: Sender<Msg>,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let relevant = match event {
+            Ok(e) => {
+                !matches!(e.kind, notify::EventKind::Access(_))
+                    && e.paths
+                        .iter()
+                        .any(|p| p.file_name().is_some_and(|n| n == name))
+            }
+            Err(_) => true,
+        };
+        if relevant {
+            let _ = tx.send(Msg::QueueChanged);
+        }
+    })
+    .map_err(|e| DispatchError::Watch {
+        what: name.into(),
+        message: e.to_string(),
+    })?;
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| DispatchError::Watch {
+            what: dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+    Ok(watcher)
+}
+
 /// The grace of young invalid files. A file is young while the clock (which
 /// `AGENTOS_NOW` may pin) says it was modified less than [`YOUNG`] ago, and at
 /// most for [`YOUNG`] of real time after the dispatcher first saw it, so a

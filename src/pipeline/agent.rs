@@ -15,6 +15,7 @@ use crate::friction;
 use crate::path_error::PathError;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Landing, QueueError, Record, SandboxDenial, Tree};
+use crate::schedule::limits;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -176,6 +177,9 @@ fn run_guarded(
             run.record.agent_result = result;
             if run.cancel_requested() {
                 StepOutcome::Failed(CANCELLED.into())
+            } else if let Some(limit) = limits::from_stream(&run_dir.join("agent.jsonl")) {
+                // Not the task's fault: it waits for the limit to reset.
+                StepOutcome::Paused(limit)
             } else {
                 StepOutcome::Failed(reason)
             }

@@ -16,7 +16,7 @@ pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
     cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, free_id, reject,
-    request_cancel, retry,
+    request_cancel, requeue, retry,
 };
 pub use record::{
     read_record, write_record, AgentResult, Denial, Landing, Record, SandboxDenial, Step, StepDone,

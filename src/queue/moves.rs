@@ -227,6 +227,41 @@ pub fn reject(tree: &Tree, entry: &Entry, reason: &str) -> io::Result<Entry> {
     Ok(moved)
 }
 
+/// Send a claimed task back to todo/ (into todo/<agent>/ when its agent came
+/// from the folder it was queued in), unchanged, with no attempt spent: its
+/// record is kept in runs/<id>/ as `record-<why>-<time>.json` and the next claim
+/// starts afresh. The record moves first, so a crash in between leaves a task
+/// in doing/ without one, which the next dispatcher resumes as a new attempt.
+pub fn requeue(
+    tree: &Tree,
+    entry: &Entry,
+    record: &Record,
+    folder: Option<&str>,
+    why: &str,
+) -> Result<Entry, QueueError> {
+    let keep = tree.runs_dir().join(&entry.id);
+    fs::create_dir_all(&keep).map_err(PathError::at("create", &keep))?;
+    let saved = keep.join(format!("record-{why}-{}.json", Timestamp::now().as_nanos()));
+    write_record(&saved, record).map_err(PathError::at("write", &saved))?;
+    let _ = fs::remove_file(entry.record_path());
+    let mut dir = tree.state_dir(State::Todo);
+    if let Some(agent) = folder {
+        dir.push(agent);
+    }
+    durable::ensure_dir(&dir).map_err(PathError::at("create", &dir))?;
+    let dest = dir.join(format!("{}.md", entry.id));
+    if fs::symlink_metadata(&dest).is_ok() {
+        return Err(QueueError::Exists(rel(tree, &dest)));
+    }
+    durable::rename(&entry.path, &dest).map_err(PathError::at("move", &entry.path))?;
+    Ok(Entry {
+        id: entry.id.clone(),
+        state: State::Todo,
+        path: dest,
+        folder_agent: folder.map(str::to_string),
+    })
+}
+
 /// Claim a ready task: move it to doing/ by one atomic rename, then durably write
 /// its claim record. Returns None when another process moved it first.
 pub fn claim(tree: &Tree, ready: &Ready) -> io::Result<Option<(Entry, Record)>> {

@@ -1,6 +1,10 @@
 //! Scheduling: what may run and when. deps.rs holds tasks back until what they
-//! name in `after` is done (and quarantines cycles and unknown ids).
+//! name in `after` is done (and quarantines cycles and unknown ids); limits.rs
+//! recognises an agent stopped by a usage or rate limit; pause.rs keeps the
+//! queue's pause (until a reset time, or a backoff) and ends it on `resume`.
 pub mod deps;
+pub mod limits;
+pub mod pause;
 
 pub use deps::{gate, Gated, Hold};
 
