@@ -15,6 +15,16 @@ pub struct Config {
     pub github: GitHub,
     #[serde(default)]
     pub friction: Friction,
+    #[serde(default)]
+    pub budget: Budget,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// What the agents may spend in a local day (US dollars); once reached, the
+    /// queue pauses until midnight.
+    pub daily_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -98,6 +98,7 @@ fn status_text_and_json() {
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
     queue       3 todo, 1 doing, 1 done, 1 failed, 1 invalid in todo/
+    spent       $0.84 today, $0.84 this week
     doing       crashed: attempt 1, last step worktree, claimed by pid [PID]
     invalid     .agentos/todo/no-targets.md: field `targets`: there are no targets; add the paths the change may touch, e.g. `targets = ["README.md"]` or `targets = ["src/api/**"]`
     done        fix-install: agentos/fix-install at [SHORT-SHA]
@@ -113,6 +114,10 @@ fn status_text_and_json() {
         "failed": 1,
         "invalid": 1,
         "todo": 3
+      },
+      "spend": {
+        "today_usd": 0.84,
+        "week_usd": 0.84
       },
       "invalid": [
         {
@@ -1127,6 +1132,7 @@ fn status_and_the_error_while_the_lock_is_held() {
     repository  [REPO]
     dispatcher  running: pid [PID] (`git agentos watch`, since [TIME])
     queue       0 todo, 0 doing, 0 done, 0 failed
+    spent       $0.00 today, $0.00 this week
     ");
     assert_snapshot!(repo.output(&refused), @"
     ------- stderr -------

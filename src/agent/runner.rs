@@ -4,6 +4,7 @@ use super::config::{AgentConfig, Output};
 use super::process;
 use super::spawn::{shim_command, Confinement};
 use super::stream::{self, AgentResult, Event};
+use crate::schedule::caps::{self, Meter};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -154,6 +155,7 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
         if let Some(model) = &cfg.model {
             extra.extend(["--model".into(), model.clone()]);
         }
+        extra.extend(caps::claude_flags(cfg));
     }
     // `sh -c 'exec CMD "$@"'` keeps the user's quoting and appends our arguments.
     (format!("exec {} \"$@\"", cfg.command), extra)
@@ -291,6 +293,7 @@ fn run(
     // hold stdout open); then judge without it.
     let mut drain_deadline: Option<Instant> = None;
     let mut last_line = Instant::now();
+    let mut meter = Meter::for_agent(launch.config);
     let outcome = loop {
         if exit.is_some() && eof {
             break None;
@@ -321,6 +324,10 @@ fn run(
                 }
                 if plain {
                     continue;
+                }
+                if let Some((stop, so_far)) = meter.as_mut().and_then(|m| m.observe(&line)) {
+                    result = Some(so_far);
+                    break Some(fail(stop));
                 }
                 match stream::parse_line(&line) {
                     Err(stream::NotAnEvent(text)) => {

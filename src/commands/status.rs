@@ -7,6 +7,7 @@ use crate::queue;
 use crate::queue::State;
 use crate::schedule::deps::{self, Hold, Verdict};
 use crate::schedule::pause::{self, Pause};
+use crate::schedule::spend::{self, Totals};
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -28,6 +29,11 @@ struct Status {
     initialised: bool,
     dispatcher: Option<Holder>,
     counts: BTreeMap<&'static str, usize>,
+    /// What the agents spent today and this week (local days; weeks from Monday).
+    spend: Totals,
+    /// `[budget] daily_usd` in config.toml.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    daily_budget_usd: Option<f64>,
     /// The queue's pause in force (after a usage or rate limit, or the daily budget).
     #[serde(skip_serializing_if = "Option::is_none")]
     pause: Option<PauseView>,
@@ -167,6 +173,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         initialised: tree.is_initialised(),
         dispatcher,
         counts,
+        spend: spend::totals(tree, crate::clock::now()),
+        daily_budget_usd: crate::config::load(tree)
+            .ok()
+            .and_then(|c| c.budget.daily_usd),
         pause: pause::current(tree, crate::clock::now()).map(|pause| PauseView {
             text: pause.describe(crate::clock::now()),
             pause,
@@ -218,6 +228,15 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
         } else {
             String::new()
         }
+    )?;
+    let budget = s
+        .daily_budget_usd
+        .map(|b| format!(" (daily budget ${b:.2})"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "spent       ${:.2} today, ${:.2} this week{budget}",
+        s.spend.today_usd, s.spend.week_usd
     )?;
     if let Some(p) = &s.pause {
         writeln!(out, "pause       {}; `git agentos resume` ends it", p.text)?;

@@ -154,7 +154,11 @@ impl<'a> Dispatcher<'a> {
     /// The queue's pause in force now, if any (noted in the summary).
     pub fn paused(&mut self) -> Option<Pause> {
         let now = crate::clock::now();
-        let pause = pause::current(&self.ws.tree, now);
+        let pause = pause::current(&self.ws.tree, now).or_else(|| {
+            // The daily budget, from config.toml as it is now.
+            let daily = crate::config::load(&self.ws.tree).ok()?.budget.daily_usd?;
+            crate::schedule::spend::check_budget(&self.ws.tree, daily, now)
+        });
         self.summary.pause = pause.as_ref().map(|p| p.describe(now));
         pause
     }

@@ -171,6 +171,8 @@ mod tests {
                 start_timeout: std::time::Duration::from_secs(60),
                 output: crate::agent::config::Output::Plain,
                 sandbox: Default::default(),
+                max_turns: None,
+                max_cost_usd: None,
             },
             settings: &settings,
             forge: &lazy,

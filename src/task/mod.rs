@@ -11,7 +11,7 @@ mod write;
 
 pub use duration::{human, parse_duration};
 pub use parse::{load, parse, read_text, read_text_with_meta};
-pub use scheduling::{stacks_on, Usd};
+pub use scheduling::{check_caps, stacks_on, Usd};
 pub use validate::{check_id, check_target, is_slug, slugify, validate};
 pub use write::{toml_string, write};
 

@@ -57,6 +57,11 @@ pub fn validate(task: &Task) -> Result<(), Problem> {
             "name the one task to start from in `after`, or remove `stack`",
         ));
     }
+    check_caps(task)
+}
+
+/// The rules of `max_turns` and `max_cost_usd` (for agent.toml's defaults too).
+pub fn check_caps(task: &Task) -> Result<(), Problem> {
     if task.max_turns == Some(0) {
         return Err(Problem::new(
             Some("max_turns"),
