@@ -115,6 +115,10 @@ pub struct Record {
     pub attempt_dir: Option<std::path::PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// A stacked task: the dependency's branch it started from, its pull
+    /// request's base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_base: Option<String>,
     /// The task branch's commit after the commit step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,

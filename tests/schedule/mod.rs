@@ -3,3 +3,4 @@
 mod caps;
 mod deps;
 mod pauses;
+mod stacks;
