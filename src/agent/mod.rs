@@ -4,8 +4,9 @@
 //! of a task under shim.rs, the process that leads its group, confines it
 //! (sandbox.rs: Landlock) and outlives nothing it started (process.rs: groups
 //! and process trees); env.rs scrubs its environment, attempt.rs makes its
-//! private folder.
+//! private folder, caps.rs keeps the turn and spending caps of one run.
 pub mod attempt;
+pub mod caps;
 pub mod config;
 pub mod denials;
 pub mod env;

@@ -1,10 +1,10 @@
 //! Running one agent: spawn it in its own process group (under the shim), stream its
 //! output to runs/, confirm the handoff, enforce the deadlines, judge the outcome.
+use super::caps::{self, Meter};
 use super::config::{AgentConfig, Output};
 use super::process;
 use super::spawn::{shim_command, Confinement};
 use super::stream::{self, AgentResult, Event};
-use crate::schedule::caps::{self, Meter};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};

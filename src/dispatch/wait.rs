@@ -17,29 +17,15 @@ pub fn watch_todo(
     todo: &Path,
     tx: Sender<Msg>,
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
-    use notify::Watcher;
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // Only changes can bring work. Access events (our own scans open the
-        // folder) would otherwise wake us in a loop.
-        let relevant = match event {
-            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
-            Err(_) => true, // e.g. the kernel's queue overflowed: rescan
-        };
-        if relevant {
-            let _ = tx.send(Msg::QueueChanged);
-        }
-    })
-    .map_err(|e| DispatchError::Watch {
-        what: "the queue".into(),
-        message: e.to_string(),
-    })?;
-    watcher
-        .watch(todo, notify::RecursiveMode::Recursive)
-        .map_err(|e| DispatchError::Watch {
-            what: todo.display().to_string(),
-            message: e.to_string(),
-        })?;
-    Ok(watcher)
+    // Only changes can bring work. Access events (our own scans open the
+    // folder) would otherwise wake us in a loop.
+    watch(
+        todo,
+        notify::RecursiveMode::Recursive,
+        "the queue",
+        tx,
+        |_| true,
+    )
 }
 
 /// A notify watcher on one file (`name` in `dir`, which is watched without its
@@ -50,15 +36,32 @@ pub fn watch_file(
     name: &'static str,
     tx: Sender<Msg>,
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
+    watch(
+        dir,
+        notify::RecursiveMode::NonRecursive,
+        name,
+        tx,
+        move |e| {
+            e.paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == name))
+        },
+    )
+}
+
+/// A watcher on `path` that wakes the bus on every change `wanted` accepts
+/// (access events never; an error, e.g. the kernel's queue overflowed, always).
+fn watch(
+    path: &Path,
+    mode: notify::RecursiveMode,
+    what: &str,
+    tx: Sender<Msg>,
+    wanted: impl Fn(&notify::Event) -> bool + Send + 'static,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let relevant = match event {
-            Ok(e) => {
-                !matches!(e.kind, notify::EventKind::Access(_))
-                    && e.paths
-                        .iter()
-                        .any(|p| p.file_name().is_some_and(|n| n == name))
-            }
+            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)) && wanted(&e),
             Err(_) => true,
         };
         if relevant {
@@ -66,13 +69,13 @@ pub fn watch_file(
         }
     })
     .map_err(|e| DispatchError::Watch {
-        what: name.into(),
+        what: what.into(),
         message: e.to_string(),
     })?;
     watcher
-        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .watch(path, mode)
         .map_err(|e| DispatchError::Watch {
-            what: dir.display().to_string(),
+            what: path.display().to_string(),
             message: e.to_string(),
         })?;
     Ok(watcher)

@@ -47,24 +47,17 @@ pub(super) fn requests(commit: &CommitInfo) -> Vec<Request> {
                     continue;
                 };
                 let task = &mut request.task;
+                let items = value
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
                 if key.eq_ignore_ascii_case("agentos-agent") {
                     task.agent = Some(value.to_string());
                 } else if key.eq_ignore_ascii_case("agentos-after") {
-                    task.after.extend(
-                        value
-                            .split([',', ' '])
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                    );
+                    task.after.extend(items);
                 } else {
-                    task.targets.extend(
-                        value
-                            .split([',', ' '])
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                    );
+                    task.targets.extend(items);
                 }
             }
             _ => {}

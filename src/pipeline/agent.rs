@@ -8,6 +8,7 @@
 use super::boundary::{self, Boundary, Request};
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
+use crate::agent::caps::{self, Caps};
 use crate::agent::denials;
 use crate::agent::runner::{Launch, Observer, Outcome};
 use crate::agent::sandbox::{self, Plan};
@@ -15,7 +16,6 @@ use crate::friction;
 use crate::path_error::PathError;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Landing, QueueError, Record, SandboxDenial, Tree};
-use crate::schedule::caps::{self, Caps};
 use crate::schedule::{limits, spend};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

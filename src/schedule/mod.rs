@@ -2,10 +2,8 @@
 //! name in `after` is done (and quarantines cycles and unknown ids); limits.rs
 //! recognises an agent stopped by a usage or rate limit; pause.rs keeps the
 //! queue's pause (until a reset time, or a backoff) and ends it on `resume`;
-//! caps.rs the turn and spending caps of one agent run; spend.rs what agents
-//! spent (today, this week) and the daily budget; stack.rs where a stacked
+//! spend.rs what agents spent (today, this week) and the daily budget; stack.rs where a stacked
 //! task starts (its dependency's branch).
-pub mod caps;
 pub mod deps;
 pub mod limits;
 pub mod pause;

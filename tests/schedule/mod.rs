@@ -4,3 +4,11 @@ mod caps;
 mod deps;
 mod pauses;
 mod stacks;
+
+/// The ids `run` reports done, in the order it finished them.
+fn done_order(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("done    "))
+        .collect()
+}

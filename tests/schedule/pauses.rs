@@ -123,11 +123,7 @@ fn a_429_pauses_the_queue_and_the_task_goes_back_to_the_front() {
     let run = repo
         .agentos_with(&["run", "--no-pr"], &with(&env, &[("AGENTOS_NOW", &later)]))
         .ok();
-    let order: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("done    "))
-        .collect();
+    let order = super::done_order(&run.stdout);
     assert_eq!(order, ["first", "urgent", "second"], "{}", run.stdout);
 }
 

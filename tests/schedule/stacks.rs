@@ -48,11 +48,7 @@ fn a_chain_of_three_runs_in_order_each_from_the_previous_branch() {
     let run = repo
         .agentos_with(&["run", "--no-pr"], &repo.claude_env(&api))
         .ok();
-    let order: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("done    "))
-        .collect();
+    let order = super::done_order(&run.stdout);
     assert_eq!(order, ["one", "two", "three"], "{}", run.stdout);
     // Each branch is one commit on top of the one before.
     assert_eq!(rev(&repo, "agentos/one^"), rev(&repo, "main"));

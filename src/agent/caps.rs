@@ -3,7 +3,7 @@
 //! `--max-budget-usd`) and says so in its result (`error_max_turns`,
 //! `error_max_budget_usd`); for any other agent that speaks stream-json the
 //! dispatcher keeps the [`Meter`] and ends the agent once it passes a cap.
-use crate::agent::config::AgentConfig;
+use super::config::AgentConfig;
 use crate::queue::AgentResult;
 use serde_json::Value;
 use std::collections::HashSet;
