@@ -31,6 +31,8 @@ pub struct Columns {
     pub columns: Vec<Column>,
     /// Who holds the dispatcher lock, if anyone.
     pub dispatcher: Option<Holder>,
+    /// The queue's pause: `paused until 03:00 (usage limit)`.
+    pub pause: Option<String>,
 }
 
 #[derive(Debug)]
@@ -137,9 +139,11 @@ pub fn read(tree: &Tree, now: Timestamp) -> std::io::Result<Columns> {
         });
     }
     let dispatcher = DispatcherLock::probe(tree).ok().flatten();
+    let pause = crate::schedule::pause::current(tree, now).map(|p| p.describe(now));
     Ok(Columns {
         columns,
         dispatcher,
+        pause,
     })
 }
 

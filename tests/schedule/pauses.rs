@@ -240,3 +240,19 @@ fn a_paused_watch_sleeps_until_resume_and_kill_9_keeps_the_pause() {
         .ok()
         .stdout_has("done    two");
 }
+
+#[test]
+fn an_overloaded_api_pauses_for_the_first_backoff() {
+    let repo = TestRepo::initialised();
+    let api = MessagesApi::failing(Reply::overloaded);
+    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+        .ok();
+    let env = with(&repo.claude_env(&api), &[("CLAUDE_CODE_MAX_RETRIES", "0")]);
+    repo.agentos_with(&["run", "--no-pr"], &env)
+        .ok()
+        .stdout_has("paused  fix: back at the front of todo/")
+        .stdout_has(" (API overloaded); `git agentos resume` ends the pause.");
+    assert_eq!(pause_json(&repo)["kind"], "overloaded");
+    assert!(repo.files_in(".agentos/failed").is_empty());
+    assert_eq!(repo.files_in(".agentos/todo"), ["fix.md"]);
+}
