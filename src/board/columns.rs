@@ -150,9 +150,10 @@ pub fn read(tree: &Tree, now: Timestamp) -> std::io::Result<Columns> {
 /// todo/ in dispatch order, then the files that can never run.
 fn todo_cards(tree: &Tree) -> std::io::Result<(Vec<Card>, usize)> {
     let inspection = queue::inspect_todo(tree)?;
-    let verdicts = crate::schedule::deps::verdicts(tree, &inspection.ready)?;
-    let mut cards: Vec<Card> = inspection
-        .ready
+    let ready =
+        crate::schedule::pause::front_first(tree, inspection.ready, |r| r.entry.id.as_str());
+    let verdicts = crate::schedule::deps::verdicts(tree, &ready)?;
+    let mut cards: Vec<Card> = ready
         .into_iter()
         .zip(verdicts)
         .map(|(ready, verdict)| Card {

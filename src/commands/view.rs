@@ -3,6 +3,7 @@ use crate::clock::Timestamp;
 use crate::queue::State;
 use crate::queue::{self, Entry, Record};
 use crate::schedule::deps::{self, Hold, Verdict};
+use crate::schedule::pause;
 use crate::task::{self, Task};
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -112,9 +113,9 @@ impl TaskView {
 /// The todo/ queue in dispatch order, then the files that cannot run.
 pub fn todo_views(ctx: &Workspace) -> std::io::Result<Vec<TaskView>> {
     let ins = queue::inspect_todo(&ctx.tree)?;
-    let verdicts = deps::verdicts(&ctx.tree, &ins.ready)?;
-    let mut out: Vec<TaskView> = ins
-        .ready
+    let ready = pause::front_first(&ctx.tree, ins.ready, |r| r.entry.id.as_str());
+    let verdicts = deps::verdicts(&ctx.tree, &ready)?;
+    let mut out: Vec<TaskView> = ready
         .into_iter()
         .zip(verdicts)
         .map(|(r, verdict)| {

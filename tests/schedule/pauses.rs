@@ -114,6 +114,19 @@ fn a_429_pauses_the_queue_and_the_task_goes_back_to_the_front() {
         "5",
     ])
     .ok();
+    let listed: Vec<String> = repo
+        .agentos(&["list", "--state", "todo"])
+        .ok()
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(
+        listed,
+        ["first", "urgent", "second"],
+        "list shows the order of work"
+    );
     let still = repo.agentos_with(&["run", "--no-pr"], &env).ok();
     still.stdout_has("The queue is paused until ");
     assert_eq!(api.count(), 1, "nothing runs during the pause");
