@@ -77,6 +77,9 @@ pub enum Command {
         /// A path the confined command may write.
         #[arg(long = "write", value_name = "PATH")]
         write: Vec<PathBuf>,
+        /// The dispatcher's pid: the shim stops at once when it is not its parent.
+        #[arg(long, value_name = "PID")]
+        parent: Option<i32>,
         #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
@@ -91,8 +94,9 @@ pub fn main() -> i32 {
     let mut xfsz = nix::sys::signal::SigSet::empty();
     xfsz.add(nix::sys::signal::Signal::SIGXFSZ);
     let _ = xfsz.thread_block();
-    // Before any thread exists: the token leaves the environment (and the memory
-    // /proc/<pid>/environ shows), so no child and no reader of /proc sees it.
+    // Before any thread exists: the token leaves the environment, and every
+    // secret the agents' environment is scrubbed of leaves the memory
+    // /proc/<pid>/environ shows, so no reader of /proc sees them here.
     crate::secrets::take_from_environment();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -105,12 +109,14 @@ pub fn main() -> i32 {
     if let Command::AgentShim {
         sandbox,
         write,
+        parent,
         command,
     } = cli.command
     {
         let options = crate::agent::shim::ShimOptions {
             sandbox,
             writable: write,
+            parent,
             grace: crate::agent::runner::GRACE,
         };
         return crate::agent::shim::shim_main(options, command);

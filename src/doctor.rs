@@ -62,7 +62,8 @@ impl Check {
 /// Every check, in the order they are shown.
 pub fn run(dir: &Path, cli: &clap::Command) -> Vec<Check> {
     let mut checks = vec![check_git()];
-    let ws = match Workspace::discover(dir) {
+    // Unchecked: a state path that is not ours is reported below, not fatal here.
+    let ws = match Workspace::discover_unchecked(dir) {
         Ok(ws) => ws,
         Err(e) => {
             checks.push(Check::fail(
@@ -161,6 +162,20 @@ fn check_agent_cli(agent: &AgentConfig) -> Check {
         return Check::ok("agent", format!("`{}` (not Claude Code)", agent.command));
     }
     let program = agent.command.split_whitespace().next().unwrap_or("claude");
+    if agent.command_shared {
+        // A repository's program runs only as an agent does, in the sandbox:
+        // never here, where nothing confines it (a cloned repository could
+        // name a script of its own).
+        return Check::warn(
+            "agent",
+            format!(
+                "`{program}`, named by the agent.toml git tracks: not run (doctor runs no \
+                 program a repository names)"
+            ),
+            "to have doctor check it, set `command` in .agentos/agents/default/local.toml \
+             (yours; git does not track it) or AGENTOS_AGENT_CMD",
+        );
+    }
     match version_of(program) {
         Some(version) => Check::ok("agent", format!("{version} at {program}")),
         None => Check::fail(
@@ -230,7 +245,7 @@ fn check_sandbox(ws: &Workspace, support: &Support, override_cmd: Option<&str>) 
                 "no Landlock ({why}): agents that can run commands will not start: {}",
                 refused.join(", ")
             ),
-            format!("{}; or limit their tools to file tools, or set `sandbox = \"off\"` in their agent.toml", sandbox::HOW_TO_GET_IT),
+            format!("{}; or limit their tools to file tools, or set `sandbox = \"off\"` in their local.toml", sandbox::HOW_TO_GET_IT),
         )
     }
 }
@@ -275,7 +290,16 @@ fn check_remote_and_token(ws: &Workspace) -> Vec<Check> {
     let name = crate::secrets::TOKEN_VARS
         .iter()
         .find(|n| crate::secrets::var(n).is_some_and(|v| !v.is_empty()));
+    let held = crate::secrets::held_by_ancestor();
     let token_check = match (name, &github) {
+        (Some(_), _) if held.is_some() => {
+            let (pid, process) = held.unwrap_or_default();
+            Check::warn(
+                "token",
+                crate::secrets::ancestor_warning(pid, &process),
+                "run `GITHUB_TOKEN=… git-agentos …` from a shell that does not export it",
+            )
+        }
         (Some(name), _) => Check::ok("token", format!("set ({name}; its value is never shown)")),
         (None, Some(gh)) => Check::fail(
             "token",
@@ -361,43 +385,21 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// The state folders under `.agentos/` are real folders inside the repository,
-/// not symbolic links (a link would aim the dispatcher's moves and deletions
-/// elsewhere). The rules of issue #15 for every state path extend this check.
+/// Every path under `.agentos/` is git agentos's own (issue #15's rules, in
+/// [`crate::queue::check_state_paths`]): no link in its runtime state, shared
+/// settings that stay inside the repository. Each problem is named, with its fix.
 pub fn check_state_paths(ws: &Workspace) -> Check {
-    let mut bad = Vec::new();
-    for name in [
-        "todo",
-        "doing",
-        "done",
-        "failed",
-        "runs",
-        "worktrees",
-        "dispatcher.lock",
-    ] {
-        let path = ws.tree.dir.join(name);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                bad.push(format!(".agentos/{name} is a symbolic link"))
-            }
-            Ok(m) if name != "dispatcher.lock" && !m.is_dir() => {
-                bad.push(format!(".agentos/{name} is not a folder"))
-            }
-            _ => {}
-        }
+    let problems = crate::queue::check_state_paths(&ws.tree);
+    if problems.is_empty() {
+        return Check::ok("state", ".agentos/ holds only its own folders and files");
     }
-    if let Ok(m) = std::fs::symlink_metadata(&ws.tree.dir) {
-        if m.file_type().is_symlink() {
-            bad.insert(0, ".agentos is a symbolic link".into());
-        }
-    }
-    if bad.is_empty() {
-        Check::ok("state", ".agentos/ holds real folders")
-    } else {
-        Check::fail(
-            "state",
-            bad.join("; "),
-            "remove the link (it may come from a cloned repository) and run `git agentos init`",
-        )
-    }
+    let found: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    let fix = match problems.as_slice() {
+        [one] => one.fix.clone(),
+        _ => "git agentos follows no link in its own state and keeps only its own folders and \
+              files there: remove or move each path named (`git rm --cached` the committed \
+              ones), then run `git agentos init`"
+            .to_string(),
+    };
+    Check::fail("state", found.join("; "), fix)
 }

@@ -14,6 +14,7 @@ use crate::path_error::PathError;
 use crate::pipeline::verify::VerifyError;
 use crate::queue::QueueError;
 use crate::task::TaskFileError;
+use crate::workspace::WorkspaceError;
 use std::fmt;
 
 /// What kind of failure this is; decides the process exit code.
@@ -117,6 +118,12 @@ impl From<GitError> for CommandError {
             }
             GitError::NotACommit { .. } => invalid(e),
             GitError::Spawn(_) => env(e).hint("install git and put it on PATH"),
+            GitError::Tampered { .. }
+            | GitError::TamperedConfig { .. }
+            | GitError::WrongHead { .. } => CommandError::failed(e.to_string())
+                .hint("verify the task's branch instead: remove the worktree (`git agentos clean`) and verify again"),
+            GitError::BranchTaken { .. } => invalid(e)
+                .hint("rename or delete that branch (`git branch -m`), or choose another --id"),
             GitError::BranchGone { .. } => {
                 env(e).hint("run the task again with `git agentos retry ID`")
             }
@@ -137,6 +144,9 @@ impl From<QueueError> for CommandError {
                 }
                 err.hint("`git agentos list` shows every task")
             }
+            QueueError::NotAnId { .. } => invalid(e).hint(
+                "ids use lower-case letters, digits, `.`, `_` and `-` (the task file's name without `.md`); `git agentos list` shows them",
+            ),
             QueueError::Finish { ref rel, .. } => {
                 let hint = format!("make {rel} writable (or free some disk space); the task waits in doing/ and the next `run` finishes it");
                 env(e).hint(hint)
@@ -145,6 +155,10 @@ impl From<QueueError> for CommandError {
                 "ids are unique across todo/, doing/, done/ and failed/: choose another --id",
             ),
             QueueError::Running { .. } => invalid(e).hint("cancel it first"),
+            QueueError::TooLate { ref id } => {
+                let hint = format!("its work is on branch agentos/{id}: close its pull request, or delete the branch, if you do not want it");
+                CommandError::failed(e.to_string()).hint(hint)
+            }
             QueueError::Done { .. } => {
                 invalid(e).hint("to do more, queue a new task: git agentos add …")
             }
@@ -153,6 +167,28 @@ impl From<QueueError> for CommandError {
             ),
             QueueError::Queued { .. } | QueueError::Finished { .. } | QueueError::Exists(_) => {
                 invalid(e)
+            }
+        }
+    }
+}
+
+impl From<WorkspaceError> for CommandError {
+    fn from(e: WorkspaceError) -> Self {
+        match e {
+            WorkspaceError::Git(e) => e.into(),
+            WorkspaceError::UnsafeState(problems) => {
+                let mut message =
+                    String::from("git agentos will not use this repository's .agentos/:");
+                for p in &problems {
+                    message.push_str(&format!("\n  {p}"));
+                }
+                let mut err = CommandError::env(message);
+                for p in problems {
+                    if !err.hints.contains(&p.fix) {
+                        err = err.hint(p.fix);
+                    }
+                }
+                err
             }
         }
     }
@@ -259,6 +295,10 @@ impl From<DispatchError> for CommandError {
         match e {
             DispatchError::Queue(e) => e.into(),
             DispatchError::Git(e) => e.into(),
+            DispatchError::Workspace(e) => e.into(),
+            DispatchError::LockLost { .. } => env(e).hint(
+                "start `git agentos run` (or `watch`) again; the lock lives in the git folder, where it is not mistaken for a stale file",
+            ),
             DispatchError::LockHeld { .. } => env(e).hint(
                 "only one `run` or `watch` may process a repository's queue; wait for it or stop it",
             ),

@@ -7,6 +7,16 @@
 //! included, can read it (measured). So the value is also overwritten with zero
 //! bytes where the kernel put it. Every process of git agentos does this first
 //! (a child that needs the token, the `watch` a hook starts, gets it by name).
+//!
+//! The other secrets agents are kept from ([`crate::agent::env::is_secret`]: an
+//! ssh agent's socket, askpass helpers, configuration given through the
+//! environment, `GH_*`, `GCM_*`…) stay in the process's environment, for its own
+//! git (a push may need the ssh agent), but their bytes in that block are wiped
+//! too: the value lives on in a copy `/proc/<pid>/environ` does not show.
+//!
+//! What this cannot reach: the environment of the process that started git
+//! agentos (the `git` of `git agentos run`, a shell that exported the token).
+//! The README's Sandbox section says so, and how to start it without one.
 use std::ffi::OsString;
 use std::sync::OnceLock;
 
@@ -28,6 +38,19 @@ pub fn take_from_environment() {
         }
     }
     let _ = TAKEN.set(taken);
+    let others: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(name, _)| {
+            name.to_str()
+                .is_some_and(|n| crate::agent::env::is_secret(n) && !TOKEN_VARS.contains(&n))
+        })
+        .collect();
+    for (name, value) in others {
+        if let Some(name) = name.to_str() {
+            wipe_initial_value(name);
+            // A copy of our own, which /proc/<pid>/environ does not show.
+            std::env::set_var(name, value);
+        }
+    }
 }
 
 /// A variable the process started with: from what [`take_from_environment`]
@@ -64,6 +87,59 @@ pub fn for_child() -> Vec<(&'static str, OsString)> {
         .iter()
         .filter_map(|name| var(name).map(|v| (*name, v)))
         .collect()
+}
+
+/// The nearest ancestor process (its pid and name) whose environment holds the
+/// token this process took: the `git` of `git agentos run`, or a shell that
+/// exported it. Any process of the same user can read it there (an agent
+/// included, through `/proc/<pid>/environ`); this process cannot wipe it.
+pub fn held_by_ancestor() -> Option<(i32, String)> {
+    let values: Vec<Vec<u8>> = TOKEN_VARS
+        .iter()
+        .filter_map(|name| var(name))
+        .map(|v| v.into_encoded_bytes())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let mut pid = nix::unistd::getppid().as_raw();
+    for _ in 0..64 {
+        if pid <= 1 {
+            return None;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let holds = environ.split(|b| *b == 0).any(|entry| {
+            TOKEN_VARS.iter().any(|name| {
+                entry
+                    .strip_prefix(name.as_bytes())
+                    .and_then(|rest| rest.strip_prefix(b"="))
+                    .is_some_and(|value| values.iter().any(|v| v.as_slice() == value))
+            })
+        });
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+        };
+        if holds {
+            return Some((pid, field("Name:").unwrap_or_default()));
+        }
+        pid = field("PPid:").and_then(|p| p.parse().ok())?;
+    }
+    None
+}
+
+/// What to tell the person when [`held_by_ancestor`] finds one.
+pub fn ancestor_warning(pid: i32, name: &str) -> String {
+    format!(
+        "the GitHub token is also in the environment of process {pid} (`{name}`), which started \
+         git agentos: any agent can read it there (/proc/{pid}/environ), and git agentos cannot \
+         wipe it. Start git agentos with the token given to it alone, not exported: \
+         `GITHUB_TOKEN=… git-agentos run` (the binary itself, not through `git`)"
+    )
 }
 
 /// Overwrite the value of every `NAME=value` entry of the process's environment

@@ -45,7 +45,7 @@ fn doctor_says_what_a_run_needs_and_how_to_fix_each_miss() {
     warn  manual      not installed (looked in [TMP]/home/.local/share/man/man1)
                       fix: run `git agentos install-man` (then `git agentos --help` opens it)
     ok    disk        [SIZE] free for worktrees (a checkout takes [SIZE])
-    ok    state       .agentos/ holds real folders
+    ok    state       .agentos/ holds only its own folders and files
     all is well (2 warning(s))
     ");
 
@@ -74,7 +74,7 @@ fn doctor_says_what_a_run_needs_and_how_to_fix_each_miss() {
     FAIL  agent       `/nonexistent/claude` is not found
                       fix: install Claude Code (`npm install -g @anthropic-ai/claude-code`), or set `command` in .agentos/agents/default/agent.toml
     FAIL  sandbox     no Landlock (AGENTOS_SANDBOX_UNAVAILABLE is set): agents that can run commands will not start: builder
-                      fix: a kernel with Landlock at ABI 3 or newer is needed: Linux 6.2+ with `landlock` in the kernel's `lsm=` list (a container must not block the landlock_* system calls); or limit their tools to file tools, or set `sandbox = "off"` in their agent.toml
+                      fix: a kernel with Landlock at ABI 3 or newer is needed: Linux 6.2+ with `landlock` in the kernel's `lsm=` list (a container must not block the landlock_* system calls); or limit their tools to file tools, or set `sandbox = "off"` in their local.toml
     ok    remote      `origin` git@github.com:octo/widgets.git, on GitHub as octo/widgets
     FAIL  token       neither GITHUB_TOKEN nor GH_TOKEN is set: no pull request can be opened on octo/widgets
                       fix: export GITHUB_TOKEN with the contents (write) and pull requests (write) permissions, or run with --no-pr
@@ -82,8 +82,8 @@ fn doctor_says_what_a_run_needs_and_how_to_fix_each_miss() {
     warn  manual      not installed (looked in [TMP]/home/.local/share/man/man1)
                       fix: run `git agentos install-man` (then `git agentos --help` opens it)
     ok    disk        [SIZE] free for worktrees (a checkout takes [SIZE])
-    FAIL  state       .agentos/runs is a symbolic link
-                      fix: remove the link (it may come from a cloned repository) and run `git agentos init`
+    FAIL  state       `.agentos/runs` is a symbolic link (to `..`)
+                      fix: git agentos follows no link in its own state: remove it (`rm .agentos/runs`, and `git rm --cached .agentos/runs` if it is committed), then run `git agentos init`
     ------- stderr -------
     error: 4 check(s) failed: agent, sandbox, token, state
     [exit status: 3]

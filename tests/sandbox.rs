@@ -122,7 +122,8 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
          echo target > out/target.txt && \
          env > out/env.txt && tr '\\0' '\\n' < /proc/$PPID/environ > out/claude-env.txt && \
          SHIM=$(cut -d' ' -f4 /proc/$PPID/stat) && tr '\\0' '\\n' < /proc/$SHIM/environ > out/shim-env.txt && \
-         tr '\\0' '\\n' < /proc/$AGENTOS_DISPATCHER_PID/environ > out/dispatcher-env.txt && \
+         DISPATCHER=$(awk '/^PPid/{print $2}' /proc/$SHIM/status) && \
+         tr '\\0' '\\n' < /proc/$DISPATCHER/environ > out/dispatcher-env.txt && \
          (setsid sh -c 'echo $$ > out/late.pid; sleep 2; echo INJECTED >> out/target.txt' > /dev/null 2>&1 &) && \
          while [ ! -s out/late.pid ]; do sleep 0.01; done"
         .to_string();
@@ -131,6 +132,11 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
     env.push(("GH_TOKEN".into(), TOKEN.into()));
     env.push(("SSH_AUTH_SOCK".into(), "/tmp/agent.sock".into()));
+    env.push(("GH_ENTERPRISE_TOKEN".into(), format!("{TOKEN}-enterprise")));
+    env.push((
+        "GIT_CONFIG_PARAMETERS".into(),
+        "'credential.helper'='!echo password=hunter2'".into(),
+    ));
     let readme = repo.read("README.md");
     let main_before = repo.git(&["rev-parse", "main"]);
     let outside_before = contents(&outside);
@@ -172,8 +178,14 @@ fn bash_writes_nothing_outside_the_worktree_and_legitimate_work_succeeds() {
         let text = branch(&format!("out/{file}.txt"));
         assert!(text.contains("PATH="), "{file} was read: {text}");
         assert!(!text.contains(TOKEN), "the token is in {file}");
+        // The dispatcher keeps the other secrets for its own git, but its
+        // /proc/<pid>/environ shows none of their values.
+        for value in ["/tmp/agent.sock", "hunter2"] {
+            assert!(!text.contains(value), "{value} is in {file}: {text}");
+        }
         if file != "dispatcher-env" {
             assert!(!text.contains("SSH_AUTH_SOCK"), "{file}: {text}");
+            assert!(!text.contains("AGENTOS_DISPATCHER_PID"), "{file}: {text}");
         }
     }
     assert!(branch("out/env.txt").contains("ANTHROPIC_BASE_URL="));
@@ -331,7 +343,9 @@ fn without_landlock_an_agent_that_can_run_commands_does_not_start() {
         "[sandbox]\nmode = \"off\"\npass_env = [\"SSH_AUTH_SOCK\"]\n",
     );
     let run = repo.agentos_env(&["run", "--no-pr"], &fake_env).ok();
-    run.stderr_has("runs unsandboxed: `sandbox = \"off\"` in .agentos/agents/default/agent.toml");
+    run.stderr_has(
+        "runs unsandboxed: `sandbox = \"off\"` in the settings of .agentos/agents/default/",
+    );
     let seen = repo.git(&["show", "agentos/fake:seen-env.txt"]);
     assert!(
         seen.contains("SSH_AUTH_SOCK=/tmp/agent.sock") && !seen.contains(TOKEN),
@@ -343,9 +357,9 @@ fn without_landlock_an_agent_that_can_run_commands_does_not_start() {
     repo.agentos(&["status"])
         .ok()
         .stdout_has("(ran unsandboxed)");
-    repo.agentos(&["show", "fake"])
-        .ok()
-        .stdout_has("sandbox   off: `sandbox = \"off\"` in .agentos/agents/default/agent.toml");
+    repo.agentos(&["show", "fake"]).ok().stdout_has(
+        "sandbox   off: `sandbox = \"off\"` in the settings of .agentos/agents/default/",
+    );
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn status_text_and_json() {
       "repository": "[REPO]",
       "initialised": true,
       "dispatcher": null,
+      "lock": "[REPO]/.git/agentos-dispatcher.lock",
       "counts": {
         "doing": 1,
         "done": 1,
@@ -259,7 +260,8 @@ fn list_text_and_json() {
           ],
           "history": [],
           "base_commit": "[SHA]",
-          "branch": "agentos/crashed"
+          "branch": "agentos/crashed",
+          "branch_created": true
         }
       },
       {
@@ -337,6 +339,7 @@ fn list_text_and_json() {
           },
           "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/fix-install",
+          "branch_created": true,
           "commit": "[SHA]",
           "published_note": "not published: there is no remote `origin`; the verified branch is the output",
           "report": ".agentos/runs/fix-install/attempt-1/report.md"
@@ -404,6 +407,8 @@ fn list_text_and_json() {
           },
           "sandbox": "on (Landlock ABI [N])",
           "branch": "agentos/changelog",
+          "branch_created": true,
+          "branch_tip": "[SHA]",
           "commit": "[SHA]",
           "report": ".agentos/runs/changelog/attempt-1/report.md"
         }
@@ -537,6 +542,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Sandbox
 
@@ -582,6 +588,7 @@ fn verify_reports_passed_and_rejected() {
     | (c) every plain-path target changed | ✅ passed |  |
     | (d) nothing written outside the worktree | ✅ passed |  |
     | (e) the verify commands pass | ✅ passed |  |
+    | (f) the branch descends from its base | ✅ passed |  |
 
     ## Sandbox
 
@@ -816,13 +823,13 @@ fn help_of_the_main_command_and_of_add_and_run() {
       resume       End the queue's pause now: after a usage or rate limit (or the daily budget, which
                    then does not pause the queue again today), tasks start again at once. A running
                    `watch` wakes up; `run` starts them
-      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent stopped
-                   (its whole process group) and fails with "cancelled"
+      cancel       Cancel a task: a queued one moves to failed/; a running one has its agent (or its
+                   verify command) stopped and fails with "cancelled"
       clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
                    tasks), prune git's records of worktrees that are gone, and delete local agentos/<id>
-                   branches of done tasks whose work is safe elsewhere (pushed to a remote, or merged
-                   into another branch). Never touches a running task, or a branch whose work exists
-                   nowhere else
+                   branches of done tasks whose work is safe (pushed to a remote, or merged into another
+                   branch). Never touches a running task, a branch whose work exists nowhere else, or a
+                   folder git does not list as one of this repository's worktrees
       logs         Show what a task's agent did in its latest attempt: start, tool calls, result. The
                    raw stream is in .agentos/runs/<id>/attempt-<n>/agent.jsonl
       board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
@@ -870,8 +877,8 @@ fn help_of_the_main_command_and_of_add_and_run() {
     Queue a task: write it into .agentos/todo/ and print its id.
 
     The id comes from the title (lower case, every run of other characters one `-`; "Fix the README" →
-    `fix-the-readme`), with -2, -3… added when taken. The task starts from HEAD's commit unless --base
-    says otherwise.
+    `fix-the-readme`), with -2, -3… added when a task or an `agentos/<id>` branch has it. The task
+    starts from HEAD's commit unless --base says otherwise.
 
     Example: git agentos add "Fix the install command" --target README.md
 

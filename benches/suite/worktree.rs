@@ -3,7 +3,7 @@
 //! alternates between two commits 10 files apart), next to `git worktree add`.
 use crate::common::git;
 use crate::{fixtures, runs, Row};
-use git_agentos::git::Repo;
+use git_agentos::git::{Branch, Repo};
 use std::path::Path;
 use std::time::Instant;
 
@@ -31,7 +31,8 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         let path = worktrees.join(&id);
         let rev = if i % 2 == 0 { &first } else { &second };
         let start = Instant::now();
-        repo.fresh_worktree(&id, rev, &path).expect("worktree");
+        repo.fresh_worktree(&id, rev, &path, Branch::Create)
+            .expect("worktree");
         let took = start.elapsed().as_secs_f64() * 1000.0;
         repo.retire_worktree(&path).expect("retire");
         if i == 0 {

@@ -1,17 +1,21 @@
 //! The private folder of one agent attempt (or one verify run): a fresh temporary
 //! folder, `0700`, writable inside the sandbox and removed afterwards. It holds
 //!
-//! - `tmp/`: `TMPDIR`, `TMP` and `TEMP`;
+//! - `tmp/`: `TMPDIR`, `TMP`, `TEMP` and `TMUX_TMPDIR` (`screen/`: `SCREENDIR`);
 //! - `cache/`: `XDG_CACHE_HOME`, unless the person set one or made their cache
-//!   writable in agent.toml;
+//!   writable in local.toml;
 //! - `git-objects/`: `GIT_OBJECT_DIRECTORY`, with the repository's own object
 //!   store as an alternate (read-only), so `git add` works while nothing the
 //!   agent does can delete history; the dispatcher commits from the files;
+//! - `git-index`: `GIT_INDEX_FILE`, a copy of the worktree's index, so `git
+//!   status`, `git diff` and `git add` work while the worktree's git folder
+//!   stays out of reach;
 //! - `claude-config/`: `CLAUDE_CONFIG_DIR` for Claude Code, seeded with copies of
 //!   the person's credentials, settings and `CLAUDE.md`, so nothing the agent
 //!   writes reaches `~/.claude` (where a planted hook would run in the person's
-//!   next unsandboxed `claude`). Only a refreshed `.credentials.json` is copied
-//!   back, so an OAuth token rotated during the attempt is not lost.
+//!   next unsandboxed `claude`). Only a refresh of the same login is copied
+//!   back (its tokens, of the same kind, and a later expiry; nothing else), so an
+//!   OAuth token rotated during the attempt is not lost.
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -86,13 +90,36 @@ impl AttemptDir {
         Ok(config)
     }
 
+    /// The agent's git index (`GIT_INDEX_FILE`).
+    pub fn index(&self) -> PathBuf {
+        self.path.join("git-index")
+    }
+
+    /// Start the agent's index as a copy of the worktree's (never read through
+    /// a link); none when the worktree has none (git then starts one).
+    pub fn seed_index(&self, from: &Path) -> std::io::Result<()> {
+        if std::fs::symlink_metadata(from).is_ok_and(|m| m.is_file()) {
+            std::fs::copy(from, self.index())?;
+        }
+        Ok(())
+    }
+
     /// The variables that point the agent at this folder.
     pub fn environment(&self, objects: &Path, cache_is_set: bool) -> Vec<(String, OsString)> {
         let tmp = self.path.join("tmp").into_os_string();
         let mut env = vec![
             ("TMPDIR".to_string(), tmp.clone()),
             ("TMP".to_string(), tmp.clone()),
-            ("TEMP".to_string(), tmp),
+            ("TEMP".to_string(), tmp.clone()),
+            // Where tmux and screen look for a server when no `TMUX`/`STY`
+            // names one (both scrubbed): not at its default place (/tmp/tmux-UID,
+            // /run/screen), where the person's own would run a command outside
+            // the sandbox; an agent's own server runs in here.
+            ("TMUX_TMPDIR".to_string(), tmp),
+            (
+                "SCREENDIR".to_string(),
+                self.path.join("screen").into_os_string(),
+            ),
             (
                 "GIT_OBJECT_DIRECTORY".to_string(),
                 self.path.join("git-objects").into_os_string(),
@@ -118,8 +145,9 @@ impl AttemptDir {
     }
 
     /// After the attempt: copy a refreshed `.credentials.json` back (only when
-    /// the person's own copy is still the one seeded, and the new one is a JSON
-    /// object holding `claudeAiOauth`), then remove the folder. Returns what went
+    /// the person's own copy is still the one seeded, and the new one is a
+    /// refresh of the same login: see [`refreshed`]), then remove the folder.
+    /// Returns what went
     /// wrong, for a warning; nothing here fails the task.
     pub fn finish(self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -145,6 +173,10 @@ fn copy_if_file(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
+/// What a refresh of Claude Code's login changes in `claudeAiOauth`: nothing
+/// else is ever copied back.
+const REFRESHED: [&str; 3] = ["accessToken", "refreshToken", "expiresAt"];
+
 fn copy_back_credentials(seed: &ClaudeSeed, config: &Path) -> std::io::Result<()> {
     let Some(seeded) = &seed.credentials else {
         return Ok(());
@@ -160,17 +192,64 @@ fn copy_back_credentials(seed: &ClaudeSeed, config: &Path) -> std::io::Result<()
         // Someone else refreshed them meanwhile: theirs wins.
         return Ok(());
     }
-    let valid = serde_json::from_slice::<serde_json::Value>(&now)
-        .is_ok_and(|v| v.get("claudeAiOauth").is_some_and(|o| o.is_object()));
-    if !valid {
+    let Some(merged) = refreshed(seeded, &now) else {
         return Ok(());
-    }
+    };
     use std::os::unix::fs::PermissionsExt;
     crate::durable::write_with_permissions(
         &target,
-        &now,
+        merged.as_bytes(),
         Some(std::fs::Permissions::from_mode(0o600)),
     )
+}
+
+/// The person's credentials with the refreshed fields of `now`, when `now` is a
+/// refresh of the same login: the same fields (nothing added), the same scopes,
+/// plan and everything else, tokens of the same kind (their `sk-ant-…-`
+/// prefix), and a later expiry. Anything else (another account's tokens, a
+/// field planted for later) is not copied back. None then.
+fn refreshed(seeded: &[u8], now: &[u8]) -> Option<String> {
+    use serde_json::Value;
+    let mut person: Value = serde_json::from_slice(seeded).ok()?;
+    let agent: Value = serde_json::from_slice(now).ok()?;
+    let (old, new) = (
+        person.get("claudeAiOauth")?.as_object()?.clone(),
+        agent.get("claudeAiOauth")?.as_object()?,
+    );
+    let same_outside = agent
+        .as_object()?
+        .iter()
+        .all(|(k, v)| k == "claudeAiOauth" || person.get(k) == Some(v));
+    let same_inside = new
+        .iter()
+        .all(|(k, v)| REFRESHED.contains(&k.as_str()) || old.get(k) == Some(v));
+    let later = match (old.get("expiresAt"), new.get("expiresAt")) {
+        (Some(Value::Number(a)), Some(Value::Number(b))) => b.as_f64() > a.as_f64(),
+        _ => false,
+    };
+    let same_kind = ["accessToken", "refreshToken"].iter().all(|k| {
+        match (
+            old.get(*k).and_then(Value::as_str),
+            new.get(*k).and_then(Value::as_str),
+        ) {
+            (Some(a), Some(b)) => token_kind(a).is_some_and(|kind| b.starts_with(kind)),
+            _ => false,
+        }
+    });
+    if !(same_outside && same_inside && later && same_kind) {
+        return None;
+    }
+    let oauth = person.get_mut("claudeAiOauth")?.as_object_mut()?;
+    for field in REFRESHED {
+        oauth.insert(field.to_string(), new.get(field)?.clone());
+    }
+    serde_json::to_string(&person).ok()
+}
+
+/// A token's kind: what precedes its secret (`sk-ant-oat01-`).
+fn token_kind(token: &str) -> Option<&str> {
+    let end = token.match_indices('-').nth(2)?.0 + 1;
+    (end < token.len()).then(|| &token[..end])
 }
 
 /// Remove a folder the agent may have made hard to remove (folders without
@@ -203,26 +282,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_refreshed_valid_credentials_go_back() {
+    fn only_a_refresh_of_the_same_login_goes_back() {
         let dir = tempfile::tempdir().expect("tempdir");
         let source = dir.path().join("claude");
         let config = dir.path().join("config");
         std::fs::create_dir_all(&source).expect("mkdir");
         std::fs::create_dir_all(&config).expect("mkdir");
-        let old = br#"{"claudeAiOauth":{"refreshToken":"old"}}"#.to_vec();
+        let login = |access: &str, refresh: &str, expires: u64, extra: &str| {
+            format!(
+                r#"{{"claudeAiOauth":{{"accessToken":"{access}","refreshToken":"{refresh}","expiresAt":{expires},"scopes":["user:inference"],"subscriptionType":"max"{extra}}}}}"#
+            )
+        };
+        let old = login("sk-ant-oat01-old", "sk-ant-ort01-old", 1000, "").into_bytes();
         std::fs::write(source.join(".credentials.json"), &old).expect("write");
         let seed = ClaudeSeed {
             source: source.clone(),
             credentials: Some(old.clone()),
         };
         let read = || std::fs::read(source.join(".credentials.json")).expect("read");
-        std::fs::write(config.join(".credentials.json"), b"not json").expect("write");
-        copy_back_credentials(&seed, &config).expect("copy back");
-        assert_eq!(read(), old, "garbage is never copied back");
-        let new = br#"{"claudeAiOauth":{"refreshToken":"new"}}"#.to_vec();
+        for (why, attempt) in [
+            ("garbage", "not json".to_string()),
+            ("another account", login("ATTACKER", "ATTACKER", 2000, "")),
+            (
+                "no later expiry",
+                login("sk-ant-oat01-new", "sk-ant-ort01-new", 1000, ""),
+            ),
+            (
+                "a planted field",
+                login("sk-ant-oat01-new", "sk-ant-ort01-new", 2000, r#","x":1"#),
+            ),
+            (
+                "another plan",
+                login("sk-ant-oat01-new", "sk-ant-ort01-new", 2000, "").replace("max", "pro"),
+            ),
+        ] {
+            std::fs::write(config.join(".credentials.json"), &attempt).expect("write");
+            copy_back_credentials(&seed, &config).expect("copy back");
+            assert_eq!(read(), old, "{why} was copied back");
+        }
+        let new = login("sk-ant-oat01-new", "sk-ant-ort01-new", 2000, "");
         std::fs::write(config.join(".credentials.json"), &new).expect("write");
         copy_back_credentials(&seed, &config).expect("copy back");
-        assert_eq!(read(), new, "a refreshed token is kept");
+        let kept: serde_json::Value = serde_json::from_slice(&read()).expect("json");
+        let want: serde_json::Value = serde_json::from_str(&new).expect("json");
+        assert_eq!(kept, want, "a refreshed token is kept");
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub struct AgentConfig {
     pub name: String,
     pub instructions: String,
     pub command: String,
+    /// True when the command is the repository's (from an agent.toml git
+    /// tracks): it runs only as an agent does, never from `doctor`.
+    pub command_shared: bool,
     /// True when the command is Claude Code: the headless flags are added.
     pub is_claude: bool,
     pub model: Option<String>,
@@ -198,13 +201,8 @@ pub fn load(
         }
     };
     let toml_path = dir.join("agent.toml");
-    let file: AgentToml = match std::fs::read_to_string(&toml_path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Settings {
-            path: toml_path.clone(),
-            message: e.message().trim().to_string(),
-        })?,
-        Err(_) => AgentToml::default(),
-    };
+    let settings = super::settings::settings_of(tree, &dir, name)?;
+    let file = settings.file;
     let caps = crate::task::Task {
         max_turns: file.max_turns,
         max_cost_usd: file.max_cost_usd.map(crate::task::Usd),
@@ -236,6 +234,7 @@ pub fn load(
     let is_claude = is_claude_command(&command);
     Ok(AgentConfig {
         name: name.to_string(),
+        command_shared: settings.command_shared && command_override.is_none(),
         instructions,
         is_claude,
         model: file.model.clone(),

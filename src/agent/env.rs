@@ -9,12 +9,18 @@
 //! `GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_*`, `GIT_CONFIG_VALUE_*`), Git Credential
 //! Manager's `GCM_*`, and every `AGENTOS_*` of the dispatcher but `AGENTOS_HOME`
 //! and `AGENTOS_NOW`. Also removed, not secret but misleading: the variables
-//! that point git at another repository (`GIT_DIR`, `GIT_WORK_TREE`…). Kept:
+//! that point git at another repository (`GIT_DIR`, `GIT_WORK_TREE`…), and those
+//! that name a server outside the sandbox which runs commands on request (`TMUX`,
+//! `STY`, `DBUS_SESSION_BUS_ADDRESS`, `DOCKER_HOST`, `XDG_RUNTIME_DIR`,
+//! `DISPLAY`…). Kept:
 //! everything else, `ANTHROPIC_*`, proxies, `PATH`, `HOME`, `LANG` included.
-//! `[sandbox] pass_env` in agent.toml passes a removed one on purpose.
+//! `[sandbox] pass_env` in local.toml passes a removed one on purpose.
 use std::ffi::OsString;
 
-const REMOVED: [&str; 16] = [
+/// Secrets, and what reaches one: removed from agents, and wiped from the
+/// memory every git-agentos process's `/proc/<pid>/environ` shows (see
+/// [`crate::secrets`]).
+const SECRETS: [&str; 9] = [
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "SSH_AUTH_SOCK",
@@ -24,6 +30,22 @@ const REMOVED: [&str; 16] = [
     "SSH_ASKPASS_REQUIRE",
     "GIT_CONFIG_PARAMETERS",
     "GIT_CONFIG_COUNT",
+];
+
+const SECRET_PREFIXES: [&str; 5] = [
+    "GITHUB_",
+    "GH_",
+    "GCM_",
+    "GIT_CONFIG_KEY_",
+    "GIT_CONFIG_VALUE_",
+];
+
+/// Not secret, but removed: they point git at another repository, or at a
+/// server outside the sandbox that would run a command for the agent (a
+/// terminal multiplexer, the session bus, Docker, the desktop, an editor's
+/// remote control: each a shell outside the write boundary, see the README's
+/// Sandbox section).
+const REMOVED: [&str; 24] = [
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
@@ -31,16 +53,26 @@ const REMOVED: [&str; 16] = [
     "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_PREFIX",
+    "TMUX",
+    "TMUX_PANE",
+    "STY",
+    "ZELLIJ",
+    "ZELLIJ_SESSION_NAME",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DOCKER_HOST",
+    "CONTAINER_HOST",
+    "XDG_RUNTIME_DIR",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "GPG_AGENT_INFO",
+    "KITTY_LISTEN_ON",
+    "WEZTERM_UNIX_SOCKET",
+    "NVIM",
+    "VSCODE_IPC_HOOK_CLI",
 ];
 
-const REMOVED_PREFIXES: [&str; 6] = [
-    "GITHUB_",
-    "GH_",
-    "GCM_",
-    "GIT_CONFIG_KEY_",
-    "GIT_CONFIG_VALUE_",
-    "AGENTOS_",
-];
+const REMOVED_PREFIXES: [&str; 1] = ["AGENTOS_"];
 
 /// `AGENTOS_*` variables an agent keeps: where the memory vault is, and the
 /// pinned clock (not secrets; the memory server, the agent's child, reads them).
@@ -51,7 +83,14 @@ pub fn is_removed(name: &str) -> bool {
     if KEPT_AGENTOS.contains(&name) {
         return false;
     }
-    REMOVED.contains(&name) || REMOVED_PREFIXES.iter().any(|p| name.starts_with(p))
+    is_secret(name)
+        || REMOVED.contains(&name)
+        || REMOVED_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// True for a secret (or what reaches one): see [`SECRETS`].
+pub fn is_secret(name: &str) -> bool {
+    SECRETS.contains(&name) || SECRET_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The environment for an agent: the dispatcher's, scrubbed; then the names in
@@ -95,6 +134,11 @@ mod tests {
             "AGENTOS_GITHUB_API",
             "AGENTOS_FAULT",
             "GIT_DIR",
+            "TMUX",
+            "STY",
+            "DBUS_SESSION_BUS_ADDRESS",
+            "DOCKER_HOST",
+            "XDG_RUNTIME_DIR",
         ] {
             assert!(is_removed(gone), "{gone}");
         }

@@ -111,6 +111,15 @@ pub const LONG_SILENCE: Duration = Duration::from_secs(300);
 /// How long the group gets between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(3);
 
+/// Claude Code's flags for a task, sandboxed or not: see [`command_line`].
+pub const CLAUDE_LOCKDOWN: [&str; 5] = [
+    "--setting-sources",
+    "user",
+    "--strict-mcp-config",
+    "--settings",
+    r#"{"disableAllHooks":true}"#,
+];
+
 /// Write the `--mcp-config` that starts the memory server for this task.
 fn write_mcp_config(launch: &Launch) -> Option<PathBuf> {
     if !launch.config.memory {
@@ -136,6 +145,13 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
             "--verbose".into(),
         ]);
         extra.extend(["--permission-mode".into(), cfg.permission_mode.clone()]);
+        // Nothing the repository ships runs as Claude Code's own code: only the
+        // person's user settings are read (not the worktree's .claude/settings
+        // files), every hook is off (a hook is a shell command Claude Code runs
+        // itself, outside any tool, and without Landlock outside any sandbox),
+        // and the only MCP server is ours (not the person's, started with their
+        // secrets, nor a repository's .mcp.json).
+        extra.extend(CLAUDE_LOCKDOWN.map(String::from));
         let sandboxed = launch.confinement.sandbox;
         let mut tools = cfg.tools(sandboxed);
         if !sandboxed && cfg.runs_commands(false).is_none() {
@@ -177,10 +193,6 @@ fn agent_env(launch: &Launch, mcp: Option<PathBuf>) -> Vec<(String, OsString)> {
         ("AGENTOS_TASK_FILE".into(), launch.task_file.into()),
         ("AGENTOS_WORKTREE".into(), launch.worktree.into()),
         ("AGENTOS_PROMPT_FILE".into(), launch.prompt_file.into()),
-        (
-            "AGENTOS_DISPATCHER_PID".into(),
-            std::process::id().to_string().into(),
-        ),
     ];
     if let Some(path) = mcp {
         env.push(("AGENTOS_MCP_CONFIG".into(), path.into()));

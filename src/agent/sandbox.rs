@@ -104,6 +104,14 @@ fn handled(abi: ABI) -> BitFlags<AccessFs> {
     AccessFs::from_write(abi)
 }
 
+/// ABI 9's right to connect to a pathname unix socket, taken where the kernel
+/// has it: a server outside the sandbox that runs commands on request (tmux,
+/// screen, the session bus, Docker, an ssh agent) is then out of reach, and
+/// only sockets beneath the writable set (the agent's own, in its TMPDIR) can be
+/// reached. Below ABI 9 the kernel cannot refuse it (see the README's Sandbox
+/// section). Not measured here: this machine's kernel offers ABI 7.
+const UNIX_SOCKETS: ABI = ABI::V9;
+
 /// What is granted beneath a writable folder: everything handled but making
 /// device nodes.
 fn granted(abi: ABI) -> BitFlags<AccessFs> {
@@ -121,9 +129,13 @@ pub fn ruleset(writable: &[PathBuf]) -> Result<RulesetCreated, SandboxError> {
         .handle_access(handled(ABI::V3))?
         .set_compatibility(CompatLevel::BestEffort)
         .handle_access(handled(TESTED))?
+        .handle_access(AccessFs::ResolveUnix)?
         .scope(Scope::from_all(TESTED))?
         .create()?
-        .add_rules(path_beneath_rules(existing, granted(TESTED)))?)
+        .add_rules(path_beneath_rules(
+            existing,
+            granted(TESTED) | (handled(UNIX_SOCKETS) & AccessFs::ResolveUnix),
+        ))?)
 }
 
 /// The paths of a writable set that do not exist (they get no rule).
@@ -186,9 +198,13 @@ impl Plan {
 /// Decide how an agent runs, given what the kernel offers.
 pub fn plan(config: &AgentConfig, support: &Support) -> Plan {
     let toml = format!(".agentos/agents/{}/agent.toml", config.name);
+    let local = format!(".agentos/agents/{}/local.toml", config.name);
     if config.sandbox.mode == SandboxMode::Off {
         return Plan::Unsandboxed {
-            why: format!("`sandbox = \"off\"` in {toml}"),
+            why: format!(
+                "`sandbox = \"off\"` in the settings of .agentos/agents/{}/",
+                config.name
+            ),
         };
     }
     match support {
@@ -199,7 +215,7 @@ pub fn plan(config: &AgentConfig, support: &Support) -> Plan {
             },
             Some(how) => Plan::Refused {
                 reason: format!(
-                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}, see `git agentos doctor`; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` there to run it unsandboxed on purpose",
+                    "the agent `{}` can run commands ({how}) and this machine cannot confine them: {why}. {HOW_TO_GET_IT}, see `git agentos doctor`; or limit its tools to file tools (no Bash) in {toml}; or set `sandbox = \"off\"` in {local} (yours; git does not track it) to run it unsandboxed on purpose",
                     config.name
                 ),
             },
@@ -213,7 +229,7 @@ pub fn plan_commands(config: &AgentConfig, support: &Support) -> Plan {
     if config.sandbox.mode == SandboxMode::Off {
         return Plan::Unsandboxed {
             why: format!(
-                "`sandbox = \"off\"` in .agentos/agents/{}/agent.toml",
+                "`sandbox = \"off\"` in the settings of .agentos/agents/{}/",
                 config.name
             ),
         };
@@ -222,7 +238,7 @@ pub fn plan_commands(config: &AgentConfig, support: &Support) -> Plan {
         Support::Available { abi } => Plan::Sandboxed { abi: *abi },
         Support::Unavailable { why } => Plan::Refused {
             reason: format!(
-                "not run: verify commands run only inside the sandbox, and this machine has none ({why}). {HOW_TO_GET_IT}; or set `sandbox = \"off\"` in .agentos/agents/{}/agent.toml to run them unsandboxed on purpose",
+                "not run: verify commands run only inside the sandbox, and this machine has none ({why}). {HOW_TO_GET_IT}; or set `sandbox = \"off\"` in .agentos/agents/{}/local.toml to run them unsandboxed on purpose",
                 config.name
             ),
         },

@@ -23,6 +23,9 @@ pub struct ShimOptions {
     pub sandbox: bool,
     /// What the command may write, when confined.
     pub writable: Vec<PathBuf>,
+    /// The dispatcher that started the shim (given on the command line, not in
+    /// the environment the command inherits).
+    pub parent: Option<i32>,
     /// How long the command's processes get between SIGTERM and SIGKILL.
     pub grace: Duration,
 }
@@ -58,9 +61,7 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
         eprintln!("agent-shim: cannot block signals: {e}");
         return 2;
     }
-    let expected_parent = std::env::var("AGENTOS_DISPATCHER_PID")
-        .ok()
-        .and_then(|p| p.parse::<i32>().ok());
+    let expected_parent = options.parent;
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     if let Some(parent) = expected_parent {
         if nix::unistd::getppid().as_raw() != parent {
@@ -74,6 +75,10 @@ pub fn shim_main(options: ShimOptions, args: Vec<OsString>) -> i32 {
     }
     let mut cmd = Command::new(program);
     cmd.args(rest);
+    // The token reaches the shim only when agent.toml's `pass_env` asked for it
+    // (the dispatcher scrubs it otherwise); the shim took it out of its own
+    // environment at start like every git-agentos process, so it hands it on.
+    cmd.envs(crate::secrets::for_child());
     unblock_signals_in_child(&mut cmd);
     new_session_in_child(&mut cmd);
     if options.sandbox {

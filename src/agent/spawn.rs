@@ -14,7 +14,7 @@ pub struct Confinement {
     pub writable: Vec<PathBuf>,
 }
 
-/// `git-agentos agent-shim [--sandbox --write P…] -- PROGRAM ARGS…` in `dir`,
+/// `git-agentos agent-shim --parent PID [--sandbox --write P…] -- PROGRAM ARGS…` in `dir`,
 /// with exactly `env` as its environment (the shim's own `/proc/<pid>/environ`
 /// is readable from inside the sandbox, so it gets nothing the command may not
 /// see).
@@ -26,7 +26,9 @@ pub fn shim_command(
 ) -> Command {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
     let mut cmd = Command::new(exe);
-    cmd.arg("agent-shim");
+    cmd.arg("agent-shim")
+        .arg("--parent")
+        .arg(std::process::id().to_string());
     if confinement.sandbox {
         cmd.arg("--sandbox");
         for path in &confinement.writable {
@@ -51,17 +53,18 @@ pub fn shim_command(
 /// whole is never writable (as root, /dev/vda would be).
 pub const DEVICES: [&str; 4] = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty"];
 
-/// The writable set of a task's command: the worktree, its git folder, the
-/// attempt's private folder, `more` (the memory vault, agent.toml's
-/// `[sandbox] writable`) and [`DEVICES`]; canonical, so that paths reported
-/// later compare with them.
-pub fn writable_set(
-    worktree: &Path,
-    worktree_git_dir: &Path,
-    private: &Path,
-    more: &[PathBuf],
-) -> Vec<PathBuf> {
-    let mut set: Vec<PathBuf> = [worktree, worktree_git_dir, private]
+/// The writable set of a task's command: the worktree, the attempt's private
+/// folder, `more` (the memory vault, local.toml's `[sandbox] writable`) and
+/// [`DEVICES`]; canonical, so that paths reported later compare with them.
+///
+/// The worktree's git folder (`.git/worktrees/<id>`) is not in it: its records
+/// (`HEAD`, `commondir`, `gitdir`, the index the dispatcher commits from) are the
+/// dispatcher's. The command's git uses an index in the private folder
+/// (`GIT_INDEX_FILE`) and objects there (`GIT_OBJECT_DIRECTORY`), so `git status`,
+/// `git diff` and `git add` work, and no HEAD, record or ref of its making is
+/// ever there for git (the dispatcher's or the person's) to follow.
+pub fn writable_set(worktree: &Path, private: &Path, more: &[PathBuf]) -> Vec<PathBuf> {
+    let mut set: Vec<PathBuf> = [worktree, private]
         .into_iter()
         .map(Path::to_path_buf)
         .chain(more.iter().cloned())

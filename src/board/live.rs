@@ -1,5 +1,6 @@
 //! Live updates without polling: file-system events (notify: inotify on Linux)
-//! on each repository's state folders, its friction log and dispatcher lock, the
+//! on each repository's state folders, its friction log and dispatcher lock (in
+//! its git folder, watched without recursion for that one file), the
 //! run folders of its running tasks and the fleet folder, turned into a
 //! generation counter that the pages' event streams wait on. Nothing here wakes
 //! up unless a file changed: no timers, so an idle board costs no CPU. Reads
@@ -63,6 +64,7 @@ pub fn start(board: Arc<Board>, bump: watch::Sender<Generation>) -> notify::Resu
         board,
         watcher,
         repos: BTreeMap::new(),
+        locks: BTreeSet::new(),
         runs: BTreeSet::new(),
     };
     hub.watch_fleet();
@@ -101,6 +103,8 @@ struct Hub {
     watcher: RecommendedWatcher,
     /// Each repository watched, by its `.agentos/` folder.
     repos: BTreeMap<PathBuf, Tree>,
+    /// Their dispatcher locks (each in its repository's git folder).
+    locks: BTreeSet<PathBuf>,
     /// The run folders of running tasks watched.
     runs: BTreeSet<PathBuf>,
 }
@@ -149,6 +153,7 @@ impl Hub {
             for (path, _) in folders(&tree) {
                 let _ = self.watcher.unwatch(&path);
             }
+            self.locks.remove(&tree.lock_path());
             self.repos.remove(&tree.dir);
         }
         for tree in trees {
@@ -160,6 +165,7 @@ impl Hub {
                     self.watch(&path, mode);
                 }
             }
+            self.locks.insert(tree.lock_path());
             self.repos.insert(tree.dir.clone(), tree);
         }
     }
@@ -210,6 +216,11 @@ impl Hub {
             return;
         }
         for path in &event.paths {
+            if self.locks.contains(path) {
+                // A dispatcher came (it wrote its record) or went (it closed it).
+                touched.state = true;
+                continue;
+            }
             if let Some(fleet) = &self.board.fleet {
                 if path.parent() == Some(fleet.as_path()) {
                     touched.fleet = true;
@@ -236,6 +247,10 @@ fn folders(tree: &Tree) -> Vec<(PathBuf, RecursiveMode)> {
         out.push((tree.state_dir(state), mode));
     }
     out.push((tree.runs_dir(), RecursiveMode::NonRecursive));
+    if let Some(git_dir) = tree.lock_path().parent() {
+        // For the lock alone: the other files there are not classified.
+        out.push((git_dir.to_path_buf(), RecursiveMode::NonRecursive));
+    }
     out
 }
 
@@ -249,7 +264,6 @@ fn classify_path(tree: &Tree, path: &Path, closed_after_writing: bool, touched: 
         return; // a write in progress; its rename follows
     }
     match parts.as_slice() {
-        ["dispatcher.lock"] => touched.state = true,
         ["friction.jsonl"] if !closed_after_writing => touched.friction = true,
         [first, ..] if State::ALL.iter().any(|s| s.name() == *first) => {
             touched.state |= !closed_after_writing;
@@ -280,10 +294,6 @@ mod tests {
         assert!(touched("doing/a.record.json", false).state);
         assert_eq!(touched("doing/.tmp-x1y2", false), Touched::default());
         assert!(touched("friction.jsonl", false).friction);
-        assert!(
-            touched("dispatcher.lock", true).state,
-            "a dispatcher that ended closes it"
-        );
         assert_eq!(
             touched("todo.index", false),
             Touched::default(),

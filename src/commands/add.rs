@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 /// Queue a task: write it into .agentos/todo/ and print its id.
 ///
 /// The id comes from the title (lower case, every run of other characters one `-`;
-/// "Fix the README" → `fix-the-readme`), with -2, -3… added when taken. The task
-/// starts from HEAD's commit unless --base says otherwise.
+/// "Fix the README" → `fix-the-readme`), with -2, -3… added when a task or an
+/// `agentos/<id>` branch has it. The task starts from HEAD's commit unless --base
+/// says otherwise.
 ///
 /// Example: git agentos add "Fix the install command" --target README.md
 #[derive(clap::Args, Debug)]

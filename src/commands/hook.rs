@@ -25,6 +25,19 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
 }
 
 fn post_commit(dir: &Path) {
+    // A state that leads outside the repository is never written to, not even
+    // the friction log: the hook says so and does nothing.
+    if let Ok(ws) = crate::workspace::Workspace::discover_unchecked(dir) {
+        let problems = crate::queue::check_state_paths(&ws.tree);
+        if let Some(problem) = problems.iter().find(|p| p.is_link) {
+            eprintln!(
+                "git agentos: post-commit: nothing queued: {}; {}",
+                untrusted(&problem.to_string()),
+                untrusted(&problem.fix)
+            );
+            return;
+        }
+    }
     let Some((intake, log_error)) = crate::hooks::post_commit::run(dir) else {
         return;
     };

@@ -14,7 +14,11 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     let vault = crate::memory::vault_dir()?;
-    let context = crate::workspace::Workspace::discover(dir).ok();
+    let context = match crate::workspace::Workspace::discover(dir) {
+        Ok(ws) => Some(ws),
+        Err(crate::workspace::WorkspaceError::Git(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let task = match (&args.task, &context) {
         (Some(id), _) if !crate::task::is_slug(id) => {
             return Err(CommandError::invalid(format!(

@@ -30,6 +30,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Workspace::discover(dir)?;
+    warn_if_an_ancestor_holds_the_token();
     let summary = dispatch::run(
         &ctx,
         Options {
@@ -41,7 +42,18 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             jobs: args.jobs,
         },
     )?;
-    conclude(&summary)
+    conclude(summary)
+}
+
+/// Say once, before any agent starts, when the token is readable in the
+/// environment of the process that started this one.
+pub(super) fn warn_if_an_ancestor_holds_the_token() {
+    if let Some((pid, name)) = crate::secrets::held_by_ancestor() {
+        eprintln!(
+            "warning: {}",
+            untrusted(&crate::secrets::ancestor_warning(pid, &name))
+        );
+    }
 }
 
 pub(super) fn print_summary(summary: &Summary) {
@@ -53,8 +65,11 @@ pub(super) fn print_summary(summary: &Summary) {
     }
 }
 
-pub(super) fn conclude(summary: &Summary) -> CmdResult {
-    print_summary(summary);
+pub(super) fn conclude(mut summary: Summary) -> CmdResult {
+    print_summary(&summary);
+    if let Some(halted) = summary.halted.take() {
+        return Err(halted.into());
+    }
     if let Some(sig) = summary.interrupted {
         return Err(CommandError::new(
             ErrorKind::Failed,

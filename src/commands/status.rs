@@ -28,6 +28,8 @@ struct Status {
     repository: String,
     initialised: bool,
     dispatcher: Option<Holder>,
+    /// The dispatcher's lock file (in the git folder).
+    lock: String,
     counts: BTreeMap<&'static str, usize>,
     /// What the agents spent today and this week (local days; weeks from Monday).
     spend: Totals,
@@ -172,6 +174,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         repository: tree.repo_root.display().to_string(),
         initialised: tree.is_initialised(),
         dispatcher,
+        lock: tree.lock_path().display().to_string(),
         counts,
         spend: spend::totals(tree, crate::clock::now()),
         daily_budget_usd: crate::config::load(tree)

@@ -39,7 +39,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .ok()
         .flatten()
         .unwrap_or_default();
-    let mut task = task::load(&entry.path)?;
+    let mut task = if entry.state == State::Done {
+        task::load_finished(&entry.path)?
+    } else {
+        task::load(&entry.path)?
+    };
     if args.no_commands {
         task.verify.clear();
     }
@@ -55,7 +59,16 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let agent = crate::agent::config::load(&ctx.tree, &agent_name, None)
         .or_else(|_| crate::agent::config::load(&ctx.tree, "default", None))?;
     let report = verify::verify_task(
-        &ctx.repo, &entry.id, &task, &record, &agent, &worktree, &log_dir,
+        &verify::Subject {
+            repo: &ctx.repo,
+            id: &entry.id,
+            task: &task,
+            record: &record,
+            agent: &agent,
+        },
+        &worktree,
+        &log_dir,
+        &|| false,
     )?;
     let md = verify::markdown(&report);
     let path = log_dir.join("report.md");

@@ -142,7 +142,12 @@ pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
     let reason = fs::read_to_string(entry.reason_path())
         .ok()
         .map(|r| r.trim_end().to_string());
-    let mut view = match task::load(&entry.path) {
+    let loaded = if entry.state == State::Done {
+        task::load_finished(&entry.path)
+    } else {
+        task::load(&entry.path)
+    };
+    let mut view = match loaded {
         Ok(task) => {
             let agent = record
                 .as_ref()

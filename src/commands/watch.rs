@@ -24,6 +24,7 @@ pub struct Args {
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
     let ctx = Workspace::discover(dir)?;
+    super::run::warn_if_an_ancestor_holds_the_token();
     ctx.ensure_runtime()?;
     crate::logging::log_to_file(&ctx.tree.runs_dir().join("dispatcher.log"))?;
     let summary = dispatch::run(
@@ -37,9 +38,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             jobs: args.jobs,
         },
     )?;
-    if summary.interrupted.is_some() {
+    if summary.interrupted.is_some() && summary.halted.is_none() {
         print_summary(&summary);
         return Ok(());
     }
-    conclude(&summary)
+    conclude(summary)
 }

@@ -3,6 +3,7 @@
 //! moves to failed/, and the summary of what it did.
 use super::bus::{Bus, Msg};
 use super::error::DispatchError;
+use super::lock::DispatcherLock;
 use super::signals::Signals;
 use super::wait::Grace;
 use super::worker::{Finished, Worker};
@@ -48,6 +49,9 @@ pub struct Summary {
     pub paused: Vec<(String, String)>,
     /// The pause in force when the dispatcher stopped (`paused until 03:00 (usage limit)`).
     pub pause: Option<String>,
+    /// Why the dispatcher stopped claiming (its lock is gone, or the state leads
+    /// outside the repository): the tasks it had claimed were finished first.
+    pub halted: Option<DispatchError>,
 }
 
 pub struct Dispatcher<'a> {
@@ -63,12 +67,18 @@ pub struct Dispatcher<'a> {
     /// When a young invalid file should be looked at again.
     pub recheck: Option<Instant>,
     grace: Grace,
+    lock: DispatcherLock,
     /// Runs tasks in this thread (always for resumes; for everything with one job).
     pub inline: Worker,
 }
 
 impl<'a> Dispatcher<'a> {
-    pub fn new(ws: &'a Workspace, opts: Options, signals: Signals) -> Result<Self, DispatchError> {
+    pub fn new(
+        ws: &'a Workspace,
+        opts: Options,
+        signals: Signals,
+        lock: DispatcherLock,
+    ) -> Result<Self, DispatchError> {
         let bus = Bus::new();
         let tx = bus.tx.clone();
         signals.subscribe(move |sig| tx.send(Msg::Signal(sig)).is_ok());
@@ -103,13 +113,39 @@ impl<'a> Dispatcher<'a> {
             summary: Summary::default(),
             recheck: None,
             grace: Grace::default(),
+            lock,
             inline,
         })
+    }
+
+    /// True while this dispatcher may claim: it still holds its lock (the file
+    /// was not deleted or replaced) and no path of the state leads outside the
+    /// repository. Otherwise it halts: it claims nothing more and says why.
+    pub fn may_claim(&mut self) -> bool {
+        if self.summary.halted.is_some() {
+            return false;
+        }
+        let halt = if !self.lock.still_held() {
+            DispatchError::LockLost {
+                path: self.lock.path().to_path_buf(),
+            }
+        } else if let Err(e) = self.ws.check_state() {
+            e.into()
+        } else {
+            return true;
+        };
+        self.progress.line(&format!("stopped claiming: {halt}"));
+        tracing::warn!(%halt, "stopped claiming");
+        self.summary.halted = Some(halt);
+        false
     }
 
     /// The runnable tasks in dispatch order. Invalid files are moved to failed/ on
     /// the way (young ones get a moment, in case they are still being written).
     pub fn scan(&mut self) -> Result<Vec<Ready>, DispatchError> {
+        if !self.may_claim() {
+            return Ok(Vec::new());
+        }
         let tree = self.ws.tree.clone();
         let todo = tree.state_dir(State::Todo);
         let inspection = queue::inspect_todo(&tree).map_err(PathError::at("read", &todo))?;
@@ -258,6 +294,9 @@ impl<'a> Dispatcher<'a> {
 
     /// Claim a task (after checking its agent can start at all).
     pub fn claim(&mut self, ready: Ready) -> Result<Option<(Entry, Record)>, DispatchError> {
+        if !self.may_claim() {
+            return Ok(None);
+        }
         // A missing agent CLI is the environment's fault, not the task's: leave the
         // task queued and stop (exit 3).
         if let Ok(agent) =

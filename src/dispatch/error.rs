@@ -2,6 +2,7 @@
 //! the task's reason, in failed/).
 use crate::git::GitError;
 use crate::queue::QueueError;
+use crate::workspace::WorkspaceError;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,8 +11,13 @@ pub enum DispatchError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Git(#[from] GitError),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
     #[error("another dispatcher holds the queue of {}: {holder}", root.display())]
     LockHeld { root: PathBuf, holder: String },
+    /// The lock file was deleted or replaced: another dispatcher may have started.
+    #[error("the dispatcher lock `{}` was deleted or replaced while this dispatcher ran, so another one may have started: this one stopped claiming tasks (the ones it had claimed are finished)", path.display())]
+    LockLost { path: PathBuf },
     #[error("cannot set up signal handling: {0}")]
     Signals(std::io::Error),
     #[error("cannot watch {what} for changes: {message}")]

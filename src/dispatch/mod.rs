@@ -28,7 +28,7 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
     let signals = signals::Signals::start().map_err(DispatchError::Signals)?;
     ws.ensure_runtime()?;
     let command = if opts.watch { "watch" } else { "run" };
-    let _lock = match DispatcherLock::acquire(&ws.tree, command) {
+    let lock = match DispatcherLock::acquire(&ws.tree, command) {
         Ok(lock) => lock,
         Err(LockError::Held(holder)) => {
             return Err(DispatchError::LockHeld {
@@ -41,7 +41,7 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
         }
     };
     let jobs = opts.jobs;
-    let mut d = Dispatcher::new(ws, opts, signals)?;
+    let mut d = Dispatcher::new(ws, opts, signals, lock)?;
     let _watcher = if d.opts.watch {
         let todo = ws.tree.state_dir(State::Todo);
         let watcher = wait::watch_todo(&todo, d.bus.tx.clone())?;

@@ -18,7 +18,7 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
     let mut rescan = RESCAN_FIRST;
     loop {
         d.check_signals();
-        if d.summary.interrupted.is_some() {
+        if d.summary.interrupted.is_some() || d.summary.halted.is_some() {
             return Ok(());
         }
         if d.opts.once && (d.summary.done.len() + d.summary.failed.len()) > 0 {
@@ -39,6 +39,7 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
                     d.absorb(finished);
                 }
             }
+            None if d.summary.halted.is_some() => return Ok(()),
             None if d.opts.watch => rescan = next_rescan(d, rescan),
             None if d.settle_young_files() => {}
             None => return Ok(()),
@@ -64,7 +65,9 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
     loop {
         // Signals arrive in the receive below, with the workers' reports: this
         // loop must never drain the channel elsewhere, or a report is lost.
-        let stop = d.summary.interrupted.is_some() || (d.opts.once && started > 0);
+        let stop = d.summary.interrupted.is_some()
+            || d.summary.halted.is_some()
+            || (d.opts.once && started > 0);
         let pause = d.paused();
         if !stop && pause.is_none() && running.len() < jobs {
             for ready in d.scan()? {
@@ -87,7 +90,7 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
             }
         }
         if running.is_empty() {
-            if stop {
+            if stop || d.summary.halted.is_some() {
                 return Ok(());
             }
             if let Some(pause) = pause {

@@ -101,6 +101,11 @@ impl Worker {
             if run.record.has(step) {
                 continue;
             }
+            // A task whose file was deleted fails (the run goes on with the next).
+            if std::fs::symlink_metadata(&run.entry.path).is_err() {
+                let reason = finish::deleted(run.ws, &run.entry, step);
+                return fail_run(run, &reason);
+            }
             // A cancelled task stops before its next step (up to publishing).
             let cancellable = !matches!(step, Step::Claim | Step::Preflight | Step::Finish);
             if cancellable && run.cancel_requested() {
@@ -151,6 +156,7 @@ impl Worker {
             &entry,
             record,
             reason,
+            None,
             self.settings.keep,
             &self.progress,
         )?;
@@ -186,6 +192,7 @@ fn fail_run(run: TaskRun, reason: &str) -> Result<Finished, DispatchError> {
         &run.entry,
         run.record,
         reason,
+        Some(&run.task),
         run.settings.keep,
         run.progress,
     )?;

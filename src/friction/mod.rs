@@ -119,7 +119,13 @@ pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
 /// reason.
 pub fn classify_failure(step: &str, reason: &str) -> &'static str {
     let r = reason.to_lowercase();
-    if r.starts_with("cancelled") {
+    if r.contains("the agent replaced the worktree's")
+        || r.contains("worktree's git settings")
+        || r.contains("rewrote its worktree's record")
+        || r.contains("changed the permissions of files outside its worktree")
+    {
+        "escape"
+    } else if r.starts_with("cancelled") {
         "cancelled"
     } else if r.starts_with("gave up after") {
         "crash-loop"
@@ -127,9 +133,10 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
         "handoff-failed"
     } else if r.contains("timed out") {
         "timeout"
-    } else if ["moved", "created", "deleted"]
+    } else if ["the agent", "the commit step", "a verify command"]
         .iter()
-        .any(|verb| r.starts_with(&format!("the agent {verb} `refs/")))
+        .flat_map(|who| ["moved", "created", "deleted"].map(|verb| format!("{who} {verb} `refs/")))
+        .any(|start| r.starts_with(&start))
     {
         "escape"
     } else if r.contains("this machine cannot confine them") {
@@ -193,6 +200,13 @@ mod tests {
         assert_eq!(
             classify_failure("publish", "push: rejected"),
             "publish-failed"
+        );
+        assert_eq!(
+            classify_failure(
+                "commit",
+                "commit: the agent replaced the worktree's `.git` file (…)"
+            ),
+            "escape"
         );
     }
 

@@ -1,49 +1,9 @@
-//! Committing what an agent left, and reading task branches: where they point,
-//! whether their work is pushed or merged, deleting them.
+//! Reading task branches: where they point, whether their work is pushed or
+//! merged, deleting them; who commits (snapshot.rs commits what an agent left).
 use super::error::library;
 use super::{oid, task_branch, GitError, Repo};
-use std::path::Path;
 
 impl Repo {
-    /// Commit everything left in the worktree (new, changed, deleted files; ignored
-    /// files stay out) on its branch. None when there was nothing to commit.
-    pub fn commit_all(&self, worktree: &Path, message: &str) -> Result<Option<String>, GitError> {
-        let repo = git2::Repository::open(worktree)
-            .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))?;
-        let mut index = repo
-            .index()
-            .map_err(|e| library("read the worktree's index", &e))?;
-        forget_foreign_entries(&repo, &mut index)?;
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .and_then(|_| index.update_all(["*"], None))
-            .and_then(|_| index.write())
-            .map_err(|e| library("stage the agent's changes", &e))?;
-        let tree_id = index
-            .write_tree()
-            .map_err(|e| library("write the tree", &e))?;
-        let head = repo
-            .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(|e| match e.code() {
-                git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound => GitError::BranchGone {
-                    message: e.message().to_string(),
-                },
-                _ => library("read the worktree's HEAD", &e),
-            })?;
-        if head.tree_id() == tree_id {
-            return Ok(None);
-        }
-        let tree = repo
-            .find_tree(tree_id)
-            .map_err(|e| library("read the tree", &e))?;
-        let sig = signature(&repo)?;
-        let id = repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])
-            .map_err(|e| library("commit the agent's changes", &e))?;
-        Ok(Some(id.to_string()))
-    }
-
     /// The commit the task branch points at.
     pub fn branch_commit(&self, id: &str) -> Option<String> {
         let main = self.main().ok()?;
@@ -135,36 +95,9 @@ impl Repo {
     }
 }
 
-/// Drop the index entries whose object the repository's store lacks, so that
-/// staging reads their files again. A sandboxed agent's `git add` writes its
-/// objects into its private folder (`GIT_OBJECT_DIRECTORY`), which is removed
-/// after the attempt: a commit must never point at them. Submodule entries
-/// (their commits live in another repository) stay.
-fn forget_foreign_entries(
-    repo: &git2::Repository,
-    index: &mut git2::Index,
-) -> Result<(), GitError> {
-    let odb = repo
-        .odb()
-        .map_err(|e| library("open the object store", &e))?;
-    let foreign: Vec<Vec<u8>> = index
-        .iter()
-        .filter(|e| e.mode != 0o160000 && !odb.exists(e.id))
-        .map(|e| e.path)
-        .collect();
-    for path in foreign {
-        let path: std::path::PathBuf =
-            <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(path).into();
-        index
-            .remove_path(&path)
-            .map_err(|e| library("drop an entry the agent staged", &e))?;
-    }
-    Ok(())
-}
-
 /// Who commits the agent's work: GIT_AUTHOR_NAME/EMAIL, else the repository's
 /// user.name/user.email, else "git agentos".
-fn signature(repo: &git2::Repository) -> Result<git2::Signature<'static>, GitError> {
+pub(super) fn signature(repo: &git2::Repository) -> Result<git2::Signature<'static>, GitError> {
     let env_name = std::env::var("GIT_AUTHOR_NAME").ok();
     let env_email = std::env::var("GIT_AUTHOR_EMAIL").ok();
     let config = repo.config().ok();

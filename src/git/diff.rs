@@ -1,68 +1,65 @@
 //! What a task changed: every path that differs from its base, with both sides'
 //! contents, from the worktree or (when it is gone) from the task branch.
 use super::error::library;
-use super::{oid, task_branch, GitError, Repo};
+use super::{oid, GitError, Repo};
 use std::path::Path;
 
 impl Repo {
-    /// True when `git status` sees nothing to commit in the worktree, untracked
-    /// files included (ignored ones are never part of a change).
-    fn worktree_is_clean(&self, worktree: &Path) -> bool {
-        self.git_cli_in(
-            worktree,
-            &["status", "--porcelain", "-z", "--untracked-files=all"],
-        )
-        .is_ok_and(|out| out.is_empty())
-    }
-
     /// Everything that differs from `base`: in the worktree (commits on the task
     /// branch plus anything left uncommitted, untracked files included; ignored
-    /// files are not part of a change), or, when the worktree is gone, on the
-    /// task branch. Renames are detected.
+    /// files and what a sparse checkout leaves out are not part of a change), read
+    /// as a snapshot of its files (snapshot.rs) after the checks of
+    /// [`Repo::task_worktree`]; or, when the worktree is gone, on the task branch.
+    /// Renames are detected. Contents come from the object store, never from a
+    /// path in the worktree.
     pub fn changes(&self, id: &str, base: &str, worktree: &Path) -> Result<Vec<Change>, GitError> {
-        let in_worktree = worktree.join(".git").exists();
-        let repo = if in_worktree {
-            git2::Repository::open(worktree)
-                .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))?
-        } else {
-            self.main()?
-        };
-        let base_tree = repo
+        let main = self.main()?;
+        let base_tree = main
             .find_commit(oid(base)?)
             .and_then(|c| c.tree())
             .map_err(|e| library(&format!("read the base commit {base}"), &e))?;
-        let mut opts = git2::DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true)
-            .show_untracked_content(true);
-        // A clean worktree (the usual case: the dispatcher has committed) is its
-        // HEAD commit: diff trees, no walk of the files. `git status` decides, as it
-        // checks the files in parallel threads where libgit2 takes one.
-        let clean_head = if in_worktree && self.worktree_is_clean(worktree) {
-            repo.head().and_then(|h| h.peel_to_tree()).ok()
+        let result = if worktree.is_dir() {
+            let wt = self.task_worktree(id, worktree)?;
+            let head = self.task_tip(&main, id)?;
+            // A clean worktree (the usual case: the dispatcher has committed) is
+            // its HEAD: `git status` decides, as it checks the files on several
+            // threads where libgit2 takes one; submodules (which would run git in
+            // a repository the agent made) are not looked into.
+            let clean = self
+                .git_on(
+                    &wt,
+                    &[
+                        "status",
+                        "--porcelain",
+                        "-z",
+                        "--untracked-files=all",
+                        "--ignore-submodules=all",
+                    ],
+                )
+                .is_ok_and(|out| out.is_empty());
+            if clean {
+                head.tree_id()
+            } else {
+                self.snapshot(&main, &wt, &head)?.tree
+            }
         } else {
-            None
+            self.task_tip(&main, id)?.tree_id()
         };
-        let mut diff = if let Some(head_tree) = &clean_head {
-            repo.diff_tree_to_tree(Some(&base_tree), Some(head_tree), Some(&mut opts))
-        } else if in_worktree {
-            repo.diff_tree_to_workdir_with_index(Some(&base_tree), Some(&mut opts))
-        } else {
-            let branch = repo
-                .find_branch(&task_branch(id), git2::BranchType::Local)
-                .and_then(|b| b.get().peel_to_tree())
-                .map_err(|e| library(&format!("read the branch {}", task_branch(id)), &e))?;
-            repo.diff_tree_to_tree(Some(&base_tree), Some(&branch), Some(&mut opts))
-        }
-        .map_err(|e| library("diff the change", &e))?;
+        let result = main
+            .find_tree(result)
+            .map_err(|e| library("read the task's tree", &e))?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_typechange(true);
+        let mut diff = main
+            .diff_tree_to_tree(Some(&base_tree), Some(&result), Some(&mut opts))
+            .map_err(|e| library("diff the change", &e))?;
         let mut find = git2::DiffFindOptions::new();
-        find.renames(true).for_untracked(true);
+        find.renames(true);
         diff.find_similar(Some(&mut find))
             .map_err(|e| library("find renames", &e))?;
         let blob = |id: git2::Oid| -> Option<Vec<u8>> {
             (!id.is_zero())
-                .then(|| repo.find_blob(id).ok().map(|b| b.content().to_vec()))
+                .then(|| main.find_blob(id).ok().map(|b| b.content().to_vec()))
                 .flatten()
         };
         let mut out = Vec::new();
@@ -87,26 +84,15 @@ impl Repo {
                 _ => continue,
             };
             let path = new_path.clone().or(old_path.clone()).unwrap_or_default();
-            let on_disk = worktree.join(&path);
-            let is_link = delta.new_file().mode() == git2::FileMode::Link
-                || (in_worktree
-                    && std::fs::symlink_metadata(&on_disk)
-                        .map(|m| m.file_type().is_symlink())
-                        .unwrap_or(false));
-            let symlink_to = if kind == ChangeKind::Deleted || !is_link {
-                None
-            } else if in_worktree {
-                std::fs::read_link(&on_disk)
-                    .ok()
-                    .map(|t| t.to_string_lossy().into_owned())
-            } else {
-                blob(delta.new_file().id()).map(|b| String::from_utf8_lossy(&b).into_owned())
-            };
             let new_text = match kind {
                 ChangeKind::Deleted => None,
-                _ if in_worktree && !is_link => std::fs::read(&on_disk).ok(),
                 _ => blob(delta.new_file().id()),
             };
+            let is_link = delta.new_file().mode() == git2::FileMode::Link;
+            let symlink_to = new_text
+                .as_ref()
+                .filter(|_| is_link)
+                .map(|b| String::from_utf8_lossy(b).into_owned());
             out.push(Change {
                 kind,
                 from: if kind == ChangeKind::Renamed {
@@ -121,6 +107,18 @@ impl Repo {
             });
         }
         Ok(out)
+    }
+
+    /// True when the task branch descends from `base` (or is it): a branch reset
+    /// below its base would revert work in its pull request.
+    pub fn branch_descends_from(&self, id: &str, base: &str) -> Result<bool, GitError> {
+        let main = self.main()?;
+        let tip = self.task_tip(&main, id)?.id();
+        let base = oid(base)?;
+        Ok(tip == base
+            || main
+                .graph_descendant_of(tip, base)
+                .map_err(|e| library("compare the branch with its base", &e))?)
     }
 
     /// Every file and folder path in a commit's tree (for "did you mean").

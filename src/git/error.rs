@@ -36,8 +36,32 @@ pub enum GitError {
         head: String,
         base: String,
     },
+    /// The worktree's `.git` file no longer names its own git folder.
+    #[error("the agent replaced the worktree's `.git` file (it holds {found}, not `gitdir: {}`): git agentos never follows it", admin.display())]
+    Tampered { found: String, admin: PathBuf },
+    /// The worktree's own settings hold what could run a command.
+    #[error("the agent changed the worktree's git settings (its config.worktree sets `{key}`, which git agentos does not allow there): git agentos never uses them")]
+    TamperedConfig { key: String },
+    /// A record of the worktree's git folder no longer says what git wrote.
+    #[error("the agent rewrote its worktree's record `{}` (it holds `{found}`): git agentos never follows it", file.display())]
+    TamperedRecord { file: PathBuf, found: String },
+    #[error("the agent switched its worktree to {found}: its work must stay on {branch}")]
+    WrongHead { branch: String, found: String },
+    /// A folder under worktrees/ that git does not list: never deleted.
+    #[error("`{}` is not a worktree git lists for this repository: git agentos deletes only the worktrees it made", path.display())]
+    NotListed { path: PathBuf },
+    #[error("the branch {branch} already exists (at {commit}) and this task did not create it: git agentos never resets a branch it did not make")]
+    BranchTaken { branch: String, commit: String },
+    #[error("cannot read the worktree's index `{}`: {message}", path.display())]
+    Index { path: PathBuf, message: String },
     #[error("the worktree's branch is gone (deleted while the agent worked?): {message}; nothing was committed")]
     BranchGone { message: String },
+    #[error("the branch {branch} moved while git agentos committed on it (it was at {expected}): {message}; nothing was committed")]
+    BranchMoved {
+        branch: String,
+        expected: String,
+        message: String,
+    },
     #[error("the branch {branch} does not exist")]
     NoBranch { branch: String },
     #[error("there is no remote `{remote}`: {message}")]

@@ -1,8 +1,10 @@
 //! The only module that imports git2 or runs the git CLI: finding the repository,
 //! resolving revisions (here); run.rs spawns git, worktree.rs and pool.rs manage
-//! task worktrees, diff.rs reads a change, commit.rs commits and lists branches,
-//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the post-commit hook,
-//! refs.rs snapshots refs for the guard around the agent step.
+//! task worktrees, trusted.rs checks one before it is used (its git folder from
+//! git's records, never from its `.git` file), snapshot.rs reads its files into
+//! a tree and commits them, diff.rs reads a change, commit.rs lists branches,
+//! push.rs pushes, commit_info.rs reads HEAD (and its patch id) for the
+//! post-commit hook, refs.rs snapshots refs for the guard around the agent step.
 mod commit;
 mod commit_info;
 mod diff;
@@ -11,12 +13,16 @@ mod pool;
 mod push;
 mod refs;
 pub mod run;
+mod snapshot;
+mod trusted;
 mod worktree;
 
 pub use commit_info::{ChangedFile, CommitInfo};
 pub use diff::{Change, ChangeKind};
 pub use error::GitError;
 pub use refs::{RefChange, RefSnapshot};
+pub use trusted::TaskWorktree;
+pub use worktree::Branch;
 
 use error::library;
 use std::path::{Path, PathBuf};
@@ -123,12 +129,31 @@ impl Repo {
         self.repo.commondir().join("objects")
     }
 
-    /// A worktree's own git folder (`.git/worktrees/<name>`), as git recorded it
-    /// when the dispatcher made the worktree.
-    pub fn worktree_git_dir(&self, worktree: &Path) -> Result<PathBuf, GitError> {
-        git2::Repository::open(worktree)
-            .map(|wt| wt.path().to_path_buf())
-            .map_err(|e| library(&format!("open the worktree {}", worktree.display()), &e))
+    /// The repository's git folder shared by its worktrees (`.git`).
+    pub fn common_dir(&self) -> PathBuf {
+        self.repo.commondir().to_path_buf()
+    }
+
+    /// Every file the main checkout's index tracks, as a path beneath the top
+    /// folder (none when the index cannot be read).
+    pub fn tracked_files(&self) -> Vec<PathBuf> {
+        let Ok(index) = self
+            .main()
+            .and_then(|m| m.index().map_err(|e| library("read the index", &e)))
+        else {
+            return Vec::new();
+        };
+        index
+            .iter()
+            .filter_map(|e| std::str::from_utf8(&e.path).ok().map(|p| self.root.join(p)))
+            .collect()
+    }
+
+    /// A worktree's index (`.git/worktrees/<name>/index`), found through the main
+    /// repository's records and checked (trusted.rs), never through the
+    /// worktree's `.git` file: a sandboxed command starts from a copy of it.
+    pub fn worktree_index(&self, worktree: &Path) -> Result<PathBuf, GitError> {
+        Ok(self.checked_worktree(worktree)?.admin.join("index"))
     }
 
     /// How many bytes a checkout of HEAD takes (the sizes the index records).
@@ -150,6 +175,22 @@ impl Repo {
     pub fn is_local_branch(&self, name: &str) -> bool {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()
     }
+}
+
+/// True when git tracks `rel` (relative to the top folder `root`): it is in the
+/// index or in HEAD's tree. False when there is no repository there.
+pub fn is_tracked(root: &Path, rel: &Path) -> bool {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return false;
+    };
+    let in_index = repo
+        .index()
+        .is_ok_and(|index| index.get_path(rel, 0).is_some());
+    let in_head = repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .is_ok_and(|tree| tree.get_path(rel).is_ok());
+    in_index || in_head
 }
 
 /// The branch a task's work goes on.

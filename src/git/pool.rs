@@ -1,6 +1,10 @@
 //! The pool of finished worktrees (`worktrees/.pool/`, at most [`POOL_SIZE`])
-//! that the next task takes instead of a fresh checkout.
+//! that the next task takes instead of a fresh checkout. A slot is only ever a
+//! worktree git lists for this repository, checked (trusted.rs) before it is
+//! kept and again before it is taken; one that fails a check is removed.
 use super::error::library;
+use super::trusted::TaskWorktree;
+use super::worktree::Branch;
 use super::{task_branch, utf8, GitError, Repo};
 use crate::path_error::PathError;
 use std::path::{Path, PathBuf};
@@ -10,29 +14,37 @@ impl Repo {
     /// branch at `base` with every tracked file as the base has it (`checkout -f`
     /// rewrites only the files that differ), then delete every untracked and
     /// ignored file (`clean -ffdx`). The result equals a fresh checkout of `base`.
+    /// Both run with no hook, no fsmonitor, no filter (git_on); a repository
+    /// that configures a filter driver is never recycled.
     pub(super) fn reuse_worktree(
         &self,
         slot: &Path,
         id: &str,
         base: &str,
         path: &Path,
+        branch: Branch,
     ) -> Result<(), GitError> {
-        self.move_worktree(slot, path)?;
-        self.git_cli_in(
-            path,
+        let slot = self.checked_worktree(slot)?;
+        let wt = self.move_worktree(&slot, path)?;
+        let flag = match branch {
+            Branch::Create => "-b",
+            Branch::Reset => "-B",
+        };
+        self.git_on(
+            &wt,
             &[
                 "checkout",
                 "--quiet",
                 "--force",
-                "-B",
+                flag,
                 &task_branch(id),
                 base,
             ],
         )?;
-        self.git_cli_in(path, &["clean", "--quiet", "-ffdx"])?;
-        let head = git2::Repository::open(path)
-            .and_then(|wt| wt.head()?.peel_to_commit().map(|c| c.id().to_string()))
-            .map_err(|e| library("read the recycled worktree's HEAD", &e))?;
+        self.git_on(&wt, &["clean", "--quiet", "-ffdx"])?;
+        let head = self.branch_commit(id).ok_or_else(|| GitError::NoBranch {
+            branch: task_branch(id),
+        })?;
         if head != base {
             return Err(GitError::Recycled {
                 path: path.to_path_buf(),
@@ -43,52 +55,104 @@ impl Repo {
         Ok(())
     }
 
-    /// `git worktree move` without a process: rename the folder and point git's
-    /// record (`.git/worktrees/<name>/gitdir`) at its new place, as git does. A
-    /// worktree linked by relative paths goes through git itself.
-    fn move_worktree(&self, from: &Path, to: &Path) -> Result<(), GitError> {
-        let link = std::fs::read_to_string(from.join(".git")).unwrap_or_default();
-        let admin = link.trim().strip_prefix("gitdir: ").map(PathBuf::from);
-        match admin {
-            Some(admin)
-                if admin.is_absolute() && admin.join("gitdir").is_file() && to.is_absolute() =>
-            {
-                std::fs::rename(from, to).map_err(|e| PathError::new("move", from, e))?;
-                let record = admin.join("gitdir");
-                crate::durable::write(
-                    &record,
-                    format!("{}\n", to.join(".git").display()).as_bytes(),
-                )
-                .map_err(|e| PathError::new("write", &record, e).into())
-            }
-            _ => self
-                .git_cli(&["worktree", "move", utf8(from)?, utf8(to)?])
-                .map(|_| ()),
+    /// `git worktree move` without a process: point git's record
+    /// (`<git folder>/gitdir`) at the new place, then rename the folder (a crash
+    /// in between leaves a record of a folder that is gone, which is pruned, never
+    /// a folder git does not list). A worktree linked by relative paths goes
+    /// through git itself.
+    fn move_worktree(&self, from: &TaskWorktree, to: &Path) -> Result<TaskWorktree, GitError> {
+        let record = from.admin.join("gitdir");
+        let moved = TaskWorktree {
+            path: to.to_path_buf(),
+            admin: from.admin.clone(),
+        };
+        let absolute = std::fs::read_to_string(&record)
+            .is_ok_and(|r| Path::new(r.trim()).is_absolute())
+            && to.is_absolute();
+        if !absolute {
+            self.git_cli(&["worktree", "move", utf8(&from.path)?, utf8(to)?])?;
+            return Ok(moved);
         }
+        let write = |at: &Path| {
+            crate::durable::write(
+                &record,
+                format!("{}\n", at.join(".git").display()).as_bytes(),
+            )
+            .map_err(|e| PathError::new("write", &record, e))
+        };
+        write(to)?;
+        if let Err(e) = std::fs::rename(&from.path, to) {
+            write(&from.path)?;
+            return Err(PathError::new("move", &from.path, e).into());
+        }
+        Ok(moved)
     }
 
     /// Done with a task's worktree: keep it for the next task (detached, in
-    /// `worktrees/.pool/`) while the pool has room, else remove it. The branch stays.
+    /// `worktrees/.pool/`) while the pool has room and the worktree passes the
+    /// checks, else remove it. The branch stays.
     pub fn retire_worktree(&self, path: &Path) -> Result<(), GitError> {
         let _guard = self.worktree_guard()?;
         let pool = pool_dir(path);
-        let room = std::fs::read_dir(&pool).map_or(0, |d| d.count()) < POOL_SIZE;
-        if room && path.join(".git").is_file() {
+        let room = self.pool_slots(path).len() < POOL_SIZE && !self.has_filter_drivers();
+        let checked = self.checked_worktree(path);
+        if let (true, Ok(wt)) = (room, checked) {
             // Named by the real time (not the clock a test may pin), so slots stay unique.
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
             let slot = pool.join(format!("slot-{nanos}"));
             let moved = std::fs::create_dir_all(&pool).is_ok()
-                && self
-                    .git_cli_in(path, &["checkout", "--quiet", "--detach"])
-                    .is_ok()
-                && self.move_worktree(path, &slot).is_ok();
+                && self.detach(&wt).is_ok()
+                && self.move_worktree(&wt, &slot).is_ok();
             if moved {
                 return Ok(());
             }
         }
         self.remove_worktree_locked(path)
+    }
+
+    /// The pool's slots git lists as worktrees of this repository, in name order.
+    pub(super) fn pool_slots(&self, worktree: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(pool_dir(worktree)) else {
+            return Vec::new();
+        };
+        let mut slots: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| self.is_listed_worktree(p))
+            .collect();
+        slots.sort();
+        slots
+    }
+
+    /// A recycled worktree to take, if the pool has one.
+    pub(super) fn pooled_slot(&self, worktree: &Path) -> Option<PathBuf> {
+        self.pool_slots(worktree).pop()
+    }
+
+    /// True when git lists `path` (a real folder) as a worktree of this repository.
+    pub fn is_listed_worktree(&self, path: &Path) -> bool {
+        matches!(self.listed_at(path), Ok(Some(_)))
+    }
+}
+
+impl Repo {
+    /// Detach the worktree's HEAD at its commit (so its branch can be deleted
+    /// while it waits in the pool), in the git folder git recorded for it.
+    fn detach(&self, wt: &TaskWorktree) -> Result<(), GitError> {
+        let path = wt.admin.join("HEAD");
+        let head = std::fs::read_to_string(&path).map_err(|e| PathError::new("read", &path, e))?;
+        let Some(branch) = head.trim().strip_prefix("ref: ") else {
+            return Ok(());
+        };
+        let main = self.main()?;
+        let commit = main
+            .find_reference(branch)
+            .and_then(|r| r.peel_to_commit())
+            .map_err(|e| library("read the worktree's HEAD", &e))?;
+        crate::durable::write(&path, format!("{}\n", commit.id()).as_bytes())
+            .map_err(|e| PathError::new("write", &path, e).into())
     }
 }
 
@@ -96,7 +160,7 @@ impl Repo {
 pub const POOL_SIZE: usize = 4;
 
 /// `worktrees/.pool/` beside a task's worktree.
-fn pool_dir(worktree: &Path) -> PathBuf {
+pub(super) fn pool_dir(worktree: &Path) -> PathBuf {
     worktree
         .parent()
         .unwrap_or_else(|| Path::new("."))
@@ -111,15 +175,4 @@ pub(super) fn worktrees_dir(path: &Path) -> Option<&Path> {
     } else {
         Some(parent)
     }
-}
-
-/// A recycled worktree to take, if the pool has one.
-pub(super) fn pooled_slot(worktree: &Path) -> Option<PathBuf> {
-    let mut slots: Vec<PathBuf> = std::fs::read_dir(pool_dir(worktree))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    slots.sort();
-    slots.pop()
 }

@@ -1,7 +1,8 @@
 //! The one place the git CLI is spawned: in a given folder, with stdin closed and
 //! every GIT_* variable of the caller cleared (a hook runs with GIT_DIR set, which
-//! would point git at the wrong repository).
-use super::{utf8, GitError, Repo};
+//! would point git at the wrong repository); a task's worktree gets the variables
+//! the dispatcher chooses (see trusted.rs).
+use super::{GitError, Repo};
 use std::path::Path;
 use std::process::Command;
 
@@ -25,11 +26,21 @@ pub fn clear_git_env(cmd: &mut Command) -> &mut Command {
 
 /// Run `git ARGS` in `dir`; its stdout, or an error with its stderr.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    git_with(dir, args, &[])
+}
+
+/// [`git`], with these variables set (after the caller's GIT_* are cleared).
+pub(super) fn git_with(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<String, GitError> {
     let mut cmd = Command::new("git");
     cmd.args(args)
         .current_dir(dir)
         .stdin(std::process::Stdio::null());
-    let out = clear_git_env(&mut cmd).output().map_err(GitError::Spawn)?;
+    clear_git_env(&mut cmd).envs(env.iter().copied());
+    let out = cmd.output().map_err(GitError::Spawn)?;
     if !out.status.success() {
         return Err(GitError::Command {
             args: args.join(" "),
@@ -50,16 +61,12 @@ pub fn version() -> Result<String, GitError> {
 }
 
 impl Repo {
-    /// The git CLI in another working tree (a task's worktree).
-    pub(super) fn git_cli_in(&self, dir: &Path, args: &[&str]) -> Result<String, GitError> {
-        let mut full = vec!["-C", utf8(dir)?];
-        full.extend_from_slice(args);
-        self.git_cli(&full)
-    }
-
-    /// The git CLI in the main working tree. Returns stdout.
+    /// The git CLI in the main working tree, for a task's worktrees (adding,
+    /// moving them): hooks and fsmonitor off. Returns stdout.
     pub(super) fn git_cli(&self, args: &[&str]) -> Result<String, GitError> {
-        git(&self.root, args)
+        let mut full: Vec<&str> = super::trusted::HARDENED.to_vec();
+        full.extend_from_slice(args);
+        git(&self.root, &full)
     }
 }
 

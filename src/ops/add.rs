@@ -2,7 +2,7 @@
 //! time it was queued) and written into todo/ through the queue.
 use crate::agent::config::AgentError;
 use crate::clock::Timestamp;
-use crate::git::GitError;
+use crate::git::{task_branch, GitError};
 use crate::hooks::templates::{self, TemplateError};
 use crate::path_error::PathError;
 use crate::queue::{self, QueueError};
@@ -54,7 +54,9 @@ pub fn body_text(mut text: String) -> String {
 }
 
 /// Queue `new` in `ws`: fill in its template, check it, resolve its base, stamp
-/// the time and write it into todo/. Returns the task's id.
+/// the time and write it into todo/. Returns the task's id: the one asked for,
+/// refused when an `agentos/<id>` branch exists, or one made from the title,
+/// with -2, -3… added when a task or such a branch has it.
 pub fn add(ws: &Workspace, new: NewTask) -> Result<String, AddError> {
     let mut task = match &new.template {
         Some(name) => from_template(ws, name, new.task, new.priority_given)?,
@@ -102,12 +104,17 @@ pub fn add(ws: &Workspace, new: NewTask) -> Result<String, AddError> {
                 id: id.clone(),
                 problem,
             })?;
+            // A task never takes over a branch it did not make.
+            if ws.repo.is_local_branch(&task_branch(&id)) {
+                return Err(ws.repo.branch_taken(&id).into());
+            }
             queue::enqueue_as(&ws.tree, &task, &id)?;
             Ok(id)
         }
         None => {
             let todo = ws.tree.state_dir(queue::State::Todo);
-            queue::enqueue_new(&ws.tree, &task)
+            let branch_exists = |id: &str| ws.repo.is_local_branch(&task_branch(id));
+            queue::enqueue_new_except(&ws.tree, &task, &branch_exists)
                 .map_err(|e| PathError::new("write a task into", &todo, e).into())
         }
     }

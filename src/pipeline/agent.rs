@@ -3,9 +3,12 @@
 //! the worktree through the dispatcher's [`Launcher`], and record its process
 //! group, its actions, where its writes landed and what the sandbox refused, as
 //! they happen. The refs are read before and after: a ref the agent moved fails
-//! the task. An earlier attempt's agent is ended first, and the worktree reset
+//! the task, and so do permissions it changed outside (put back: see
+//! modes_guard.rs). An earlier attempt's agent is ended first, and the worktree reset
 //! to the base.
 use super::boundary::{self, Boundary, Request};
+use super::modes_guard::ModesGuard;
+use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
 use crate::agent::caps::{self, Caps};
@@ -47,7 +50,9 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         run.record.agent_writes.clear();
         run.record.agent_landings.clear();
         run.record.sandbox_denials.clear();
-        run.ws.repo.fresh_worktree(&id, &base, &run.worktree)
+        run.ws
+            .repo
+            .fresh_worktree(&id, &base, &run.worktree, crate::git::Branch::Reset)
     } else {
         run.ws
             .repo
@@ -128,6 +133,8 @@ fn run_guarded(
         Ok(snapshot) => snapshot,
         Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
     };
+    let modes = ModesGuard::new(&run.ws.repo);
+    let modes_before = modes.snapshot();
     let launch = Launch {
         config: &run.agent,
         task_id: &id,
@@ -161,20 +168,14 @@ fn run_guarded(
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
     note_spend(run, &outcome);
-    let moved = guard
-        .snapshot()
-        .map(|after| before.without(&guard.skip()).changes(&after));
-    match moved {
-        Ok(changes) if !changes.is_empty() => {
-            let what: Vec<String> = changes.iter().map(|c| format!("the agent {c}")).collect();
-            return Ok(StepOutcome::Failed(format!(
-                "{}; git agentos restored nothing (see `git reflog`){}",
-                what.join("; "),
-                guard.hint()
-            )));
-        }
-        Ok(_) => {}
-        Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
+    // Both guards judge (the modes one puts back what it found); a moved ref
+    // is said first.
+    let modes_changed = modes.changed_since(modes_before, "the agent");
+    if let Some(failed) = guard.moved_since(before, "the agent", "agent") {
+        return Ok(failed);
+    }
+    if let Some(failed) = modes_changed {
+        return Ok(failed);
     }
     Ok(match outcome {
         Outcome::Succeeded(result) => {
@@ -202,55 +203,6 @@ fn run_guarded(
         }
         Outcome::Interrupted(sig) => StepOutcome::Interrupted(sig),
     })
-}
-
-/// Which refs the guard reads: all but the task's own branch, remote-tracking
-/// refs (a fetch moves them), the branches of the queue's other tasks (the
-/// dispatcher's other workers make, move and publish them meanwhile), and,
-/// inside the sandbox (which keeps the agent from every ref), the branch checked
-/// out in the main working tree, where the person may commit meanwhile.
-struct RefsGuard<'a> {
-    repo: &'a crate::git::Repo,
-    tree: &'a Tree,
-    own: String,
-    person: Option<String>,
-}
-
-impl<'a> RefsGuard<'a> {
-    fn new(ws: &'a crate::workspace::Workspace, id: &str, sandboxed: bool) -> RefsGuard<'a> {
-        RefsGuard {
-            repo: &ws.repo,
-            tree: &ws.tree,
-            own: format!("refs/heads/{}", crate::git::task_branch(id)),
-            person: sandboxed.then(|| ws.repo.main_checkout_branch()).flatten(),
-        }
-    }
-
-    /// Read the guarded refs now.
-    fn snapshot(&self) -> Result<crate::git::RefSnapshot, crate::git::GitError> {
-        self.repo.ref_snapshot(&self.skip())
-    }
-
-    /// The refs not guarded, as the queue stands now.
-    fn skip(&self) -> impl Fn(&str) -> bool + '_ {
-        let tasks = queue::all_ids(self.tree).unwrap_or_default();
-        move |name: &str| {
-            name == self.own
-                || name.starts_with("refs/remotes/")
-                || self.person.as_deref() == Some(name)
-                || name
-                    .strip_prefix("refs/heads/agentos/")
-                    .is_some_and(|id| tasks.contains(id))
-        }
-    }
-
-    fn hint(&self) -> &'static str {
-        if self.person.is_some() {
-            ""
-        } else {
-            "; if you moved it yourself while the agent ran, retry the task"
-        }
-    }
 }
 
 /// What the agent spent, into the spend ledger (whatever the outcome).

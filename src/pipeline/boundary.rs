@@ -32,11 +32,12 @@ pub enum BoundaryError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("`{}` in the `[sandbox] writable` of .agentos/agents/{agent}/agent.toml contains the repository {}: the agent could write the main checkout; name the cache folder itself", path.display(), root.display())]
-    ContainsRepository {
+    #[error("`{}` in the `[sandbox] writable` of agent `{agent}` (it resolves to `{}`) {why}; it is refused: name the cache folder itself", path.display(), resolved.display())]
+    Writable {
         agent: String,
         path: PathBuf,
-        root: PathBuf,
+        resolved: PathBuf,
+        why: String,
     },
     #[error("cannot read the worktree's git folder: {0}")]
     Git(#[from] crate::git::GitError),
@@ -59,14 +60,24 @@ pub struct Request<'a> {
 /// Make the private folder and the writable set for one command run.
 pub fn prepare(request: &Request) -> Result<Boundary, BoundaryError> {
     let sandboxed = request.plan.is_sandboxed();
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    // Judged as the rule will be made: resolved (the shim gets this path).
+    let mut extra = Vec::new();
     for path in &request.settings.writable {
-        if request.repo.root().starts_with(path) {
-            return Err(BoundaryError::ContainsRepository {
+        let resolved = crate::agent::writable::resolve(path);
+        if let Some(why) =
+            crate::agent::writable::refusal(&resolved, request.repo.root(), home.as_deref())
+        {
+            return Err(BoundaryError::Writable {
                 agent: request.agent.to_string(),
                 path: path.clone(),
-                root: request.repo.root().to_path_buf(),
+                resolved,
+                why,
             });
         }
+        extra.push((path.clone(), resolved));
     }
     let mut attempt =
         AttemptDir::create(request.task_id).map_err(|source| BoundaryError::Private { source })?;
@@ -86,26 +97,25 @@ pub fn prepare(request: &Request) -> Result<Boundary, BoundaryError> {
             })?;
             writable.push(vault.clone());
         }
-        for path in &request.settings.writable {
-            if !path.exists() {
+        for (path, resolved) in &extra {
+            if !resolved.exists() {
                 warnings.push(format!(
-                    "`{}` in the `[sandbox] writable` of .agentos/agents/{}/agent.toml does not exist: no rule for it",
+                    "`{}` in the `[sandbox] writable` of agent `{}` does not exist: no rule for it",
                     path.display(),
                     request.agent
                 ));
             }
-            writable.push(path.clone());
+            writable.push(resolved.clone());
         }
         let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"));
         let cache_is_set = std::env::var_os("XDG_CACHE_HOME").is_some()
-            || cache.is_some_and(|c| request.settings.writable.iter().any(|w| c.starts_with(w)));
+            || cache.is_some_and(|c| extra.iter().any(|(w, _)| c.starts_with(w)));
         env = attempt.environment(&request.repo.objects_dir(), cache_is_set);
-        writable = writable_set(
-            request.worktree,
-            &request.repo.worktree_git_dir(request.worktree)?,
-            attempt.path(),
-            &writable,
-        );
+        attempt
+            .seed_index(&request.repo.worktree_index(request.worktree)?)
+            .map_err(|source| BoundaryError::Private { source })?;
+        env.push(("GIT_INDEX_FILE".into(), attempt.index().into_os_string()));
+        writable = writable_set(request.worktree, attempt.path(), &writable);
     } else {
         let tmp = attempt.path().join("tmp").into_os_string();
         env.extend(["TMPDIR", "TMP", "TEMP"].map(|k| (k.to_string(), tmp.clone())));

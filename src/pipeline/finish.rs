@@ -11,14 +11,24 @@ use crate::progress::Progress;
 use crate::queue::{self, Entry, QueueError, Record, State, Step};
 use crate::schedule::limits::Limit;
 use crate::schedule::pause::{self, Pause};
+use crate::task::Task;
 use crate::workspace::Workspace;
 
 /// The finish step: the task moves to done/.
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     run.record.mark(Step::Finish);
     run.record.finished_at = Some(Timestamp::now());
-    let original =
-        std::fs::read_to_string(&run.entry.path).map_err(PathError::at("read", &run.entry.path))?;
+    let original = match std::fs::read_to_string(&run.entry.path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(StepOutcome::Failed(deleted(
+                run.ws,
+                &run.entry,
+                Step::Finish,
+            )))
+        }
+        Err(e) => return Err(PathError::new("read", &run.entry.path, e).into()),
+    };
     let text = format!("{original}{}", result_section(&run.record));
     queue::finish(
         &run.ws.tree,
@@ -41,13 +51,25 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     Ok(StepOutcome::Done)
 }
 
+/// The reason a task fails when its claimed file was deleted while it ran.
+pub fn deleted(ws: &Workspace, entry: &Entry, before: Step) -> String {
+    format!(
+        "the task file {} was deleted while the task ran (before its {} step); failed/ keeps the task as it was claimed",
+        ws.rel(&entry.path),
+        before.name()
+    )
+}
+
 /// Fail a claimed task: to failed/ with its reason, the file unchanged, and the
-/// failure in the friction log (its kind from the step it failed in).
+/// failure in the friction log (its kind from the step it failed in). A claimed
+/// file that was deleted is written back from `task` (as it was claimed; empty
+/// when it was never read).
 pub fn fail(
     ws: &Workspace,
     entry: &Entry,
     mut record: Record,
     reason: &str,
+    task: Option<&Task>,
     keep: bool,
     progress: &Progress,
 ) -> Result<(), QueueError> {
@@ -59,7 +81,13 @@ pub fn fail(
     );
     record.reason = Some(reason.to_string());
     record.finished_at = Some(Timestamp::now());
-    queue::finish(&ws.tree, entry, &record, State::Failed, None)
+    // Where the task left its branch: a retry may reset it while it is still there.
+    if record.has(Step::Worktree) {
+        record.branch_tip = ws.repo.branch_commit(&entry.id);
+    }
+    let gone = std::fs::symlink_metadata(&entry.path).is_err();
+    let text = gone.then(|| task.map(crate::task::write).unwrap_or_default());
+    queue::finish(&ws.tree, entry, &record, State::Failed, text.as_deref())
         .map_err(|e| finish_error(ws, entry, State::Failed, e))?;
     if !keep {
         retire(ws, &ws.tree.worktrees_dir().join(&entry.id));
@@ -98,6 +126,10 @@ pub fn requeue(
     record.reason = Some(format!("{}: {}", limit.kind.label(), limit.message));
     record.finished_at = Some(now);
     record.agent_pgid = None;
+    // Where it left its branch: the next claim may reset it while it is there.
+    if record.has(Step::Worktree) {
+        record.branch_tip = ws.repo.branch_commit(&entry.id);
+    }
     // The folder it was queued in named its agent: it goes back there.
     let folder =
         (task.agent.is_none() && record.agent != "default").then_some(record.agent.as_str());
@@ -145,9 +177,12 @@ fn finish_error(ws: &Workspace, entry: &Entry, to: State, source: std::io::Error
     }
 }
 
+/// The most of the agent's summary a result section quotes.
+const SUMMARY_BYTES: usize = 32 * 1024;
+
 /// The section appended to a finished task's file in done/.
 fn result_section(record: &Record) -> String {
-    let mut out = String::from("\n---\n\n## Result (git agentos)\n\n");
+    let mut out = format!("{}\n", crate::task::RESULT_MARKER);
     if let Some(branch) = &record.branch {
         out.push_str(&format!("- branch: `{branch}`\n"));
     }
@@ -184,9 +219,18 @@ fn result_section(record: &Record) -> String {
         .as_ref()
         .and_then(|r| r.summary.as_deref())
     {
+        // Cut to fit, so a finished task stays within its limit (see task::load_finished).
+        let room = SUMMARY_BYTES.min(crate::task::MAX_RESULT_BYTES as usize / 2);
+        let cut = (0..=summary.len().min(room))
+            .rev()
+            .find(|i| summary.is_char_boundary(*i))
+            .unwrap_or(0);
         out.push('\n');
-        for line in summary.lines() {
+        for line in summary[..cut].lines() {
             out.push_str(&format!("> {line}\n"));
+        }
+        if cut < summary.len() {
+            out.push_str("> … (cut; the whole summary is in the record)\n");
         }
     }
     out

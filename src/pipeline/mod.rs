@@ -9,8 +9,10 @@ pub mod commit;
 #[cfg(test)]
 pub mod fakes;
 pub mod finish;
+mod modes_guard;
 pub mod preflight;
 pub mod publish;
+mod refs_guard;
 mod run;
 pub mod verify;
 pub mod worktree;

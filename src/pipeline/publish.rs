@@ -1,8 +1,8 @@
 //! The publish step: push the verified branch (confirming the remote has it),
 //! then open exactly one pull request through the dispatcher's forge. With
 //! `--no-pr`, no remote, or no GitHub repository, the branch is the output and
-//! the record says why.
-use super::{StepOutcome, TaskRun};
+//! the record says why. A cancel stops it until the pull request is asked for.
+use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::forge::{self, Forge, ForgeError, GitHub, NewPull};
 use crate::friction;
 use crate::git::task_branch;
@@ -35,6 +35,14 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     }
     let env = &run.settings.forge_env;
     let id = run.entry.id.clone();
+    // A cancel stops publishing up to the moment the pull request is asked for.
+    let cancelled = |run: &TaskRun| {
+        run.cancel_requested()
+            .then(|| StepOutcome::Failed(CANCELLED.into()))
+    };
+    if let Some(stop) = cancelled(run) {
+        return Ok(stop);
+    }
     if run.record.pushed_commit.is_none() || run.record.pushed_commit != run.record.commit {
         match run
             .ws
@@ -50,6 +58,9 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             }
             Err(e) => return Ok(StepOutcome::Failed(forge::redact(&format!("push: {e}")))),
         }
+    }
+    if let Some(stop) = cancelled(run) {
+        return Ok(stop);
     }
     let Some(github) = env.github_repo(&run.ws.repo, &config, &remote) else {
         return done_with(
@@ -163,6 +174,7 @@ mod tests {
                 name: "default".into(),
                 instructions: String::new(),
                 command: "true".into(),
+                command_shared: false,
                 is_claude: false,
                 model: None,
                 allowed_tools: Vec::new(),

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub enum QueueError {
     #[error(transparent)]
     Io(#[from] PathError),
+    /// A path, or anything else that is not an id, where an id was asked for.
+    #[error("`{id}` is not a task id")]
+    NotAnId { id: String },
     #[error("there is no task `{id}` in todo/, doing/, done/ or failed/")]
     NoSuchTask { id: String, near: Option<String> },
     /// A claimed task could not be moved to its final folder: it waits in doing/.
@@ -27,6 +30,9 @@ pub enum QueueError {
     Running { id: String },
     #[error("`{id}` is done")]
     Done { id: String },
+    /// The task finished in done/ before a cancel could stop it.
+    #[error("too late: `{id}` finished (it is in done/) before the cancel could stop it")]
+    TooLate { id: String },
     #[error("`{id}` already finished ({state})")]
     Finished { id: String, state: &'static str },
     /// A file rejected as a copy of another task cannot take its id back.

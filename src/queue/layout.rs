@@ -33,20 +33,25 @@ impl State {
 const GITIGNORE_MARK: &str = "# Written by `git agentos init`.";
 
 /// What `.agentos/.gitignore` holds: runtime state stays out of `git status`.
+/// No pattern ends in `/`: that would match only folders, and a symbolic link
+/// in a folder's place could then be committed.
 pub const GITIGNORE: &str = "\
 # Written by `git agentos init`. Runtime state stays out of git;
-# agents/, triggers/, templates/ and config.toml are meant to be committed.
-/todo/
-/doing/
-/done/
-/failed/
-/runs/
-/worktrees/
+# agents/, triggers/, templates/ and config.toml are meant to be committed,
+# but not an agent's local.toml: its settings are yours alone.
+/todo
+/doing
+/done
+/failed
+/runs
+/worktrees
 /friction.jsonl
+/friction-enqueued
 /*.lock
 /*.index
 /hook.seen
 /.tmp-*
+/agents/*/local.toml
 ";
 
 /// The paths of one repository's `.agentos/` tree.
@@ -76,8 +81,10 @@ impl Tree {
     pub fn worktrees_dir(&self) -> PathBuf {
         self.dir.join("worktrees")
     }
+    /// The dispatcher lock: in the repository's git folder, where a person does
+    /// not delete a file by reflex (see `dispatch::lock`).
     pub fn lock_path(&self) -> PathBuf {
-        self.dir.join("dispatcher.lock")
+        git_dir(&self.repo_root).join("agentos-dispatcher.lock")
     }
     /// The cache of parsed todo/ files (see `todo_index`).
     pub fn todo_index_path(&self) -> PathBuf {
@@ -118,4 +125,20 @@ impl Tree {
         }
         Ok(created)
     }
+}
+
+/// The git folder of the main working tree at `root`: `.git`, or where a `.git`
+/// file (`gitdir: …`, a separate git folder) points.
+fn git_dir(root: &Path) -> PathBuf {
+    let dot_git = root.join(".git");
+    if dot_git.is_dir() {
+        return dot_git;
+    }
+    std::fs::read_to_string(&dot_git)
+        .ok()
+        .and_then(|text| {
+            let to = text.trim().strip_prefix("gitdir:")?.trim().to_string();
+            Some(root.join(to))
+        })
+        .unwrap_or(dot_git)
 }

@@ -1,7 +1,8 @@
 //! The queue on disk: where a task file is *is* its state. layout.rs names the
 //! folders of `.agentos/`, scan.rs reads them (with the todo index as a cache),
 //! moves.rs makes every move between them, record.rs is the claim record and
-//! step journal beside a claimed task.
+//! step journal beside a claimed task. state_paths.rs refuses a state that
+//! leads outside the repository (a symbolic link where a folder should be).
 //!
 //! Every move is one atomic rename made durable; every record is written whole
 //! (temp file, fsync, rename, fsync the folder).
@@ -10,18 +11,21 @@ pub mod layout;
 mod moves;
 mod record;
 mod scan;
+mod state_paths;
 mod todo_index;
 
 pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
-    cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, finish, free_id, reject,
-    request_cancel, requeue, retry,
+    cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, enqueue_new_except, finish,
+    free_id, reject, request_cancel, requeue, retry,
 };
 pub use record::{
-    read_record, write_record, AgentResult, Denial, Landing, Record, SandboxDenial, Step, StepDone,
+    earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record,
+    SandboxDenial, Step, StepDone,
 };
-pub use scan::{all_ids, entries, find, inspect_todo, Inspection, Ready};
+pub use scan::{all_ids, entries, find, inspect_todo, is_task_id, Inspection, Ready};
+pub use state_paths::{check_state_paths, StatePathProblem};
 pub use todo_index::without_body;
 
 use std::path::{Path, PathBuf};

@@ -18,6 +18,16 @@ use std::path::{Path, PathBuf};
 /// Write a new task into todo/ under a fresh id made from its title (`-2`, `-3`…
 /// when taken). The file appears whole or not at all. Returns the id.
 pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
+    enqueue_new_except(tree, task, &|_| false)
+}
+
+/// [`enqueue_new`], also passing over the ids `in_use` says something else holds
+/// (`add` passes those whose `agentos/<id>` branch exists).
+pub fn enqueue_new_except(
+    tree: &Tree,
+    task: &Task,
+    in_use: &dyn Fn(&str) -> bool,
+) -> io::Result<String> {
     let todo = tree.state_dir(State::Todo);
     durable::ensure_dir(&todo)?;
     let text = task::write(task);
@@ -29,7 +39,7 @@ pub fn enqueue_new(tree: &Tree, task: &Task) -> io::Result<String> {
         } else {
             format!("{stem}-{n}")
         };
-        if taken.contains(&id) {
+        if taken.contains(&id) || in_use(&id) {
             continue;
         }
         match durable::create_new(&todo.join(format!("{id}.md")), text.as_bytes()) {
@@ -303,6 +313,8 @@ pub fn claim(tree: &Tree, ready: &Ready) -> io::Result<Option<(Entry, Record)>> 
 
 /// Move a claimed task to done/ or failed/ with its record (and, when failed, its
 /// reason). The record lands first; the rename of the task file is the commit point.
+/// With `task_text`, that text is written in its place instead (a claimed file that
+/// is gone is then no error).
 pub fn finish(
     tree: &Tree,
     entry: &Entry,
@@ -339,13 +351,18 @@ pub fn finish(
         durable::write(&dest.reason_path(), format!("{reason}\n").as_bytes())?;
     }
     match task_text {
-        // The output copy (done/ with its result appended) is written whole before
-        // the claimed file goes away.
+        // The output copy (done/ with its result appended, or the task as it was
+        // claimed when its file was deleted) is written whole before the claimed
+        // file goes away.
         Some(text) => {
             // The copy keeps the mode the task file had (a fresh file would be 0600).
-            let permissions = fs::metadata(&entry.path)?.permissions();
-            durable::write_with_permissions(&dest.path, text.as_bytes(), Some(permissions))?;
-            fs::remove_file(&entry.path)?;
+            let permissions = fs::metadata(&entry.path).ok().map(|m| m.permissions());
+            durable::write_with_permissions(&dest.path, text.as_bytes(), permissions)?;
+            match fs::remove_file(&entry.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
             durable::sync_dir(&tree.state_dir(entry.state))?;
         }
         None => durable::rename(&entry.path, &dest.path)?,

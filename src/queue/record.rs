@@ -115,6 +115,14 @@ pub struct Record {
     pub attempt_dir: Option<std::path::PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The task takes (or has taken) its branch: journalled before the branch is
+    /// made, so that a task never resets a branch it did not create.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub branch_created: bool,
+    /// Where the task branch was when the task finished (a retry may reset it
+    /// only while it is still there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_tip: Option<String>,
     /// A stacked task: the dependency's branch it started from, its pull
     /// request's base.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +175,38 @@ impl Record {
     pub fn last_step(&self) -> Option<Step> {
         self.steps.iter().map(|s| s.step).max()
     }
+
+    /// True when the task branch at `tip` is this record's: its worktree step
+    /// made it (it may have moved since), or the step was about to and the branch
+    /// is still at the base.
+    pub fn owns_branch_at(&self, tip: &str) -> bool {
+        self.has(Step::Worktree)
+            || (self.branch_created && self.base_commit.as_deref() == Some(tip))
+    }
+}
+
+/// The records of a task's earlier lives (kept in runs/<id>/ by `retry`, and
+/// by a usage limit that sent it back to todo/), oldest first.
+pub fn earlier_records(runs_dir: &Path, id: &str) -> Vec<Record> {
+    let Ok(entries) = fs::read_dir(runs_dir.join(id)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u128, Record)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // Before a retry, or sent back to todo/ by a usage limit.
+            let nanos = name
+                .strip_prefix("record-before-retry-")
+                .or_else(|| name.strip_prefix("record-paused-"))?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()?;
+            Some((nanos, read_record(&e.path()).ok()??))
+        })
+        .collect();
+    found.sort_by_key(|(nanos, _)| *nanos);
+    found.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Read a record; a missing one is None, an unreadable one an error.

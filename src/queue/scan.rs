@@ -72,8 +72,23 @@ pub fn all_ids(tree: &Tree) -> io::Result<HashSet<String>> {
     Ok(ids)
 }
 
-/// Find a task by id in any state folder.
+/// True for what names a task: an id (`[a-z0-9][a-z0-9._-]*`), or the name a
+/// rejected copy of a task gets in failed/ (`<id>~2`). Never a path.
+pub fn is_task_id(id: &str) -> bool {
+    let (stem, copy) = match id.split_once('~') {
+        Some((stem, n)) => (stem, Some(n)),
+        None => (id, None),
+    };
+    task::is_slug(stem)
+        && copy
+            .is_none_or(|n| !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Find a task by id in a state folder (`None` for anything that is not an id).
 pub fn find(tree: &Tree, id: &str) -> io::Result<Option<Entry>> {
+    if !is_task_id(id) {
+        return Ok(None);
+    }
     for state in [State::Doing, State::Done, State::Failed] {
         let path = tree.state_dir(state).join(format!("{id}.md"));
         if fs::symlink_metadata(&path).is_ok() {

@@ -10,7 +10,7 @@ mod validate;
 mod write;
 
 pub use duration::{human, parse_duration};
-pub use parse::{load, parse, read_text, read_text_with_meta};
+pub use parse::{load, load_finished, parse, read_text, read_text_with_meta};
 pub use scheduling::{check_caps, stacks_on, Usd};
 pub use validate::{check_id, check_target, is_slug, slugify, validate};
 pub use write::{toml_string, write};
@@ -22,6 +22,13 @@ use std::path::PathBuf;
 
 /// The largest task file accepted.
 pub const MAX_TASK_BYTES: u64 = 1024 * 1024;
+
+/// Where the result section appended to a finished task in done/ begins.
+pub const RESULT_MARKER: &str = "\n---\n\n## Result (git agentos)\n";
+
+/// The most a result section adds to a finished task (the agent's summary in it
+/// is cut to fit).
+pub const MAX_RESULT_BYTES: u64 = 128 * 1024;
 
 /// Every front-matter field, in the order [`write`] writes them. The fields of
 /// [`Task`] other than `body`; a test holds the two together.

@@ -1,6 +1,8 @@
 //! Reading a task file: the checks on the file itself (regular, UTF-8, at most
 //! 1 MiB, never through a symbolic link), then its `+++` front matter and body.
-use super::{Problem, Task, TaskFileError, FIELDS, MAX_TASK_BYTES};
+use super::{
+    Problem, Task, TaskFileError, FIELDS, MAX_RESULT_BYTES, MAX_TASK_BYTES, RESULT_MARKER,
+};
 use std::path::Path;
 
 const DELIMITER: &str = "+++";
@@ -97,9 +99,36 @@ pub fn read_text(path: &Path) -> Result<String, TaskFileError> {
     read_text_with_meta(path).map(|(text, _)| text)
 }
 
+/// Read a finished task from done/. The size limit is judged on the task as it
+/// was written: the result section appended when it finished (from
+/// [`RESULT_MARKER`] on, at most [`MAX_RESULT_BYTES`]) does not count.
+pub fn load_finished(path: &Path) -> Result<Task, TaskFileError> {
+    let (text, _) = read_capped(path, MAX_TASK_BYTES + MAX_RESULT_BYTES)?;
+    let written = text.rfind(RESULT_MARKER).unwrap_or(text.len());
+    if written as u64 > MAX_TASK_BYTES {
+        return Err(TaskFileError {
+            file: path.to_path_buf(),
+            problem: Problem::new(
+                None,
+                format!("is {written} bytes before its result section, over the 1 MiB limit for a task file"),
+                "move large context into the repository or the memory vault and refer to it from the task",
+            ),
+        });
+    }
+    parse(&text).map_err(|problem| TaskFileError {
+        file: path.to_path_buf(),
+        problem,
+    })
+}
+
 /// [`read_text`], also returning the file's metadata. Opens the file once, refusing
 /// to follow a symbolic link, so the checks and the read see the same file.
 pub fn read_text_with_meta(path: &Path) -> Result<(String, std::fs::Metadata), TaskFileError> {
+    read_capped(path, MAX_TASK_BYTES)
+}
+
+/// [`read_text_with_meta`] for a file of at most `cap` bytes.
+fn read_capped(path: &Path, cap: u64) -> Result<(String, std::fs::Metadata), TaskFileError> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let fail = |what: String, fix: &str| TaskFileError {
@@ -132,7 +161,7 @@ pub fn read_text_with_meta(path: &Path) -> Result<(String, std::fs::Metadata), T
             "task files are regular Markdown files",
         ));
     }
-    if meta.len() > MAX_TASK_BYTES {
+    if meta.len() > cap {
         return Err(fail(
             format!("is {} bytes, over the 1 MiB limit for a task file", meta.len()),
             "move large context into the repository or the memory vault and refer to it from the task",
@@ -140,7 +169,7 @@ pub fn read_text_with_meta(path: &Path) -> Result<(String, std::fs::Metadata), T
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
     (&mut file)
-        .take(MAX_TASK_BYTES + 1)
+        .take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| {
             fail(
@@ -148,7 +177,7 @@ pub fn read_text_with_meta(path: &Path) -> Result<(String, std::fs::Metadata), T
                 "check the file's permissions",
             )
         })?;
-    if bytes.len() as u64 > MAX_TASK_BYTES {
+    if bytes.len() as u64 > cap {
         return Err(fail(
             "grew over the 1 MiB limit while being read".to_string(),
             "shorten the file",

@@ -117,6 +117,22 @@ pub fn check_target(target: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// A target with glob syntax must compile as the verifier compiles it: a task
+/// whose target the verifier would refuse never runs.
+fn check_glob(target: &str) -> Result<(), Problem> {
+    if !super::targets::is_glob(target) {
+        return Ok(());
+    }
+    super::targets::glob_set(&[target.to_string()]).map_err(|e| {
+        Problem::new(
+            Some("targets"),
+            e.to_string(),
+            "close the bracket or brace, or write a literal `[`, `*` or `?` as `[[]`, `[*]` or `[?]`",
+        )
+    })?;
+    Ok(())
+}
+
 /// Check the rules a task must meet before it can run.
 pub fn validate(task: &Task) -> Result<(), Problem> {
     if task.title.trim().is_empty() {
@@ -142,6 +158,7 @@ pub fn validate(task: &Task) -> Result<(), Problem> {
     }
     for target in &task.targets {
         check_target(target)?;
+        check_glob(target)?;
     }
     if let Some(agent) = &task.agent {
         if !is_slug(agent) {

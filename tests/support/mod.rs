@@ -181,16 +181,17 @@ impl TestRepo {
     }
 
     /// A folder outside the repository that the default agent may write (its
-    /// `[sandbox] writable`), for fake agents that leave pids and markers where
-    /// the test reads them. The sandbox refuses every other write outside.
+    /// `[sandbox] writable`, in the person's own local.toml, which git does not
+    /// track), for fake agents that leave pids and markers where the test reads
+    /// them. The sandbox refuses every other write outside.
     pub fn scratch(&self) -> PathBuf {
         let scratch = self.dir.path().join("scratch");
         std::fs::create_dir_all(&scratch).expect("scratch");
-        let toml = self.path(".agentos/agents/default/agent.toml");
+        let toml = self.path(".agentos/agents/default/local.toml");
         let text = std::fs::read_to_string(&toml).unwrap_or_default();
         if !text.contains("[sandbox]") {
             self.write(
-                ".agentos/agents/default/agent.toml",
+                ".agentos/agents/default/local.toml",
                 &format!(
                     "{text}\n[sandbox]\nwritable = [{:?}]\n",
                     scratch.display().to_string()
@@ -229,6 +230,16 @@ impl TestRepo {
                 "1".into(),
             ),
         ]
+    }
+
+    /// Queue "Fix" (target README.md, id `fix`), run it with `agent` and expect
+    /// it to fail: the reason it failed with.
+    pub fn failed_fix(&self, agent: &str) -> String {
+        self.agentos(&["add", "Fix", "-t", "README.md", "--id", "fix"])
+            .ok();
+        self.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", agent)])
+            .code(1);
+        self.read(".agentos/failed/fix.reason")
     }
 
     /// Run with extra environment given as owned pairs.

@@ -1,6 +1,7 @@
 //! Rule (e): one `verify` command, run with `sh -c` in the worktree under the
 //! shim (its own process group, inside the sandbox, nothing left running after
-//! it, ended with the dispatcher), under a time limit, its output kept in a log.
+//! it, ended with the dispatcher), under a time limit (and stopped when its task
+//! is cancelled), its output kept in a log.
 use super::{CommandOutcome, Input};
 use crate::agent::sandbox::{self, Plan};
 use crate::agent::spawn::{shim_command, Confinement};
@@ -17,6 +18,9 @@ pub(super) struct Started<'a> {
 
 /// How long one verify command may run.
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// How often a running verify command looks whether its task was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_millis(100);
 
 /// Run the task's verify commands, each inside the boundary of its agent; how
 /// they ran, for the report. Where they may not run, each fails with the reason.
@@ -54,10 +58,6 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
     let mut set = boundary.env.clone();
     set.push(("AGENTOS_TASK_ID".into(), input.id.into()));
     set.push(("AGENTOS_WORKTREE".into(), input.worktree.into()));
-    set.push((
-        "AGENTOS_DISPATCHER_PID".into(),
-        std::process::id().to_string().into(),
-    ));
     let started = Started {
         confinement: &boundary.confinement,
         env: crate::agent::env::build(&input.agent.sandbox.pass_env, &set),
@@ -72,6 +72,7 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
                 command,
                 input.worktree,
                 &input.log_dir.join(format!("verify-{}.log", n + 1)),
+                input.stop,
                 &started,
             )
         })
@@ -82,11 +83,13 @@ pub(super) fn run_all(input: &Input) -> (Vec<CommandOutcome>, String) {
     (commands, plan.describe())
 }
 
-/// Run one verify command in the worktree under the timeout; keep its output.
+/// Run one verify command in the worktree under the timeout, or until `stop`
+/// (the task was cancelled); keep its output.
 pub(super) fn run_command(
     command: &str,
     worktree: &Path,
     log: &Path,
+    stop: &dyn Fn() -> bool,
     how: &Started,
 ) -> CommandOutcome {
     let outcome = |passed: bool, status: String| {
@@ -123,17 +126,26 @@ pub(super) fn run_command(
     std::thread::spawn(move || {
         let _ = tx.send(child.wait());
     });
-    let result = rx.recv_timeout(VERIFY_TIMEOUT);
-    if result.is_err() {
+    let deadline = std::time::Instant::now() + VERIFY_TIMEOUT;
+    let result = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left.min(CANCEL_CHECK)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if stop() => break None,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => continue,
+            other => break Some(other),
+        }
+    };
+    if !matches!(result, Some(Ok(_))) {
         // The shim ends everything the command started, then exits.
         crate::agent::process::terminate_group(pgid, crate::agent::runner::GRACE);
     }
     crate::agent::process::kill_group(pgid);
     match result {
-        Ok(Ok(status)) if status.success() => outcome(true, "passed".into()),
-        Ok(Ok(status)) => outcome(false, format!("failed ({status})")),
-        Ok(Err(e)) => outcome(false, format!("could not be waited for: {e}")),
-        Err(_) => outcome(
+        None => outcome(false, "stopped: the task was cancelled".into()),
+        Some(Ok(Ok(status))) if status.success() => outcome(true, "passed".into()),
+        Some(Ok(Ok(status))) => outcome(false, format!("failed ({status})")),
+        Some(Ok(Err(e))) => outcome(false, format!("could not be waited for: {e}")),
+        Some(Err(_)) => outcome(
             false,
             format!("timed out after {}", crate::task::human(VERIFY_TIMEOUT)),
         ),

@@ -8,7 +8,8 @@
 //! it; symlinks pointing out of the repository); the writes the sandbox refused
 //! are listed, not failed: nothing was written;
 //! (e) every `verify` command passes in the worktree (command.rs), inside the
-//! sandbox unless the task's agent runs without it on purpose.
+//! sandbox unless the task's agent runs without it on purpose;
+//! (f) the task branch descends from its base commit.
 //!
 //! report.rs writes the result as Markdown.
 mod command;
@@ -17,7 +18,8 @@ mod report;
 pub use command::VERIFY_TIMEOUT;
 pub use report::{coloured, markdown, DIFF_CAP};
 
-use super::{StepOutcome, TaskRun};
+use super::refs_guard::RefsGuard;
+use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::config::AgentConfig;
 use crate::git::{Change, ChangeKind, GitError, Repo};
 use crate::path_error::PathError;
@@ -55,6 +57,8 @@ pub struct Input<'a> {
     pub denials: &'a [Denial],
     /// Where verify command logs go.
     pub log_dir: &'a Path,
+    /// True once the task is cancelled: a verify command running then is stopped.
+    pub stop: &'a dyn Fn() -> bool,
 }
 
 /// One rule's verdict.
@@ -107,17 +111,31 @@ impl Report {
     }
 }
 
+/// The task a verification is about: its file, its record and its agent.
+pub struct Subject<'a> {
+    pub repo: &'a Repo,
+    pub id: &'a str,
+    pub task: &'a Task,
+    pub record: &'a Record,
+    /// The task's agent: how its verify commands are confined.
+    pub agent: &'a AgentConfig,
+}
+
 /// Verify a task as its record describes it: its base commit, the files its agent
-/// wrote and the writes it was denied.
+/// wrote and the writes it was denied; its verify commands stop once `stop` says so.
 pub fn verify_task(
-    repo: &Repo,
-    id: &str,
-    task: &Task,
-    record: &Record,
-    agent: &AgentConfig,
+    subject: &Subject,
     worktree: &Path,
     log_dir: &Path,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Report, VerifyError> {
+    let Subject {
+        repo,
+        id,
+        task,
+        record,
+        agent,
+    } = *subject;
     let base = record
         .base_commit
         .as_deref()
@@ -138,6 +156,7 @@ pub fn verify_task(
         agent,
         denials: &denials,
         log_dir,
+        stop,
     })?;
     report.sandbox = record.sandbox.clone();
     report.sandbox_denials = record.sandbox_denials.clone();
@@ -262,8 +281,23 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
         details: escaped,
     });
 
+    // (f) the branch descends from its base (judged before (e), listed after it)
+    let descends = input.repo.branch_descends_from(input.id, input.base)?;
+    let lineage = Rule {
+        name: "the branch descends from its base",
+        passed: descends,
+        details: if descends {
+            Vec::new()
+        } else {
+            vec![format!(
+                "the branch does not descend from its base {} (did the agent run `git reset`?): its pull request would revert work",
+                input.base
+            )]
+        },
+    };
+
     // (e) verify commands (only worth running on a change that is otherwise right)
-    let others_pass = rules.iter().all(|r| r.passed);
+    let others_pass = rules.iter().all(|r| r.passed) && lineage.passed;
     let (commands, commands_sandbox) =
         if !input.task.verify.is_empty() && input.worktree.is_dir() && others_pass {
             let (commands, plan) = command::run_all(input);
@@ -287,6 +321,7 @@ pub fn verify(input: &Input) -> Result<Report, VerifyError> {
         },
     });
 
+    rules.push(lineage);
     let passed = rules.iter().all(|r| r.passed);
     Ok(Report {
         id: input.id.to_string(),
@@ -360,15 +395,42 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         }
     }
     let run_dir = run.run_dir()?;
+    // The verify commands run inside the sandbox unless the agent runs without
+    // it; either way a ref they move fails the task.
+    let confined =
+        crate::agent::sandbox::plan_commands(&run.agent, &crate::agent::sandbox::support())
+            .is_sandboxed();
+    let guard = RefsGuard::new(run.ws, &run.entry.id, confined);
+    let before = match guard.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
+    };
+    let modes = super::modes_guard::ModesGuard::new(&run.ws.repo);
+    let modes_before = modes.snapshot();
+    let marker = crate::queue::cancel_marker(&run.entry);
+    let cancelled = || marker.exists();
     let verified = verify_task(
-        &run.ws.repo,
-        &run.entry.id,
-        &run.task,
-        &run.record,
-        &run.agent,
+        &Subject {
+            repo: &run.ws.repo,
+            id: &run.entry.id,
+            task: &run.task,
+            record: &run.record,
+            agent: &run.agent,
+        },
         &run.worktree,
         &run_dir,
+        &cancelled,
     );
+    let modes_changed = modes.changed_since(modes_before, "a verify command");
+    if run.cancel_requested() {
+        return Ok(StepOutcome::Failed(CANCELLED.into()));
+    }
+    if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
+        return Ok(failed);
+    }
+    if let Some(failed) = modes_changed {
+        return Ok(failed);
+    }
     let report = match verified {
         Ok(report) => report,
         Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),

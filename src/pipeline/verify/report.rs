@@ -68,7 +68,7 @@ pub fn markdown(report: &Report) -> String {
         report.id,
         if report.passed { "passed" } else { "rejected" }
     );
-    for (letter, rule) in ["a", "b", "c", "d", "e"].iter().zip(&report.rules) {
+    for (letter, rule) in ["a", "b", "c", "d", "e", "f"].iter().zip(&report.rules) {
         let detail = rule.details.join("<br>").replace('|', "\\|");
         md.push_str(&format!(
             "| ({letter}) {} | {} | {detail} |\n",
