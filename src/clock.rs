@@ -94,6 +94,62 @@ impl Timestamp {
     pub fn day(self) -> String {
         self.0.strftime("%Y-%m-%d").to_string()
     }
+
+    /// A Unix time in seconds.
+    pub fn from_unix_secs(secs: i64) -> Timestamp {
+        jiff::Timestamp::from_second(secs).map_or(Timestamp::EPOCH, Timestamp)
+    }
+
+    /// This time shifted forward by `d`.
+    pub fn after(self, d: Duration) -> Timestamp {
+        Timestamp::from_nanos(self.as_nanos() + d.as_nanos() as i128)
+    }
+
+    fn local(self) -> jiff::ZonedDateTime {
+        self.0.to_zoned_datetime(jiff::tz::TimeZone::system())
+    }
+
+    /// The calendar day in the local time zone, `YYYY-MM-DD`.
+    pub fn local_day(self) -> String {
+        self.local().strftime("%Y-%m-%d").to_string()
+    }
+
+    /// The local wall-clock time as a person reads it next to `now`: `03:00`
+    /// on the same local day, `Nov 27 03:00` on another.
+    pub fn local_time_near(self, now: Timestamp) -> String {
+        if self.local_day() == now.local_day() {
+            self.local().strftime("%H:%M").to_string()
+        } else {
+            self.local().strftime("%b %-d %H:%M").to_string()
+        }
+    }
+
+    /// The next local midnight after this time.
+    pub fn next_local_midnight(self) -> Timestamp {
+        self.local()
+            .tomorrow()
+            .and_then(|t| t.start_of_day())
+            .map_or(self.after(Duration::from_secs(86_400)), |z| {
+                Timestamp(z.timestamp())
+            })
+    }
+
+    /// The local midnight that began this day.
+    pub fn local_day_start(self) -> Timestamp {
+        self.local()
+            .start_of_day()
+            .map_or(self, |z| Timestamp(z.timestamp()))
+    }
+
+    /// The local midnight that began this week (weeks start on Monday).
+    pub fn local_week_start(self) -> Timestamp {
+        let local = self.local();
+        let back = jiff::civil::Weekday::Monday.until(local.weekday());
+        local
+            .checked_sub(jiff::Span::new().days(i64::from(back)))
+            .and_then(|z| z.start_of_day())
+            .map_or(self, |z| Timestamp(z.timestamp()))
+    }
 }
 
 impl fmt::Display for Timestamp {

@@ -21,6 +21,16 @@ pub struct Config {
     /// Settings read but not taken, and why (`autostart` from a tracked file).
     #[serde(skip)]
     pub refused: Vec<String>,
+    #[serde(default)]
+    pub budget: Budget,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// What the agents may spend in a local day (US dollars); once reached, the
+    /// queue pauses until midnight.
+    pub daily_usd: Option<f64>,
 }
 
 /// `[review]`: what starts a revision round on an open pull request, and the

@@ -36,6 +36,7 @@ pub mod path_error;
 pub mod pipeline;
 pub mod progress;
 pub mod queue;
+pub mod schedule;
 pub mod secrets;
 pub mod similarity;
 pub mod state_names;

@@ -18,6 +18,7 @@ mod reliability;
 mod review;
 mod run_loop;
 mod sandbox;
+mod schedule;
 mod services_hostile;
 mod snapshots;
 mod standins;

@@ -98,6 +98,7 @@ fn status_text_and_json() {
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
     queue       3 todo, 1 doing, 0 in review, 1 done, 1 failed, 1 invalid in todo/
+    spent       $0.84 today, $0.84 this week
     doing       crashed: attempt 1, last step worktree, claimed by pid [PID]
     invalid     .agentos/todo/no-targets.md: field `targets`: there are no targets; add the paths the change may touch, e.g. `targets = ["README.md"]` or `targets = ["src/api/**"]`
     done        fix-install: agentos/fix-install at [SHORT-SHA]
@@ -116,6 +117,10 @@ fn status_text_and_json() {
         "review": 0,
         "todo": 3
       },
+      "spend": {
+        "today_usd": 0.84,
+        "week_usd": 0.84
+      },
       "invalid": [
         {
           "file": ".agentos/todo/no-targets.md",
@@ -132,6 +137,7 @@ fn status_text_and_json() {
         }
       ],
       "review": [],
+      "held": [],
       "recent_done": [
         {
           "id": "fix-install",
@@ -818,6 +824,9 @@ fn help_of_the_main_command_and_of_add_and_run() {
                    terminal) and exits 1 when the change is rejected
       retry        Queue a failed task again: move it from failed/ back to todo/ (edit it in failed/
                    first if it was invalid). Its earlier record is kept in runs/<id>/
+      resume       End the queue's pause now: after a usage or rate limit (or the daily budget, which
+                   then does not pause the queue again today), tasks start again at once. A running
+                   `watch` wakes up; `run` starts them
       cancel       Cancel a task: a queued one moves to failed/; a running one has its agent (or its
                    verify command) stopped and fails with "cancelled"
       clean        Remove worktrees of finished tasks (and the pool of recycled ones kept for the next
@@ -914,6 +923,19 @@ fn help_of_the_main_command_and_of_add_and_run() {
 
           --timeout <DURATION>
               The agent's wall-clock limit, like 90s, 30m or 1h30m (default 30m)
+
+          --after <ID>
+              Run only once this task is done (repeatable). After exactly one task, the new one starts
+              from that task's branch (a stack) unless --no-stack
+
+          --no-stack
+              With one --after: start from the base as usual, not from its branch
+
+          --max-turns <N>
+              Stop the agent after this many turns (else agent.toml's `max_turns`)
+
+          --max-cost-usd <USD>
+              Stop the agent once it has spent this many US dollars (else agent.toml's `max_cost_usd`)
 
           --id <ID>
               Use this id instead of one made from the title
@@ -1027,7 +1049,7 @@ fn errors_for_bad_task_files() {
     [exit status: 2]
     $ git agentos add --file inbox/unknown-field.md
     ------- stderr -------
-    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change)
+    error: inbox/unknown-field.md: line 3: field `targest`: the front matter is not valid TOML: unknown field `targest`, expected one of `title`, `targets`, `agent`, `base`, `base_branch`, `verify`, `priority`, `timeout`, `enqueued`, `require_all`, `draft`, `labels`, `triggered_by`, `source_change`, `after`, `stack`, `max_turns`, `max_cost_usd`; remove it or correct its name (known fields: title, targets, agent, base, base_branch, verify, priority, timeout, enqueued, require_all, draft, labels, triggered_by, source_change, after, stack, max_turns, max_cost_usd)
     [exit status: 2]
     $ git agentos add --file inbox/no-front-matter.md
     ------- stderr -------
@@ -1123,6 +1145,7 @@ fn status_and_the_error_while_the_lock_is_held() {
     repository  [REPO]
     dispatcher  running: pid [PID] (`git agentos watch`, since [TIME])
     queue       0 todo, 0 doing, 0 in review, 0 done, 0 failed
+    spent       $0.00 today, $0.00 this week
     ");
     assert_snapshot!(repo.output(&refused), @"
     ------- stderr -------

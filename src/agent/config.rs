@@ -74,6 +74,10 @@ pub struct AgentToml {
     /// `sandbox = "on" | "off"`, or a `[sandbox]` table: `mode`, `writable`,
     /// `pass_env` (read by [`sandbox_config`]).
     pub sandbox: Option<toml::Value>,
+    /// The default turn cap of this agent's tasks.
+    pub max_turns: Option<u64>,
+    /// The default spending cap (US dollars) of this agent's tasks.
+    pub max_cost_usd: Option<f64>,
 }
 
 /// Whether the agent's commands run inside the kernel's write boundary.
@@ -120,6 +124,10 @@ pub struct AgentConfig {
     pub start_timeout: Duration,
     pub output: Output,
     pub sandbox: SandboxConfig,
+    /// The turn cap (the task's, else agent.toml's).
+    pub max_turns: Option<u64>,
+    /// The spending cap in US dollars (the task's, else agent.toml's).
+    pub max_cost_usd: Option<f64>,
 }
 
 impl AgentConfig {
@@ -218,6 +226,17 @@ fn load_checked(
     let toml_path = dir.join("agent.toml");
     let settings = super::settings::settings_of(tree, &dir, name)?;
     let file = settings.file;
+    let caps = crate::task::Task {
+        max_turns: file.max_turns,
+        max_cost_usd: file.max_cost_usd.map(crate::task::Usd),
+        ..Default::default()
+    };
+    if let Err(problem) = crate::task::check_caps(&caps) {
+        return Err(AgentError::Settings {
+            path: toml_path,
+            message: problem.to_string(),
+        });
+    }
     let duration =
         |field: &str, value: &Option<String>, default: Duration| -> Result<Duration, AgentError> {
             match value {
@@ -266,6 +285,8 @@ fn load_checked(
         output: file.output.unwrap_or(Output::StreamJson),
         memory: file.memory.unwrap_or(true),
         sandbox: sandbox_config(&toml_path, file.sandbox.as_ref())?,
+        max_turns: file.max_turns,
+        max_cost_usd: file.max_cost_usd,
         command,
     })
 }

@@ -6,8 +6,9 @@
 //! (sandbox.rs: Landlock) and outlives nothing it started (process.rs: groups
 //! and process trees); env.rs scrubs its environment, attempt.rs makes its
 //! private folder, writable.rs judges the folders local.toml adds to its
-//! boundary.
+//! boundary, caps.rs keeps the turn and spending caps of one run.
 pub mod attempt;
+pub mod caps;
 pub mod config;
 pub mod denials;
 pub mod env;

@@ -1,5 +1,6 @@
 //! Running one agent: spawn it in its own process group (under the shim), stream its
 //! output to runs/, confirm the handoff, enforce the deadlines, judge the outcome.
+use super::caps::{self, Meter};
 use super::config::{AgentConfig, Output};
 use super::process;
 use super::spawn::{shim_command, Confinement};
@@ -170,6 +171,7 @@ fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
         if let Some(model) = &cfg.model {
             extra.extend(["--model".into(), model.clone()]);
         }
+        extra.extend(caps::claude_flags(cfg));
     }
     // `sh -c 'exec CMD "$@"'` keeps the user's quoting and appends our arguments.
     (format!("exec {} \"$@\"", cfg.command), extra)
@@ -303,6 +305,7 @@ fn run(
     // hold stdout open); then judge without it.
     let mut drain_deadline: Option<Instant> = None;
     let mut last_line = Instant::now();
+    let mut meter = Meter::for_agent(launch.config);
     let outcome = loop {
         if exit.is_some() && eof {
             break None;
@@ -333,6 +336,10 @@ fn run(
                 }
                 if plain {
                     continue;
+                }
+                if let Some((stop, so_far)) = meter.as_mut().and_then(|m| m.observe(&line)) {
+                    result = Some(so_far);
+                    break Some(fail(stop));
                 }
                 match stream::parse_line(&line) {
                     Err(stream::NotAnEvent(text)) => {

@@ -186,6 +186,8 @@ impl AgentToml {
             start_timeout: local.start_timeout.or(self.start_timeout),
             output: local.output.or(self.output),
             memory: local.memory.or(self.memory),
+            max_turns: local.max_turns.or(self.max_turns),
+            max_cost_usd: local.max_cost_usd.or(self.max_cost_usd),
             sandbox: match (self.sandbox, local.sandbox) {
                 // Two `[sandbox]` tables: key by key, local.toml's winning.
                 (Some(toml::Value::Table(mut shared)), Some(toml::Value::Table(mine))) => {

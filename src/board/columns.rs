@@ -36,6 +36,8 @@ pub struct Columns {
     pub columns: Vec<Column>,
     /// Who holds the dispatcher lock, if anyone.
     pub dispatcher: Option<Holder>,
+    /// The queue's pause: `paused until 03:00 (usage limit)`.
+    pub pause: Option<String>,
 }
 
 #[derive(Debug)]
@@ -142,26 +144,31 @@ pub fn read(tree: &Tree, now: Timestamp) -> std::io::Result<Columns> {
         });
     }
     let dispatcher = DispatcherLock::probe(tree).ok().flatten();
+    let pause = crate::schedule::pause::current(tree, now).map(|p| p.describe(now));
     Ok(Columns {
         columns,
         dispatcher,
+        pause,
     })
 }
 
 /// todo/ in dispatch order, then the files that can never run.
 fn todo_cards(tree: &Tree) -> std::io::Result<(Vec<Card>, usize)> {
     let inspection = queue::inspect_todo(tree)?;
-    let mut cards: Vec<Card> = inspection
-        .ready
+    let ready =
+        crate::schedule::pause::front_first(tree, inspection.ready, |r| r.entry.id.as_str());
+    let verdicts = crate::schedule::deps::verdicts(tree, &ready)?;
+    let mut cards: Vec<Card> = ready
         .into_iter()
-        .map(|ready| Card {
+        .zip(verdicts)
+        .map(|(ready, verdict)| Card {
             linkable: true,
             can_cancel: true,
             id: ready.entry.id,
             title: ready.task.title,
             agent: ready.agent,
             priority: ready.task.priority,
-            ..Card::default()
+            ..dependency_marks(verdict)
         })
         .collect();
     for (entry, err) in inspection.invalid {
@@ -182,6 +189,27 @@ fn todo_cards(tree: &Tree) -> std::io::Result<(Vec<Card>, usize)> {
     }
     let total = cards.len();
     Ok((cards, total))
+}
+
+/// A queued task's marks from its dependencies: waiting on one, blocked by a
+/// failed one, or never running (a cycle, an unknown id).
+fn dependency_marks(verdict: crate::schedule::deps::Verdict) -> Card {
+    use crate::schedule::deps::{Hold, Verdict};
+    let (kind, text, reason) = match verdict {
+        Verdict::Runnable => return Card::default(),
+        Verdict::Held(hold @ Hold::Waiting { .. }) => (MarkKind::Waiting, hold.describe(), None),
+        Verdict::Held(hold) => (MarkKind::Blocked, hold.describe(), None),
+        Verdict::Never(problem) => (
+            MarkKind::Blocked,
+            "never runs".to_string(),
+            Some(problem.to_string()),
+        ),
+    };
+    Card {
+        marks: vec![Mark { kind, text }],
+        reason,
+        ..Card::default()
+    }
 }
 
 /// A task in any folder but todo/, from its file, record and reason; with the

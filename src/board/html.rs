@@ -141,7 +141,12 @@ fn add_form(ctx: &Ctx, repo: &str) -> Markup {
 /// A repository's live part: the dispatcher, the columns, the friction.
 pub fn repo_live(ctx: &Ctx, repo: &str, columns: &Columns, friction: &Markup) -> Markup {
     html! {
-        p.dispatcher { (dispatcher(columns.dispatcher.as_ref())) }
+        p.dispatcher {
+            (dispatcher(columns.dispatcher.as_ref()))
+            @if let Some(pause) = &columns.pause {
+                " · " span.paused { "queue " (pause) } " · " code { "git agentos resume" } " ends it"
+            }
+        }
         div.columns {
             @for column in &columns.columns { (column_html(ctx, repo, column)) }
         }

@@ -251,3 +251,46 @@ fn a_stream_sends_the_board_when_the_page_is_behind_and_waits_when_it_is_current
         assert!(frame.data_ref().is_some());
     });
 }
+
+#[test]
+fn dependencies_mark_their_cards_and_a_pause_is_shown() {
+    runtime().block_on(async {
+        let s = setup();
+        let todo = s.fixture.ws.tree.state_dir(State::Todo);
+        let task = |after: &str| {
+            format!("+++\ntitle = \"t\"\ntargets = [\"README.md\"]\nafter = [{after}]\n+++\n")
+        };
+        std::fs::write(todo.join("api.md"), task("\"fix\"")).expect("write");
+        std::fs::write(todo.join("lost.md"), task("\"nowhere\"")).expect("write");
+        let limit = crate::schedule::limits::Limit {
+            kind: crate::schedule::limits::LimitKind::UsageLimit,
+            resets_at: Some(Timestamp::parse("2026-11-20T15:00:00Z").expect("time")),
+            message: "You've hit your 5-hour limit".into(),
+        };
+        crate::schedule::pause::pause_for(&s.fixture.ws.tree, &limit, None, now()).expect("pause");
+        let (_, _, body) = s.get("/").await;
+        let card = |id: &str| {
+            let at = body.find(&format!("data-id=\"{id}\"")).expect(id);
+            body[at..]
+                .split("</article>")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            card("api").contains("<span class=\"mark waiting\">waiting on fix</span>"),
+            "{}",
+            card("api")
+        );
+        assert!(card("lost").contains("never runs"), "{}", card("lost"));
+        assert!(
+            card("lost").contains("`nowhere` is no task"),
+            "{}",
+            card("lost")
+        );
+        assert!(
+            body.contains("<span class=\"paused\">queue paused until "),
+            "{body}"
+        );
+    });
+}

@@ -51,6 +51,24 @@ pub struct Args {
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
 
+    /// Run only once this task is done (repeatable). After exactly one task, the
+    /// new one starts from that task's branch (a stack) unless --no-stack.
+    #[arg(long = "after", value_name = "ID")]
+    pub after: Vec<String>,
+
+    /// With one --after: start from the base as usual, not from its branch.
+    #[arg(long)]
+    pub no_stack: bool,
+
+    /// Stop the agent after this many turns (else agent.toml's `max_turns`).
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<u64>,
+
+    /// Stop the agent once it has spent this many US dollars (else agent.toml's
+    /// `max_cost_usd`).
+    #[arg(long, value_name = "USD")]
+    pub max_cost_usd: Option<f64>,
+
     /// Use this id instead of one made from the title.
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
@@ -132,6 +150,18 @@ fn apply_flags(dir: &Path, task: &mut Task, args: &Args) -> CmdResult {
     if args.base.is_some() {
         task.base = args.base.clone();
         task.base_branch = None;
+    }
+    if !args.after.is_empty() {
+        task.after = args.after.clone();
+    }
+    if args.no_stack {
+        task.stack = Some(false);
+    }
+    if args.max_turns.is_some() {
+        task.max_turns = args.max_turns;
+    }
+    if let Some(usd) = args.max_cost_usd {
+        task.max_cost_usd = Some(task::Usd(usd));
     }
     if let Some(p) = args.priority {
         task.priority = p;

@@ -35,6 +35,8 @@ const AGENT_TOML: &str = "\
 # timeout = \"30m\"
 # start_timeout = \"60s\"
 # memory = true                     # hand it the memory server (`git agentos mcp`)
+# max_turns = 40                    # turn cap of its tasks (a task's own `max_turns` wins)
+# max_cost_usd = 2.0                # spending cap in US dollars (a task's `max_cost_usd` wins)
 #
 # [sandbox]                         # the kernel's write boundary (README: Sandbox)
 # mode = \"on\"                       # \"off\": run it unsandboxed, on purpose

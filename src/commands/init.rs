@@ -25,6 +25,9 @@ pub const SAMPLE_CONFIG: &str = "\
 
 # [friction]
 # threshold = 3               # occurrences before `friction --enqueue` makes a task
+
+# [budget]
+# daily_usd = 20.0            # once a day's spend reaches it, the queue pauses until midnight
 ";
 
 pub fn run(dir: &Path, _args: Args) -> CmdResult {

@@ -4,6 +4,8 @@ use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue;
 use crate::queue::State;
+use crate::schedule::deps::{self, Verdict};
+use crate::schedule::pause;
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use std::path::Path;
@@ -55,13 +57,23 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         if state == State::Todo {
             let ins = queue::inspect_todo(&ctx.tree).map_err(read_err(state))?;
             rows.reserve(ins.ready.len() + ins.invalid.len());
-            for r in ins.ready {
+            // Tasks a usage limit sent back run first: list them first.
+            let ready = pause::front_first(&ctx.tree, ins.ready, |r| r.entry.id.as_str());
+            let verdicts = deps::verdicts(&ctx.tree, &ready).map_err(read_err(state))?;
+            for (r, verdict) in ready.into_iter().zip(verdicts) {
+                let (state, text) = match verdict {
+                    Verdict::Runnable => ("todo", r.task.title),
+                    Verdict::Held(hold) => {
+                        ("todo", format!("{}  ({})", r.task.title, hold.describe()))
+                    }
+                    Verdict::Never(problem) => ("invalid", format!("({})", problem.what)),
+                };
                 rows.push(Row {
-                    state: "todo",
+                    state,
                     id: r.entry.id,
                     agent: r.agent,
                     priority: r.task.priority,
-                    text: r.task.title,
+                    text,
                 });
             }
             for (entry, err) in ins.invalid {

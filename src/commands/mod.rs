@@ -21,6 +21,7 @@ pub mod list;
 pub mod logs;
 pub mod mcp;
 pub mod memory;
+pub mod resume;
 pub mod retry;
 pub mod run;
 pub mod show;

@@ -81,7 +81,25 @@ pub(super) fn conclude(mut summary: Summary) -> CmdResult {
             format!("stopped by signal {sig}; run again to resume"),
         ));
     }
-    if summary.done.is_empty() && summary.failed.is_empty() && summary.review.is_empty() {
+    for (id, why) in &summary.held {
+        outln!("held    {}: {}", untrusted(id), untrusted(why));
+    }
+    for (id, _) in &summary.paused {
+        outln!(
+            "paused  {}: back at the front of todo/, no attempt spent",
+            untrusted(id)
+        );
+    }
+    if let Some(pause) = &summary.pause {
+        outln!(
+            "The queue is {}; `git agentos resume` ends the pause.",
+            untrusted(pause)
+        );
+    } else if summary.done.is_empty()
+        && summary.failed.is_empty()
+        && summary.review.is_empty()
+        && summary.held.is_empty()
+    {
         outln!("The queue is empty.");
     }
     if !summary.failed.is_empty() {

@@ -45,10 +45,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     let mut out = String::new();
     let mut line = |k: &str, v: &str| out.push_str(&format!("{k:<10}{v}\n"));
     line("id", &view.id);
-    let state = if view.state == State::Todo && view.reason.is_some() {
-        "todo (invalid: never runs)"
-    } else {
-        view.state.name()
+    let state = match (&view.hold, &view.reason) {
+        (_, Some(_)) if view.state == State::Todo => "todo (invalid: never runs)".to_string(),
+        (Some(hold), _) => format!("todo ({})", hold.describe()),
+        _ => view.state.name().to_string(),
     };
     line("state", &format!("{state}  ({})", view.file));
     if let Some(title) = &view.title {
@@ -66,6 +66,19 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     }
     if !view.verify.is_empty() {
         line("verify", &view.verify.join(" && "));
+    }
+    if !view.after.is_empty() {
+        let stacked = match &view.stacked_on {
+            Some(dep) => format!(" (stacked: starts from agentos/{dep})"),
+            None => String::new(),
+        };
+        line("after", &format!("{}{stacked}", view.after.join(", ")));
+    }
+    if let Some(turns) = view.max_turns {
+        line("max turns", &turns.to_string());
+    }
+    if let Some(usd) = view.max_cost_usd {
+        line("max cost", &format!("${usd:.2}"));
     }
     line("priority", &view.priority.to_string());
     line(

@@ -5,6 +5,9 @@ use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue;
 use crate::queue::State;
+use crate::schedule::deps::{self, Hold, Verdict};
+use crate::schedule::pause::{self, Pause};
+use crate::schedule::spend::{self, Totals};
 use crate::term::untrusted;
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -32,11 +35,21 @@ struct Status {
     /// The dispatcher's lock file (in the git folder).
     lock: String,
     counts: BTreeMap<&'static str, usize>,
+    /// What the agents spent today and this week (local days; weeks from Monday).
+    spend: Totals,
+    /// `[budget] daily_usd` in config.toml.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    daily_budget_usd: Option<f64>,
+    /// The queue's pause in force (after a usage or rate limit, or the daily budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause: Option<PauseView>,
     /// Files in todo/ that can never run, with the reason.
     invalid: Vec<Invalid>,
     doing: Vec<Doing>,
     /// Tasks whose pull request is open.
     review: Vec<InReview>,
+    /// Queued tasks that wait on, or are blocked by, a dependency.
+    held: Vec<Held>,
     /// The most recently finished tasks: their branch, pushed commit and PR.
     recent_done: Vec<DoneTask>,
 }
@@ -70,6 +83,21 @@ struct InReview {
 }
 
 #[derive(Serialize)]
+struct PauseView {
+    #[serde(flatten)]
+    pause: Pause,
+    /// `paused until 03:00 (usage limit)`, in local time.
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Held {
+    id: String,
+    #[serde(flatten)]
+    hold: Hold,
+}
+
+#[derive(Serialize)]
 struct Invalid {
     file: String,
     reason: String,
@@ -95,9 +123,35 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         None
     };
     let inspection = queue::inspect_todo(tree).map_err(read_err)?;
+    let mut invalid: Vec<Invalid> = inspection
+        .invalid
+        .iter()
+        .map(|(e, err)| Invalid {
+            file: ctx.rel(&e.path).into_owned(),
+            reason: err.problem.to_string(),
+        })
+        .collect();
+    let mut held = Vec::new();
+    let verdicts = deps::verdicts(tree, &inspection.ready).map_err(read_err)?;
+    for (r, verdict) in inspection.ready.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Runnable => {}
+            Verdict::Held(hold) => held.push(Held {
+                id: r.entry.id.clone(),
+                hold,
+            }),
+            Verdict::Never(problem) => invalid.push(Invalid {
+                file: ctx.rel(&r.entry.path).into_owned(),
+                reason: problem.to_string(),
+            }),
+        }
+    }
     let mut counts = BTreeMap::new();
-    counts.insert("todo", inspection.ready.len());
-    counts.insert("invalid", inspection.invalid.len());
+    counts.insert(
+        "todo",
+        inspection.ready.len() - (invalid.len() - inspection.invalid.len()),
+    );
+    counts.insert("invalid", invalid.len());
     let mut doing = Vec::new();
     let mut review = Vec::new();
     let now = crate::clock::now();
@@ -168,16 +222,18 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         dispatcher,
         lock: tree.lock_path().display().to_string(),
         counts,
-        invalid: inspection
-            .invalid
-            .iter()
-            .map(|(e, err)| Invalid {
-                file: ctx.rel(&e.path).into_owned(),
-                reason: err.problem.to_string(),
-            })
-            .collect(),
+        spend: spend::totals(tree, crate::clock::now()),
+        daily_budget_usd: crate::config::load(tree)
+            .ok()
+            .and_then(|c| c.budget.daily_usd),
+        pause: pause::current(tree, crate::clock::now()).map(|pause| PauseView {
+            text: pause.describe(crate::clock::now()),
+            pause,
+        }),
+        invalid,
         doing,
         review,
+        held,
         recent_done,
     };
     if args.json {
@@ -224,6 +280,25 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
             String::new()
         }
     )?;
+    let budget = s
+        .daily_budget_usd
+        .map(|b| format!(" (daily budget ${b:.2})"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "spent       ${:.2} today, ${:.2} this week{budget}",
+        s.spend.today_usd, s.spend.week_usd
+    )?;
+    if let Some(p) = &s.pause {
+        writeln!(out, "pause       {}; `git agentos resume` ends it", p.text)?;
+        let task = p
+            .pause
+            .task
+            .as_deref()
+            .map(|t| format!("{t}: "))
+            .unwrap_or_default();
+        writeln!(out, "            {task}{}", p.pause.message)?;
+    }
     for d in &s.doing {
         let unsandboxed = match d.sandbox.as_deref().and_then(|s| s.strip_prefix("off: ")) {
             Some(why) => format!(", UNSANDBOXED ({why})"),
@@ -250,6 +325,9 @@ fn write_text(s: &Status, out: &mut String) -> std::fmt::Result {
         if let Some(url) = &r.pr_url {
             writeln!(out, "              {url}")?;
         }
+    }
+    for h in &s.held {
+        writeln!(out, "held        {}: {}", h.id, h.hold.describe())?;
     }
     for i in &s.invalid {
         writeln!(out, "invalid     {}: {}", i.file, i.reason)?;

@@ -2,6 +2,8 @@
 use crate::clock::Timestamp;
 use crate::queue::State;
 use crate::queue::{self, Entry, Record};
+use crate::schedule::deps::{self, Hold, Verdict};
+use crate::schedule::pause;
 use crate::task::{self, Task};
 use crate::workspace::Workspace;
 use serde::Serialize;
@@ -28,6 +30,19 @@ pub struct TaskView {
     pub timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enqueued: Option<Timestamp>,
+    /// Tasks that must be done first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+    /// The dependency whose branch it starts from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stacked_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_turns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    /// Why a queued task does not run yet (waiting on, or blocked by, a dependency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
     /// Why the task cannot run (todo/) or failed (failed/).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -43,7 +58,9 @@ pub struct TaskView {
 
 impl TaskView {
     fn from_task(ctx: &Workspace, entry: &Entry, task: Task, agent: Option<String>) -> TaskView {
+        let stacked_on = task::stacks_on(&task).map(str::to_string);
         TaskView {
+            stacked_on,
             id: entry.id.clone(),
             state: entry.state,
             file: ctx.rel(&entry.path).into_owned(),
@@ -56,6 +73,10 @@ impl TaskView {
             verify: task.verify,
             timeout: task.timeout,
             enqueued: task.enqueued,
+            after: task.after,
+            max_turns: task.max_turns,
+            max_cost_usd: task.max_cost_usd.map(|usd| usd.0),
+            hold: None,
             reason: None,
             review_state: None,
             record: None,
@@ -77,6 +98,11 @@ impl TaskView {
             verify: Vec::new(),
             timeout: None,
             enqueued: None,
+            after: Vec::new(),
+            stacked_on: None,
+            max_turns: None,
+            max_cost_usd: None,
+            hold: None,
             reason: Some(reason),
             review_state: None,
             record: None,
@@ -93,10 +119,20 @@ impl TaskView {
 /// The todo/ queue in dispatch order, then the files that cannot run.
 pub fn todo_views(ctx: &Workspace) -> std::io::Result<Vec<TaskView>> {
     let ins = queue::inspect_todo(&ctx.tree)?;
-    let mut out: Vec<TaskView> = ins
-        .ready
+    let ready = pause::front_first(&ctx.tree, ins.ready, |r| r.entry.id.as_str());
+    let verdicts = deps::verdicts(&ctx.tree, &ready)?;
+    let mut out: Vec<TaskView> = ready
         .into_iter()
-        .map(|r| TaskView::from_task(ctx, &r.entry, r.task, Some(r.agent)))
+        .zip(verdicts)
+        .map(|(r, verdict)| {
+            let mut view = TaskView::from_task(ctx, &r.entry, r.task, Some(r.agent));
+            match verdict {
+                Verdict::Runnable => {}
+                Verdict::Held(hold) => view.hold = Some(hold),
+                Verdict::Never(problem) => view.reason = Some(problem.to_string()),
+            }
+            view
+        })
         .collect();
     out.extend(
         ins.invalid

@@ -14,6 +14,7 @@ use crate::path_error::PathError;
 use crate::pipeline::Settings;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Ready, Record, State};
+use crate::schedule::pause::{self, Pause};
 use crate::workspace::Workspace;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +45,12 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     /// Stopped by this signal.
     pub interrupted: Option<i32>,
+    /// Queued tasks held back by their dependencies at the last scan, and why.
+    pub held: Vec<(String, String)>,
+    /// Tasks a usage or rate limit sent back to todo/, and the pause it began.
+    pub paused: Vec<(String, String)>,
+    /// The pause in force when the dispatcher stopped (`paused until 03:00 (usage limit)`).
+    pub pause: Option<String>,
     /// Why the dispatcher stopped claiming (its lock is gone, or the state leads
     /// outside the repository): the tasks it had claimed were finished first.
     pub halted: Option<DispatchError>,
@@ -155,19 +162,7 @@ impl<'a> Dispatcher<'a> {
                 wait = Some(wait.map_or(left, |w| w.min(left)));
                 continue;
             }
-            let reason = err.to_string();
-            match queue::reject(&tree, entry, &reason) {
-                Ok(moved) => {
-                    self.progress
-                        .line(&format!("rejected {}: {reason}", self.ws.rel(&entry.path)));
-                    tracing::warn!(file = %entry.path.display(), %reason, "rejected");
-                    self.summary.failed.push((moved.id, reason));
-                }
-                Err(e) => self.progress.line(&format!(
-                    "cannot move {} to failed/: {e}",
-                    entry.path.display()
-                )),
-            }
+            self.quarantine(entry, &err.to_string());
         }
         let waiting: Vec<&std::path::Path> = inspection
             .invalid
@@ -176,7 +171,67 @@ impl<'a> Dispatcher<'a> {
             .collect();
         self.grace.keep_only(&waiting);
         self.recheck = wait.map(|w| now + w + Duration::from_millis(50));
-        Ok(inspection.ready)
+        // Tasks a limit sent back go first; a cycle or an unknown id never
+        // runs; waiting tasks wait.
+        let ready = pause::front_first(&tree, inspection.ready, |r| r.entry.id.as_str());
+        let queued: Vec<&str> = ready.iter().map(|r| r.entry.id.as_str()).collect();
+        pause::prune_front(&tree, &queued);
+        let gated =
+            crate::schedule::gate(&tree, ready).map_err(PathError::at("read", &tree.dir))?;
+        self.summary.held = gated
+            .held
+            .iter()
+            .map(|(r, hold)| (r.entry.id.clone(), hold.describe()))
+            .collect();
+        for (ready, problem) in gated.invalid {
+            let err = crate::task::TaskFileError {
+                file: ready.entry.path.clone(),
+                problem,
+            };
+            self.quarantine(&ready.entry, &err.to_string());
+        }
+        Ok(gated.runnable)
+    }
+
+    /// The queue's pause in force now, if any (noted in the summary).
+    pub fn paused(&mut self) -> Option<Pause> {
+        let now = crate::clock::now();
+        let pause = pause::current(&self.ws.tree, now).or_else(|| {
+            // The daily budget, from config.toml as it is now.
+            let daily = crate::config::load(&self.ws.tree).ok()?.budget.daily_usd?;
+            crate::schedule::spend::check_budget(&self.ws.tree, daily, now)
+        });
+        self.summary.pause = pause.as_ref().map(|p| p.describe(now));
+        pause
+    }
+
+    /// A paused `watch` sleeps until the pause ends (or `resume`, a signal, a
+    /// change to the queue wakes it): no polling.
+    pub fn sleep_through(&mut self, pause: &Pause) {
+        let now = crate::clock::now();
+        let left = pause.until.since(now).unwrap_or_default();
+        self.progress.line(&format!(
+            "{}; `git agentos resume` ends it",
+            pause.describe(now)
+        ));
+        tracing::info!(until = %pause.until, kind = pause.kind.label(), "paused");
+        self.wait_for_work(left.max(Duration::from_millis(10)));
+    }
+
+    /// Move a file that can never run to failed/, with its reason.
+    fn quarantine(&mut self, entry: &Entry, reason: &str) {
+        match queue::reject(&self.ws.tree, entry, reason) {
+            Ok(moved) => {
+                self.progress
+                    .line(&format!("rejected {}: {reason}", self.ws.rel(&entry.path)));
+                tracing::warn!(file = %entry.path.display(), %reason, "rejected");
+                self.summary.failed.push((moved.id, reason.to_string()));
+            }
+            Err(e) => self.progress.line(&format!(
+                "cannot move {} to failed/: {e}",
+                entry.path.display()
+            )),
+        }
     }
 
     /// Block until the queue may have changed, a signal arrives, or `timeout`
@@ -233,8 +288,15 @@ impl<'a> Dispatcher<'a> {
     /// Add what a worker finished to the summary.
     pub fn absorb(&mut self, finished: Finished) {
         match finished {
-            Finished::Done(id) => self.summary.done.push(id),
-            Finished::Review(id, url) => self.summary.review.push((id, url)),
+            Finished::Done(id) => {
+                crate::schedule::pause::forget_backoff(&self.ws.tree);
+                self.summary.done.push(id)
+            }
+            Finished::Review(id, url) => {
+                crate::schedule::pause::forget_backoff(&self.ws.tree);
+                self.summary.review.push((id, url))
+            }
+            Finished::Paused(id, pause) => self.summary.paused.push((id, pause)),
             Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
             Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
         }

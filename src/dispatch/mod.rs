@@ -52,12 +52,17 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
         let todo = ws.tree.state_dir(State::Todo);
         let watcher = wait::watch_todo(&todo, d.bus.tx.clone())?;
         let review = wait::watch_review(&ws.tree.state_dir(State::Review), d.bus.tx.clone())?;
+        let pause = wait::watch_file(
+            &ws.tree.runs_dir(),
+            crate::schedule::pause::FILE,
+            d.bus.tx.clone(),
+        )?;
         // Tests (and people) wait for this line: from here on, a file dropped
         // into todo/ is seen.
         d.progress
             .line(&format!("watching {}/ for new tasks", ws.rel(&todo)));
         tracing::info!(todo = %todo.display(), "watching");
-        Some((watcher, review))
+        Some((watcher, review, pause))
     } else {
         None
     };

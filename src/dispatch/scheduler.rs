@@ -36,6 +36,13 @@ pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
                 return Ok(());
             }
         }
+        if let Some(pause) = d.paused() {
+            if !d.opts.watch {
+                return Ok(());
+            }
+            d.sleep_through(&pause);
+            continue;
+        }
         match d.scan()?.into_iter().next() {
             Some(ready) => {
                 rescan = RESCAN_FIRST;
@@ -80,7 +87,8 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
         let stop = d.summary.interrupted.is_some()
             || d.summary.halted.is_some()
             || (d.opts.once && started > 0);
-        if !stop && running.len() < jobs {
+        let pause = d.paused();
+        if !stop && pause.is_none() && running.len() < jobs {
             for ready in d.scan()? {
                 if running.len() >= jobs || (d.opts.once && started > 0) {
                     break;
@@ -103,6 +111,13 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
         if running.is_empty() {
             if stop || d.summary.halted.is_some() {
                 return Ok(());
+            }
+            if let Some(pause) = pause {
+                if !d.opts.watch {
+                    return Ok(());
+                }
+                d.sleep_through(&pause);
+                continue;
             }
             if !d.opts.watch {
                 if d.settle_young_files() {

@@ -1,6 +1,5 @@
 //! Waiting for work without polling: a file-system watcher on todo/ that wakes
-//! the dispatcher's bus (and one on review/ for a `cancel` of a task whose pull
-//! request is open), and the grace a file just dropped into todo/ gets before
+//! the dispatcher's bus, and the grace a file just dropped into todo/ gets before
 //! it is judged invalid (it may still be being written).
 use super::bus::Msg;
 use super::error::DispatchError;
@@ -20,9 +19,13 @@ pub fn watch_todo(
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
     // Only changes can bring work. Access events (our own scans open the
     // folder) would otherwise wake us in a loop.
-    watch_folder(todo, tx, |e| {
-        !matches!(e.kind, notify::EventKind::Access(_))
-    })
+    watch(
+        todo,
+        notify::RecursiveMode::Recursive,
+        "the queue",
+        tx,
+        |_| true,
+    )
 }
 
 /// A notify watcher on review/ that wakes the bus when `cancel` leaves its
@@ -31,37 +34,68 @@ pub fn watch_review(
     review: &Path,
     tx: Sender<Msg>,
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
-    watch_folder(review, tx, |e| {
-        matches!(e.kind, notify::EventKind::Create(_))
-            && e.paths
-                .iter()
-                .any(|p| p.extension().is_some_and(|x| x == "cancel"))
-    })
+    watch(
+        review,
+        notify::RecursiveMode::Recursive,
+        "review/",
+        tx,
+        |e| {
+            matches!(e.kind, notify::EventKind::Create(_))
+                && e.paths
+                    .iter()
+                    .any(|p| p.extension().is_some_and(|x| x == "cancel"))
+        },
+    )
 }
 
-fn watch_folder(
+/// A notify watcher on one file (`name` in `dir`, which is watched without its
+/// subfolders) that wakes the bus when the file changes: the pause, so that
+/// `git agentos resume` wakes a paused `watch`.
+pub fn watch_file(
     dir: &Path,
+    name: &'static str,
     tx: Sender<Msg>,
-    relevant: fn(&notify::Event) -> bool,
+) -> Result<notify::RecommendedWatcher, DispatchError> {
+    watch(
+        dir,
+        notify::RecursiveMode::NonRecursive,
+        name,
+        tx,
+        move |e| {
+            e.paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == name))
+        },
+    )
+}
+
+/// A watcher on `path` that wakes the bus on every change `wanted` accepts
+/// (access events never; an error, e.g. the kernel's queue overflowed, always).
+fn watch(
+    path: &Path,
+    mode: notify::RecursiveMode,
+    what: &str,
+    tx: Sender<Msg>,
+    wanted: impl Fn(&notify::Event) -> bool + Send + 'static,
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let wake = match event {
-            Ok(e) => relevant(&e),
-            Err(_) => true, // e.g. the kernel's queue overflowed: rescan
+        let relevant = match event {
+            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)) && wanted(&e),
+            Err(_) => true,
         };
-        if wake {
+        if relevant {
             let _ = tx.send(Msg::QueueChanged);
         }
     })
     .map_err(|e| DispatchError::Watch {
-        what: "the queue".into(),
+        what: what.into(),
         message: e.to_string(),
     })?;
     watcher
-        .watch(dir, notify::RecursiveMode::Recursive)
+        .watch(path, mode)
         .map_err(|e| DispatchError::Watch {
-            what: dir.display().to_string(),
+            what: path.display().to_string(),
             message: e.to_string(),
         })?;
     Ok(watcher)

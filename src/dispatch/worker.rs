@@ -8,6 +8,7 @@ use crate::forge::LazyForge;
 use crate::pipeline::{self, finish, Settings, Step, StepOutcome, TaskRun, CANCELLED};
 use crate::progress::Progress;
 use crate::queue::{Entry, Record};
+use crate::schedule::limits::Limit;
 use crate::task;
 use crate::workspace::Workspace;
 use std::sync::Arc;
@@ -20,6 +21,9 @@ pub enum Finished {
     Review(String, String),
     Failed(String, String),
     Interrupted(i32),
+    /// It ran into a usage or rate limit: back in todo/, the queue paused
+    /// (`paused until 03:00 (usage limit)`).
+    Paused(String, String),
 }
 
 pub struct Worker {
@@ -115,6 +119,7 @@ impl Worker {
                     }
                 }
                 StepOutcome::Failed(reason) => return fail_run(run, &reason),
+                StepOutcome::Paused(limit) => return requeue_run(run, &limit),
                 StepOutcome::Interrupted(sig) => {
                     run.record.interrupted = true;
                     run.save()?;
@@ -174,6 +179,20 @@ impl Worker {
             .map_err(|e| crate::path_error::PathError::new("write", &path, e))?;
         Ok(())
     }
+}
+
+fn requeue_run(run: TaskRun, limit: &Limit) -> Result<Finished, DispatchError> {
+    let pause = finish::requeue(
+        run.ws,
+        &run.entry,
+        run.record,
+        &run.task,
+        limit,
+        run.settings.keep,
+        run.progress,
+    )?;
+    let describe = pause.describe(crate::clock::now());
+    Ok(Finished::Paused(run.entry.id, describe))
 }
 
 fn fail_run(run: TaskRun, reason: &str) -> Result<Finished, DispatchError> {

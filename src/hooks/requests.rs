@@ -1,5 +1,5 @@
 //! What a commit's trailers ask for: a task per `Agentos-Task: <title>`, with
-//! the `Agentos-Targets:` and `Agentos-Agent:` after it; and the dispatcher's own
+//! the `Agentos-Targets:`, `Agentos-Agent:` and `Agentos-After:` after it; and the dispatcher's own
 //! mark, `Agentos-Task: <id>` alone, which says the commit is that task's output.
 use crate::git::CommitInfo;
 use crate::queue::Tree;
@@ -42,21 +42,22 @@ pub(super) fn requests(commit: &CommitInfo) -> Vec<Request> {
                     ..Task::default()
                 },
             }),
-            "agentos-targets" | "agentos-agent" => {
+            "agentos-targets" | "agentos-agent" | "agentos-after" => {
                 let Some(request) = out.last_mut() else {
                     continue;
                 };
                 let task = &mut request.task;
+                let items = value
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
                 if key.eq_ignore_ascii_case("agentos-agent") {
                     task.agent = Some(value.to_string());
+                } else if key.eq_ignore_ascii_case("agentos-after") {
+                    task.after.extend(items);
                 } else {
-                    task.targets.extend(
-                        value
-                            .split([',', ' '])
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                    );
+                    task.targets.extend(items);
                 }
             }
             _ => {}

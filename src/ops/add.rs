@@ -83,7 +83,22 @@ pub fn add(ws: &Workspace, new: NewTask) -> Result<String, AddError> {
     }
     task.enqueued = Some(Timestamp::now());
     ws.ensure_runtime()?;
-    match new.id {
+    let id = match new.id {
+        // A task with dependencies takes its id now, so the cycle check knows it.
+        None if !task.after.is_empty() => Some(
+            queue::free_id(&ws.tree, &task.title)
+                .map_err(|e| PathError::new("read", &ws.tree.dir, e))?,
+        ),
+        id => id,
+    };
+    if let Some(id) = &id {
+        task::check_id(id).map_err(|problem| AddError::BadId {
+            id: id.clone(),
+            problem,
+        })?;
+        crate::schedule::check_new(&ws.tree, id, &task).map_err(AddError::Invalid)?;
+    }
+    match id {
         Some(id) => {
             task::check_id(&id).map_err(|problem| AddError::BadId {
                 id: id.clone(),

@@ -11,6 +11,7 @@ use super::modes_guard::ModesGuard;
 use super::refs_guard::RefsGuard;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
+use crate::agent::caps::{self, Caps};
 use crate::agent::denials;
 use crate::agent::runner::{Launch, Observer, Outcome};
 use crate::agent::sandbox::{self, Plan};
@@ -18,6 +19,7 @@ use crate::friction;
 use crate::path_error::PathError;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, Landing, QueueError, Record, SandboxDenial, Tree};
+use crate::schedule::{limits, spend};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,6 +27,13 @@ use std::time::Duration;
 const MAX_DENIALS: usize = 50;
 
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
+    // The task's caps, else its agent's.
+    run.agent.max_turns = run.task.max_turns.or(run.agent.max_turns);
+    run.agent.max_cost_usd = run
+        .task
+        .max_cost_usd
+        .map(|usd| usd.0)
+        .or(run.agent.max_cost_usd);
     let base = match run.base() {
         Ok(base) => base,
         Err(failed) => return Ok(failed),
@@ -181,6 +190,7 @@ fn run_guarded(
     };
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
+    note_spend(run, &outcome);
     // Both guards judge (the modes one puts back what it found); a moved ref
     // is said first.
     let modes_changed = modes.changed_since(modes_before, "the agent");
@@ -197,15 +207,43 @@ fn run_guarded(
             StepOutcome::Done
         }
         Outcome::Failed { reason, result } => {
+            let caps = Caps {
+                max_turns: run.agent.max_turns,
+                max_cost_usd: run.agent.max_cost_usd,
+            };
+            let at_cap = result.as_ref().and_then(|r| caps::reason(r, caps));
             run.record.agent_result = result;
             if run.cancel_requested() {
                 StepOutcome::Failed(CANCELLED.into())
+            } else if let Some(reason) = at_cap {
+                StepOutcome::Failed(reason)
+            } else if let Some(limit) = limits::from_stream(&run_dir.join("agent.jsonl")) {
+                // Not the task's fault: it waits for the limit to reset.
+                StepOutcome::Paused(limit)
             } else {
                 StepOutcome::Failed(reason)
             }
         }
         Outcome::Interrupted(sig) => StepOutcome::Interrupted(sig),
     })
+}
+
+/// What the agent spent, into the spend ledger (whatever the outcome).
+fn note_spend(run: &TaskRun, outcome: &Outcome) {
+    let result = match outcome {
+        Outcome::Succeeded(result) => Some(result),
+        Outcome::Failed { result, .. } => result.as_ref(),
+        Outcome::Interrupted(_) => None,
+    };
+    if let Some(usd) = result.and_then(|r| r.total_cost_usd) {
+        let spent = spend::Spent {
+            at: crate::clock::now(),
+            task: run.entry.id.clone(),
+            attempt: run.record.attempt,
+            usd,
+        };
+        spend::note(&run.ws.tree, &spent);
+    }
 }
 
 /// Each write the sandbox refused, as friction (`sandbox-denied`).

@@ -11,6 +11,8 @@ use crate::git::task_branch;
 use crate::path_error::PathError;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, QueueError, Record, State, Step};
+use crate::schedule::limits::Limit;
+use crate::schedule::pause::{self, Pause};
 use crate::task::Task;
 use crate::workspace::Workspace;
 
@@ -121,6 +123,56 @@ pub fn fail(
     progress.line(&format!("{}: failed: {reason}", entry.id));
     tracing::warn!(step, reason, "failed");
     Ok(())
+}
+
+/// Send a claimed task that ran into a usage or rate limit back to the front of
+/// todo/, with no attempt spent, and pause the queue: until the limit's reset
+/// time, else for the backoff. The worktree goes (the next attempt starts from
+/// the base); the limit is friction (`rate-limited`). Returns the pause.
+pub fn requeue(
+    ws: &Workspace,
+    entry: &Entry,
+    mut record: Record,
+    task: &crate::task::Task,
+    limit: &Limit,
+    keep: bool,
+    progress: &Progress,
+) -> Result<Pause, QueueError> {
+    let now = Timestamp::now();
+    let pause = pause::pause_for(&ws.tree, limit, Some(&entry.id), now)
+        .map_err(|e| PathError::new("write", &pause::path(&ws.tree), e))?;
+    let describe = pause.describe(now);
+    friction::note(
+        &ws.tree,
+        friction::Event::new(
+            "rate-limited",
+            Step::Agent.name(),
+            &format!("{}: {}; {describe}", limit.kind.label(), limit.message),
+        )
+        .task(&entry.id, record.attempt),
+    );
+    record.reason = Some(format!("{}: {}", limit.kind.label(), limit.message));
+    record.finished_at = Some(now);
+    record.agent_pgid = None;
+    // Where it left its branch: the next claim may reset it while it is there.
+    if record.has(Step::Worktree) {
+        record.branch_tip = ws.repo.branch_commit(&entry.id);
+    }
+    // The folder it was queued in named its agent: it goes back there.
+    let folder =
+        (task.agent.is_none() && record.agent != "default").then_some(record.agent.as_str());
+    queue::requeue(&ws.tree, entry, &record, folder, "paused")?;
+    if !keep {
+        retire(ws, &ws.tree.worktrees_dir().join(&entry.id));
+    }
+    progress.line(&format!(
+        "{}: {} ({}); back at the front of todo/, the queue is {describe}",
+        entry.id,
+        limit.kind.label(),
+        limit.message
+    ));
+    tracing::warn!(kind = limit.kind.label(), until = %pause.until, "paused");
+    Ok(pause)
 }
 
 /// Recycle the worktree (or remove it); a worktree that cannot be is pruned by

@@ -46,7 +46,16 @@ pub fn near_miss(targets: &[String], base_paths: &[String]) -> Option<String> {
 /// The preflight step: the base resolves to a commit (recorded, so a resume uses
 /// the same one), and no plain-path target is a near miss of an existing path.
 pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
-    let rev = run.task.base.clone().unwrap_or_else(|| "HEAD".into());
+    // A stacked task starts from its dependency's branch head.
+    let stacked = match crate::schedule::stack::base(&run.ws.tree, &run.ws.repo, &run.task) {
+        Ok(stacked) => stacked,
+        Err(e) => return Ok(StepOutcome::Failed(format!("preflight: {e}"))),
+    };
+    let rev = match &stacked {
+        Some(stack) => stack.commit.clone(),
+        None => run.task.base.clone().unwrap_or_else(|| "HEAD".into()),
+    };
+    run.record.stack_base = stacked.map(|stack| stack.branch);
     let base = match run.ws.repo.resolve(&rev) {
         Ok(sha) => sha,
         Err(e) => return Ok(StepOutcome::Failed(format!("preflight: {e}"))),

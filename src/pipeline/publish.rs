@@ -74,7 +74,9 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             github.owner, github.name
         )));
     };
-    let Some(base) = forge::base_branch(&run.task, &run.ws.repo) else {
+    // A stacked task's pull request goes against its dependency's branch.
+    let base = run.record.stack_base.clone();
+    let Some(base) = base.or_else(|| forge::base_branch(&run.task, &run.ws.repo)) else {
         return Ok(StepOutcome::Failed(
             "publish: the task names no base branch for its pull request; set `base_branch`".into(),
         ));
@@ -184,6 +186,8 @@ mod tests {
                 start_timeout: std::time::Duration::from_secs(60),
                 output: crate::agent::config::Output::Plain,
                 sandbox: Default::default(),
+                max_turns: None,
+                max_cost_usd: None,
             },
             settings: &settings,
             forge: &lazy,

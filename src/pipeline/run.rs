@@ -6,6 +6,7 @@ use crate::forge::{ForgeEnv, LazyForge};
 use crate::path_error::PathError;
 use crate::progress::Progress;
 use crate::queue::{self, Entry, QueueError, Record};
+use crate::schedule::limits::Limit;
 use crate::task::Task;
 use crate::workspace::Workspace;
 use std::path::PathBuf;
@@ -19,6 +20,9 @@ pub enum StepOutcome {
     Failed(String),
     /// The dispatcher was asked to stop (signal number); the next run resumes.
     Interrupted(i32),
+    /// The agent ran into a usage or rate limit: the task goes back to todo/
+    /// with no attempt spent, and the queue pauses.
+    Paused(Limit),
 }
 
 /// What holds for every task of one dispatcher.

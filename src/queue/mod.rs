@@ -21,7 +21,7 @@ pub use error::QueueError;
 pub use layout::{State, Tree, GITIGNORE};
 pub use moves::{
     cancel_marker, cancel_queued, claim, enqueue_as, enqueue_new, enqueue_new_except, finish,
-    reject, request_cancel, retry, rewrite,
+    free_id, reject, request_cancel, requeue, retry, rewrite,
 };
 pub use record::{
     earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record,

@@ -51,6 +51,19 @@ pub fn enqueue_new_except(
     Err(io::Error::other("no free task id"))
 }
 
+/// The id [`enqueue_new`] would give a task with this title now.
+pub fn free_id(tree: &Tree, title: &str) -> io::Result<String> {
+    let taken = all_ids(tree)?;
+    let stem = task::slugify(title);
+    Ok((1u32..)
+        .map(|n| match n {
+            1 => stem.clone(),
+            n => format!("{stem}-{n}"),
+        })
+        .find(|id| !taken.contains(id))
+        .unwrap_or(stem))
+}
+
 /// Write a task into todo/ under the id given; the id must be a slug that no
 /// task uses. The file appears whole or not at all.
 pub fn enqueue_as(tree: &Tree, task: &Task, id: &str) -> Result<(), QueueError> {
@@ -239,6 +252,41 @@ pub fn reject(tree: &Tree, entry: &Entry, reason: &str) -> io::Result<Entry> {
     durable::write(&moved.reason_path(), text.as_bytes())?;
     durable::rename(&entry.path, &moved.path)?;
     Ok(moved)
+}
+
+/// Send a claimed task back to todo/ (into todo/<agent>/ when its agent came
+/// from the folder it was queued in), unchanged, with no attempt spent: its
+/// record is kept in runs/<id>/ as `record-<why>-<time>.json` and the next claim
+/// starts afresh. The record moves first, so a crash in between leaves a task
+/// in doing/ without one, which the next dispatcher resumes as a new attempt.
+pub fn requeue(
+    tree: &Tree,
+    entry: &Entry,
+    record: &Record,
+    folder: Option<&str>,
+    why: &str,
+) -> Result<Entry, QueueError> {
+    let keep = tree.runs_dir().join(&entry.id);
+    fs::create_dir_all(&keep).map_err(PathError::at("create", &keep))?;
+    let saved = keep.join(format!("record-{why}-{}.json", Timestamp::now().as_nanos()));
+    write_record(&saved, record).map_err(PathError::at("write", &saved))?;
+    let _ = fs::remove_file(entry.record_path());
+    let mut dir = tree.state_dir(State::Todo);
+    if let Some(agent) = folder {
+        dir.push(agent);
+    }
+    durable::ensure_dir(&dir).map_err(PathError::at("create", &dir))?;
+    let dest = dir.join(format!("{}.md", entry.id));
+    if fs::symlink_metadata(&dest).is_ok() {
+        return Err(QueueError::Exists(rel(tree, &dest)));
+    }
+    durable::rename(&entry.path, &dest).map_err(PathError::at("move", &entry.path))?;
+    Ok(Entry {
+        id: entry.id.clone(),
+        state: State::Todo,
+        path: dest,
+        folder_agent: folder.map(str::to_string),
+    })
 }
 
 /// Claim a ready task: move it to doing/ by one atomic rename, then durably write

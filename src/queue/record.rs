@@ -123,6 +123,10 @@ pub struct Record {
     /// only while it is still there).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch_tip: Option<String>,
+    /// A stacked task: the dependency's branch it started from, its pull
+    /// request's base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_base: Option<String>,
     /// The task branch's commit after the commit step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -186,7 +190,8 @@ impl Record {
     }
 }
 
-/// The records of a task's earlier lives (kept in runs/<id>/ by `retry`), oldest first.
+/// The records of a task's earlier lives (kept in runs/<id>/ by `retry`, and
+/// by a usage limit that sent it back to todo/), oldest first.
 pub fn earlier_records(runs_dir: &Path, id: &str) -> Vec<Record> {
     let Ok(entries) = fs::read_dir(runs_dir.join(id)) else {
         return Vec::new();
@@ -195,8 +200,10 @@ pub fn earlier_records(runs_dir: &Path, id: &str) -> Vec<Record> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
+            // Before a retry, or sent back to todo/ by a usage limit.
             let nanos = name
-                .strip_prefix("record-before-retry-")?
+                .strip_prefix("record-before-retry-")
+                .or_else(|| name.strip_prefix("record-paused-"))?
                 .strip_suffix(".json")?
                 .parse()
                 .ok()?;

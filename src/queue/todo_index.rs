@@ -16,8 +16,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// v2: tasks are stored without a `body` field. v3: a glob target that does not
-/// compile makes the task invalid (a v2 index may hold it as valid).
-const HEADER: &str = "git-agentos todo index v3";
+/// compile makes the task invalid (a v2 index may hold it as valid). v4: with the
+/// scheduling fields.
+const HEADER: &str = "git-agentos todo index v4";
 
 /// What identifies one version of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

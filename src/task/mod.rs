@@ -4,12 +4,14 @@
 //! the rules, targets.rs what the targets cover.
 mod duration;
 mod parse;
+mod scheduling;
 pub mod targets;
 mod validate;
 mod write;
 
 pub use duration::{human, parse_duration};
 pub use parse::{load, load_finished, parse, read_text, read_text_with_meta};
+pub use scheduling::{check_caps, stacks_on, Usd};
 pub use validate::{check_id, check_target, is_slug, slugify, validate};
 pub use write::{toml_string, write};
 
@@ -30,7 +32,7 @@ pub const MAX_RESULT_BYTES: u64 = 128 * 1024;
 
 /// Every front-matter field, in the order [`write`] writes them. The fields of
 /// [`Task`] other than `body`; a test holds the two together.
-pub const FIELDS: [&str; 14] = [
+pub const FIELDS: [&str; 18] = [
     "title",
     "targets",
     "agent",
@@ -45,6 +47,10 @@ pub const FIELDS: [&str; 14] = [
     "labels",
     "triggered_by",
     "source_change",
+    "after",
+    "stack",
+    "max_turns",
+    "max_cost_usd",
 ];
 
 /// One task, as its file says it. Deserialized straight from the front matter
@@ -74,6 +80,15 @@ pub struct Task {
     pub triggered_by: Vec<String>,
     /// The patch id of the change the post-commit hook queued this task for.
     pub source_change: Option<String>,
+    /// Tasks that must be done before this one runs.
+    pub after: Vec<String>,
+    /// Start from the dependency's branch and open the pull request against it
+    /// (default: true when `after` names exactly one task).
+    pub stack: Option<bool>,
+    /// The agent's turn cap (else agent.toml's).
+    pub max_turns: Option<u64>,
+    /// The agent's spending cap in US dollars (else agent.toml's).
+    pub max_cost_usd: Option<Usd>,
     #[serde(skip)]
     pub body: String,
 }

@@ -96,6 +96,12 @@ fn any_task() -> impl Strategy<Value = Task> {
             proptest::collection::vec(any::<String>(), 0..3),
             proptest::option::of(any::<String>()),
         ),
+        (
+            proptest::collection::vec(any::<String>(), 0..3),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(any::<u64>()),
+            proptest::option::of(-1e12f64..1e12),
+        ),
     )
         .prop_map(
             |(
@@ -109,6 +115,7 @@ fn any_task() -> impl Strategy<Value = Task> {
                 timeout,
                 enqueued,
                 (require_all, draft, labels, body, triggered_by, source_change),
+                (after, stack, max_turns, max_cost_usd),
             )| Task {
                 title,
                 targets,
@@ -124,6 +131,10 @@ fn any_task() -> impl Strategy<Value = Task> {
                 labels,
                 triggered_by,
                 source_change,
+                after,
+                stack,
+                max_turns,
+                max_cost_usd: max_cost_usd.map(Usd),
                 body,
             },
         )

@@ -197,7 +197,7 @@ pub fn validate(task: &Task) -> Result<(), Problem> {
             }
         }
     }
-    Ok(())
+    super::scheduling::validate(task)
 }
 
 /// Check that a task id is a slug; the id is the file stem.

@@ -36,6 +36,10 @@ fn value(task: &Task, field: &str) -> Option<String> {
         "labels" => (!task.labels.is_empty()).then(|| toml_array(&task.labels)),
         "triggered_by" => (!task.triggered_by.is_empty()).then(|| toml_array(&task.triggered_by)),
         "source_change" => string(&task.source_change),
+        "after" => (!task.after.is_empty()).then(|| toml_array(&task.after)),
+        "stack" => flag(task.stack),
+        "max_turns" => task.max_turns.map(|n| n.to_string()),
+        "max_cost_usd" => task.max_cost_usd.map(|usd| usd.to_toml()),
         _ => None,
     }
 }

@@ -38,5 +38,16 @@ pub fn run(run: &mut TaskRun) -> Result<Outcome, QueueError> {
         StepOutcome::Done => Outcome::Done,
         StepOutcome::Failed(reason) => Outcome::Stop(format!("the agent: {reason}")),
         StepOutcome::Interrupted(sig) => Outcome::Interrupted(sig),
+        // A usage or rate limit: the queue pauses as for any task, and the
+        // round waits at this step for a later pass (no round is spent).
+        StepOutcome::Paused(limit) => {
+            let now = crate::clock::now();
+            let said = match crate::schedule::pause::pause_for(&run.ws.tree, &limit, Some(&id), now)
+            {
+                Ok(pause) => pause.describe(now),
+                Err(e) => format!("{} (the pause could not be saved: {e})", limit.message),
+            };
+            Outcome::Later(format!("the agent stopped at a limit: {said}"))
+        }
     })
 }
