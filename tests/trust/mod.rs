@@ -8,6 +8,7 @@ mod hostile_clone;
 mod ids_and_lock;
 mod records;
 mod state_paths;
+mod token_scope;
 mod worktree_git;
 
 use std::collections::BTreeMap;
