@@ -51,8 +51,16 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
             .map(|_| ())
     };
     if let Some(old) = run.record.attempt_dir.take() {
-        for problem in AttemptDir::recorded(old).finish() {
-            tracing::warn!("{problem}");
+        match AttemptDir::recorded(&id, &old) {
+            Some(dir) => {
+                for problem in dir.finish() {
+                    tracing::warn!("{problem}");
+                }
+            }
+            None => run.say(&format!(
+                "left {} alone: the record names it as the attempt folder, but it is not one this dispatcher makes",
+                crate::term::untrusted(&old.display().to_string())
+            )),
         }
     }
     if let Err(e) = ready {

@@ -3,6 +3,7 @@
 //! kind of attack; each test reproduces one case of the issue.
 mod branches;
 mod cancel;
+mod claim_records;
 mod door;
 mod hostile_clone;
 mod ids_and_lock;
