@@ -10,6 +10,7 @@ mod ids_and_lock;
 mod records;
 mod state_paths;
 mod token_scope;
+mod worktree_files;
 mod worktree_git;
 
 use std::collections::BTreeMap;
