@@ -11,6 +11,7 @@ pub mod attempt;
 pub mod config;
 pub mod denials;
 pub mod env;
+pub mod lines;
 pub mod process;
 pub mod prompt;
 pub mod runner;

@@ -82,3 +82,23 @@ fn a_file_over_the_limit_fails_the_task_unread_and_an_ignored_one_is_left_alone(
         "{reason}"
     );
 }
+
+/// Red team 15-04: an agent that writes one endless line (here 64 MiB without
+/// a newline) fails its task saying so; the dispatcher keeps at most 4 MiB of it.
+#[test]
+fn an_endless_output_line_fails_the_task_and_is_not_held_whole() {
+    let repo = TestRepo::initialised();
+    let agent = FakeAgent::new(&repo)
+        .writes("README.md", "fixed\n")
+        .runs("head -c 67108864 /dev/zero | tr '\\0' x; echo")
+        .build();
+    repo.agentos(&["add", "Fix", "-t", "README.md", "--id", "endless"])
+        .ok();
+    let run = repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let reason = repo.read(".agentos/failed/endless.reason");
+    assert!(
+        reason.contains("the agent wrote an output line over 4194304 bytes"),
+        "{reason}"
+    );
+}
