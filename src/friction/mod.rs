@@ -88,12 +88,16 @@ pub fn note(tree: &Tree, event: Event) {
     }
 }
 
-/// Every event in the log, and how many lines could not be read (a line torn by
-/// a crash, cut inside a UTF-8 sequence, or edited by hand into something that is
-/// not an event is skipped and counted, never fatal). The log is read as bytes,
-/// a line at a time.
+/// How much of the log's end is read: a log larger than this (a cloned
+/// repository may commit any size) is read from its last whole line within.
+pub const MAX_LOG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Every event in the log's last [`MAX_LOG_BYTES`], and how many lines could
+/// not be read (a line torn by a crash, cut inside a UTF-8 sequence, or edited
+/// by hand into something that is not an event is skipped and counted, never
+/// fatal). The log is read as bytes, a line at a time.
 pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
-    let bytes = match std::fs::read(path(tree)) {
+    let bytes = match read_tail(&path(tree), MAX_LOG_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e),
@@ -113,6 +117,28 @@ pub fn read(tree: &Tree) -> std::io::Result<(Vec<Event>, usize)> {
         }
     }
     Ok((events, bad))
+}
+
+/// The last `cap` bytes of `path`, from the first line that starts within
+/// them (the whole file when it is smaller); never more held than `cap`.
+fn read_tail(path: &std::path::Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len <= cap {
+        let mut bytes = Vec::new();
+        file.take(cap).read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    file.seek(SeekFrom::Start(len - cap))?;
+    let mut bytes = Vec::new();
+    file.take(cap).read_to_end(&mut bytes)?;
+    let start = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |at| at + 1);
+    bytes.drain(..start);
+    Ok(bytes)
 }
 
 /// The kind of friction a task failure is, from the step it failed in and its
@@ -159,6 +185,26 @@ pub fn classify_failure(step: &str, reason: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_over_the_cap_is_read_from_its_last_whole_line_within() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("friction.jsonl");
+        std::fs::write(&log, "first line\nsecond\nthird\n").expect("write");
+        assert_eq!(
+            read_tail(&log, 1024).expect("read"),
+            b"first line\nsecond\nthird\n"
+        );
+        // 10 bytes from the end start inside "second": it is dropped whole.
+        assert_eq!(read_tail(&log, 10).expect("read"), b"third\n");
+        // A sparse 3 GiB log: only the window is read.
+        let big = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("open");
+        big.set_len(3 << 30).expect("sparse");
+        assert!(read_tail(&log, MAX_LOG_BYTES).expect("read").len() as u64 <= MAX_LOG_BYTES);
+    }
 
     #[test]
     fn escapes_and_a_missing_sandbox_are_their_own_kinds() {
