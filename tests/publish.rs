@@ -340,8 +340,9 @@ fn the_token_never_appears_anywhere() {
     assert!(repo.read(".agentos/failed/bad.reason").contains("refused"));
 }
 
-/// An HTTP remote that refuses every credential: the token is offered once,
-/// through git's credential callback (as Basic auth), and never again.
+/// An HTTP remote on the configured GitHub's host that refuses every
+/// credential: the token is offered once, through git's credential callback
+/// (as Basic auth), and never again.
 #[test]
 fn an_https_style_push_offers_the_token_once_through_the_credential_callback() {
     use crate::support::http::{serve, Request, Response};
@@ -369,6 +370,7 @@ fn an_https_style_push_offers_the_token_once_through_the_credential_callback() {
         &["run"],
         &[
             ("AGENTOS_AGENT_CMD", &agent(&repo)),
+            ("AGENTOS_GITHUB_API", &url),
             ("GITHUB_TOKEN", TOKEN),
         ],
     );

@@ -122,3 +122,57 @@ fn a_recycled_worktree_equals_a_fresh_checkout_byte_for_byte() {
     let listed = repo.git(&["worktree", "list", "--porcelain"]);
     assert!(!listed.contains(".pool"), "{listed}");
 }
+
+/// Red team 15 (note): a pooled worktree whose index marks files skip-worktree
+/// or assume-unchanged (set here with plain git) still comes back as the base
+/// has them: the marks are cleared before the checkout.
+#[test]
+fn skip_worktree_and_assume_unchanged_marks_do_not_survive_recycling() {
+    let repo = TestRepo::initialised();
+    repo.write("docs/a.md", "base a\n");
+    repo.write("docs/b.md", "base b\n");
+    repo.git(&["add", "docs"]);
+    repo.git(&["commit", "-q", "-m", "docs"]);
+    let messy = FakeAgent::new(&repo)
+        .runs("echo changed >> README.md && echo other > other.txt")
+        .build();
+    repo.agentos(&["add", "Mess", "-t", "README.md", "--id", "first"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &messy)]);
+    let slots = repo.files_in(".agentos/worktrees/.pool");
+    assert_eq!(slots.len(), 1, "retired to the pool");
+    let slot = repo.path(".agentos/worktrees/.pool").join(&slots[0]);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&slot)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Files the first task never touched (its commit leaves them as the base).
+    git(&["update-index", "--skip-worktree", "docs/a.md"]);
+    git(&["update-index", "--assume-unchanged", "docs/b.md"]);
+    std::fs::write(slot.join("docs/a.md"), "poisoned a\n").expect("write");
+    std::fs::write(slot.join("docs/b.md"), "poisoned b\n").expect("write");
+
+    let seen = repo.scratch().join("seen.txt");
+    let look = FakeAgent::new(&repo)
+        .runs_before_init(&format!(
+            "cat docs/a.md docs/b.md > '{}'; git ls-files -v docs >> '{}'",
+            seen.display(),
+            seen.display()
+        ))
+        .runs("echo fixed >> README.md")
+        .build();
+    repo.agentos(&["add", "Look", "-t", "README.md", "--id", "second"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &look)])
+        .ok();
+    let seen = std::fs::read_to_string(seen).expect("the agent looked");
+    assert_eq!(seen, "base a\nbase b\nH docs/a.md\nH docs/b.md\n");
+}

@@ -53,9 +53,22 @@ impl AttemptDir {
         Ok(dir)
     }
 
-    /// An attempt folder recorded by a dispatcher that died, to remove it.
-    pub fn recorded(path: PathBuf) -> AttemptDir {
-        AttemptDir { path, claude: None }
+    /// An attempt folder recorded by a dispatcher that died, to remove it: only
+    /// one this dispatcher could have made for `task_id` (see
+    /// [`is_attempt_path`]) that is a real folder of this user. Anything else a
+    /// record names (a record may come from a cloned repository) is not taken.
+    pub fn recorded(task_id: &str, path: &Path) -> Option<AttemptDir> {
+        use std::os::unix::fs::MetadataExt;
+        if !is_attempt_path(task_id, path) {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        // /proc/self belongs to this process's effective user.
+        let me = std::fs::metadata("/proc/self").ok()?.uid();
+        (meta.is_dir() && meta.uid() == me).then(|| AttemptDir {
+            path: path.to_path_buf(),
+            claude: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -164,6 +177,19 @@ impl AttemptDir {
         }
         problems
     }
+}
+
+/// Whether `path` is named as [`AttemptDir::create`] names the folders of
+/// `task_id`: directly in the temporary folder, `agentos-<id>-<random>`.
+pub fn is_attempt_path(task_id: &str, path: &Path) -> bool {
+    let prefix: String = task_id.chars().take(40).collect();
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    path.parent() == Some(std::env::temp_dir().as_path())
+        && name
+            .strip_prefix(&format!("agentos-{prefix}-"))
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn copy_if_file(from: &Path, to: &Path) -> std::io::Result<()> {

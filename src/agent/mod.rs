@@ -12,6 +12,7 @@ pub mod caps;
 pub mod config;
 pub mod denials;
 pub mod env;
+pub mod lines;
 pub mod process;
 pub mod prompt;
 pub mod runner;

@@ -2,12 +2,13 @@
 //! output to runs/, confirm the handoff, enforce the deadlines, judge the outcome.
 use super::caps::{self, Meter};
 use super::config::{AgentConfig, Output};
+use super::lines::{self, judge, plain_hint};
 use super::process;
 use super::spawn::{shim_command, Confinement};
 use super::stream::{self, AgentResult, Event};
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -36,8 +37,9 @@ pub struct Launch<'a> {
 /// dispatcher's signals.
 #[derive(Debug)]
 pub enum AgentMsg {
-    /// A line the agent of run `run` wrote to stdout.
-    Line { run: u64, line: String },
+    /// A line the agent of run `run` wrote to stdout; `cut`: how many bytes
+    /// over [`lines::MAX_LINE_BYTES`](super::lines::MAX_LINE_BYTES) were dropped.
+    Line { run: u64, line: String, cut: u64 },
     /// The agent's stdout closed.
     Eof { run: u64 },
     /// The agent process (the shim) exited.
@@ -261,23 +263,12 @@ fn run(
     };
     let pgid = child.id() as i32;
     observer.spawned(pgid);
+    let queued = lines::Queued::default();
     if let Some(stdout) = child.stdout.take() {
-        let tx = tx.clone();
+        let (tx, queued) = (tx.clone(), queued.clone());
         let _ = std::thread::Builder::new()
             .name("agent-stdout".into())
-            .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    match line {
-                        Ok(line) => {
-                            if tx.send(AgentMsg::Line { run, line }).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let _ = tx.send(AgentMsg::Eof { run });
-            });
+            .spawn(move || lines::send_lines(stdout, run, &tx, &queued));
     }
     {
         let tx = tx.clone();
@@ -320,8 +311,13 @@ fn run(
         }
         let wait = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
-            Ok(AgentMsg::Line { run: r, line }) if r == run => {
-                if let Err(e) = writeln!(stream_log, "{line}") {
+            Ok(AgentMsg::Line { run: r, line, cut }) if r == run => {
+                queued.taken(line.len());
+                let note = match cut {
+                    0 => String::new(),
+                    n => format!(" [git agentos: the line went on for {n} more bytes, dropped]"),
+                };
+                if let Err(e) = writeln!(stream_log, "{line}{note}") {
                     // A full disk (or a file-size limit) must end the task with a
                     // reason, not lose the stream silently.
                     break Some(fail(format!(
@@ -336,6 +332,13 @@ fn run(
                 }
                 if plain {
                     continue;
+                }
+                if cut > 0 {
+                    break Some(fail(format!(
+                        "the agent wrote an output line over {} bytes (the rest, {cut} bytes, was dropped; see {})",
+                        lines::MAX_LINE_BYTES,
+                        stream_path.display()
+                    )));
                 }
                 if let Some((stop, so_far)) = meter.as_mut().and_then(|m| m.observe(&line)) {
                     result = Some(so_far);
@@ -389,6 +392,7 @@ fn run(
             }
         }
     };
+    queued.close();
     // Whatever happened, nothing of this agent keeps running.
     if exit.is_none() {
         process::terminate_group(pgid, GRACE);
@@ -401,107 +405,4 @@ fn run(
         };
     }
     judge(launch.config, started, result, exit, &stderr_path)
-}
-
-fn judge(
-    config: &AgentConfig,
-    started: bool,
-    result: Option<AgentResult>,
-    exit: Option<std::process::ExitStatus>,
-    stderr_path: &Path,
-) -> Outcome {
-    let how = exit.map(describe_exit).unwrap_or_else(|| "ended".into());
-    let tail = stderr_tail(stderr_path);
-    let with_tail = |msg: String| {
-        if tail.is_empty() {
-            msg
-        } else {
-            format!("{msg}; its stderr ends: {tail}")
-        }
-    };
-    let code_ok = exit.map(|s| s.success()).unwrap_or(false);
-    if config.output == Output::Plain {
-        return if code_ok {
-            Outcome::Succeeded(AgentResult {
-                subtype: "success".into(),
-                ..AgentResult::default()
-            })
-        } else {
-            Outcome::Failed {
-                reason: with_tail(format!("the agent {how}")),
-                result: None,
-            }
-        };
-    }
-    if !started {
-        return Outcome::Failed {
-            reason: format!(
-                "{}{}",
-                with_tail(format!(
-                    "the agent {how} before it started (no system/init event)"
-                )),
-                plain_hint(config)
-            ),
-            result: None,
-        };
-    }
-    let Some(result) = result else {
-        return Outcome::Failed {
-            reason: with_tail(format!(
-                "the agent {how} before its result (it crashed or was killed mid-run)"
-            )),
-            result: None,
-        };
-    };
-    if result.is_error {
-        let summary = result
-            .summary
-            .as_deref()
-            .map(stream::excerpt)
-            .unwrap_or_default();
-        return Outcome::Failed {
-            reason: format!(
-                "the agent reported an error ({}): {summary}",
-                result.subtype
-            ),
-            result: Some(result),
-        };
-    }
-    if !code_ok {
-        return Outcome::Failed {
-            reason: with_tail(format!("the agent {how} after its result")),
-            result: Some(result),
-        };
-    }
-    Outcome::Succeeded(result)
-}
-
-fn describe_exit(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(0), _) => "exited successfully".into(),
-        (Some(code), _) if code > 128 => format!("was killed by signal {}", code - 128),
-        (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(sig)) => format!("was killed by signal {sig}"),
-        _ => "ended".into(),
-    }
-}
-
-fn stderr_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let start = lines.len().saturating_sub(3);
-    stream::excerpt(&lines[start..].join(" | "))
-}
-
-/// For an agent other than Claude Code that fails to speak stream-json: the line
-/// that says how to run it as a plain command (empty for Claude Code itself).
-fn plain_hint(config: &AgentConfig) -> String {
-    if config.is_claude {
-        return String::new();
-    }
-    format!(
-        "\nhint: if `{}` does not speak Claude Code's stream-json, set `output = \"plain\"` in .agentos/agents/{}/agent.toml (it is then judged by its exit code)",
-        config.command, config.name
-    )
 }

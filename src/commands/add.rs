@@ -109,6 +109,11 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
             err
         }
+        // A slug that git cannot use in its branch name (`x.lock`, `a..b`).
+        AddError::BadId { id, problem } if crate::task::is_slug(&id) => CommandError::invalid(
+            format!("--id: {}", problem.what.replace(" (the file name without `.md`)", "")),
+        )
+        .hint(format!("use --id {}", crate::task::slugify(&id))),
         AddError::BadId { id, .. } => CommandError::invalid(format!(
             "--id `{}`: a task id is a slug: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit",
             crate::term::untrusted(&id)

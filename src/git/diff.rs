@@ -20,6 +20,8 @@ impl Repo {
             .map_err(|e| library(&format!("read the base commit {base}"), &e))?;
         let result = if worktree.is_dir() {
             let wt = self.task_worktree(id, worktree)?;
+            // Before git opens anything there (a FIFO would block it).
+            super::scan::walk(&wt.path)?;
             let head = self.task_tip(&main, id)?;
             // A clean worktree (the usual case: the dispatcher has committed) is
             // its HEAD: `git status` decides, as it checks the files on several
@@ -57,8 +59,15 @@ impl Repo {
         find.renames(true);
         diff.find_similar(Some(&mut find))
             .map_err(|e| library("find renames", &e))?;
+        // Contents over the size limit are never loaded (no text is shown).
+        let odb = main
+            .odb()
+            .map_err(|e| library("open the object store", &e))?;
         let blob = |id: git2::Oid| -> Option<Vec<u8>> {
-            (!id.is_zero())
+            let small = odb
+                .read_header(id)
+                .is_ok_and(|(len, _)| len as u64 <= super::scan::MAX_FILE_BYTES);
+            (!id.is_zero() && small)
                 .then(|| main.find_blob(id).ok().map(|b| b.content().to_vec()))
                 .flatten()
         };

@@ -54,6 +54,16 @@ pub enum GitError {
     BranchTaken { branch: String, commit: String },
     #[error("cannot read the worktree's index `{}`: {message}", path.display())]
     Index { path: PathBuf, message: String },
+    /// A FIFO, socket or device in the worktree: never opened.
+    #[error("the worktree holds {what} at `{}`: git agentos reads only files, folders and links there (a FIFO would block it for ever); remove it", path.display())]
+    SpecialFile { path: PathBuf, what: &'static str },
+    /// A file to commit or diff larger than the limit: never read.
+    #[error("`{}` in the worktree is {size} bytes, over the limit of {limit} bytes (100 MiB, as GitHub's): git agentos does not commit or diff a file that large; remove it or make git ignore it", path.display())]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     #[error("the worktree's branch is gone (deleted while the agent worked?): {message}; nothing was committed")]
     BranchGone { message: String },
     #[error("the branch {branch} moved while git agentos committed on it (it was at {expected}): {message}; nothing was committed")]

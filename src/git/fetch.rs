@@ -15,6 +15,7 @@ impl Repo {
         remote_name: &str,
         branches: &[&str],
         token: Option<&str>,
+        api: &str,
     ) -> Result<Vec<String>, GitError> {
         let main = self.main()?;
         let mut remote = main
@@ -28,7 +29,7 @@ impl Repo {
             .map(|b| format!("+refs/heads/{b}:refs/remotes/{remote_name}/{b}"))
             .collect();
         let mut opts = git2::FetchOptions::new();
-        opts.remote_callbacks(credentials(token))
+        opts.remote_callbacks(credentials(token, api))
             .download_tags(git2::AutotagOption::None);
         remote
             .fetch(&specs, Some(&mut opts), None)

@@ -15,6 +15,7 @@ mod pool;
 mod push;
 mod refs;
 pub mod run;
+mod scan;
 mod snapshot;
 mod trusted;
 mod worktree;

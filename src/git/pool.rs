@@ -13,7 +13,8 @@ impl Repo {
     /// Turn a recycled worktree into the task's: move it into place, put the
     /// branch at `base` with every tracked file as the base has it (`checkout -f`
     /// rewrites only the files that differ), then delete every untracked and
-    /// ignored file (`clean -ffdx`). The result equals a fresh checkout of `base`.
+    /// ignored file (`clean -ffdx`). Skip-worktree and assume-unchanged marks are
+    /// cleared first. The result equals a fresh checkout of `base`.
     /// Both run with no hook, no fsmonitor, no filter (git_on); a repository
     /// that configures a filter driver is never recycled.
     pub(super) fn reuse_worktree(
@@ -30,6 +31,24 @@ impl Repo {
             Branch::Create => "-b",
             Branch::Reset => "-B",
         };
+        // Entries marked skip-worktree or assume-unchanged keep whatever the
+        // last task left in them through `checkout --force`: unmark them first
+        // (a sparse checkout's own marks are put back by the checkout).
+        let listed = self.git_on(&wt, &["ls-files", "-v", "-z"])?;
+        let marked: Vec<&str> = listed
+            .split('\0')
+            .filter_map(|e| e.split_once(' '))
+            .filter(|(tag, _)| *tag == "S" || tag.chars().all(|c| c.is_ascii_lowercase()))
+            .map(|(_, path)| path)
+            .collect();
+        // One flag per call: update-index applies only the first it is given.
+        for flag in ["--no-skip-worktree", "--no-assume-unchanged"] {
+            for chunk in marked.chunks(500) {
+                let mut args = vec!["update-index", flag, "--"];
+                args.extend_from_slice(chunk);
+                self.git_on(&wt, &args)?;
+            }
+        }
         self.git_on(
             &wt,
             &[

@@ -43,6 +43,10 @@ impl Repo {
         wt: &TaskWorktree,
         head: &git2::Commit,
     ) -> Result<Snapshot, GitError> {
+        // Nothing is opened before the walk says every entry is a file, folder
+        // or link; the files too large to read are judged once git can tell
+        // which are ignored.
+        let big = super::scan::walk(&wt.path)?;
         let file = seed_index(wt)?;
         let mut index = match git2::Index::open(&file) {
             Ok(index) => index,
@@ -63,6 +67,7 @@ impl Repo {
             .map_err(lib("use the worktree's files"))?;
         main.set_index(&mut index)
             .map_err(lib("use an index of its own"))?;
+        too_large(main, head, &big)?;
         // HEAD's entries; stat data kept only where the worktree's index agrees.
         index
             .read_tree(&head.tree().map_err(lib("read HEAD's tree"))?)
@@ -188,6 +193,36 @@ impl Repo {
             .map_err(|e| crate::path_error::PathError::new("write", &index, e.error))?;
         Ok(committed)
     }
+}
+
+/// The first of the files over the size limit that git would read: not
+/// ignored, and not HEAD's file of the same size (a large file the repository
+/// already tracks, unchanged, is left alone).
+fn too_large(
+    main: &git2::Repository,
+    head: &git2::Commit,
+    big: &[(std::path::PathBuf, u64)],
+) -> Result<(), GitError> {
+    let tree = head.tree().map_err(lib("read HEAD's tree"))?;
+    let odb = main.odb().map_err(lib("open the object store"))?;
+    for (path, size) in big {
+        if main.status_should_ignore(path).unwrap_or(false) {
+            continue;
+        }
+        let tracked = tree
+            .get_path(path)
+            .ok()
+            .and_then(|e| odb.read_header(e.id()).ok())
+            .is_some_and(|(len, _)| len as u64 == *size);
+        if !tracked {
+            return Err(GitError::TooLarge {
+                path: path.clone(),
+                size: *size,
+                limit: super::scan::MAX_FILE_BYTES,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A copy of the worktree's index (never read through a link) for the

@@ -85,8 +85,16 @@ pub fn end_earlier(run: &mut TaskRun) -> bool {
         None => false,
     };
     if let Some(old) = run.record.attempt_dir.take() {
-        for problem in AttemptDir::recorded(old).finish() {
-            tracing::warn!("{problem}");
+        match AttemptDir::recorded(&id, &old) {
+            Some(dir) => {
+                for problem in dir.finish() {
+                    tracing::warn!("{problem}");
+                }
+            }
+            None => run.say(&format!(
+                "left {} alone: the record names it as the attempt folder, but it is not one this dispatcher makes",
+                crate::term::untrusted(&old.display().to_string())
+            )),
         }
     }
     started

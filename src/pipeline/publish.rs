@@ -47,7 +47,7 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         match run
             .ws
             .repo
-            .push_task_branch(&remote, &id, env.token.as_deref())
+            .push_task_branch(&remote, &id, env.token.as_deref(), &env.api)
         {
             Ok(sha) => {
                 run.record.pushed_to = Some(remote.clone());

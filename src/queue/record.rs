@@ -214,18 +214,57 @@ pub fn earlier_records(runs_dir: &Path, id: &str) -> Vec<Record> {
     found.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Read a record; a missing one is None, an unreadable one an error.
+/// Read a record; a missing one is None, an unreadable one or one this
+/// dispatcher could not have written (see [`check_record`]) an error.
 pub fn read_record(path: &Path) -> io::Result<Option<Record>> {
+    let invalid = |e: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    };
     match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{}: {e}", path.display()),
-            )
-        }),
+        Ok(bytes) => {
+            let record: Record =
+                serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let stem = name.strip_suffix(".record.json");
+            check_record(&record, stem).map_err(invalid)?;
+            Ok(Some(record))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The fields of a record that steer the dispatcher hold what it writes there:
+/// the task's id (the file's, when read as `<id>.record.json`), an agent name
+/// that is a slug (never a path), a base commit that is a commit id. A record
+/// can come from a cloned repository; nothing in it is taken as a path.
+pub fn check_record(record: &Record, id: Option<&str>) -> Result<(), String> {
+    use crate::task::is_slug;
+    if let Some(id) = id {
+        if !record.id.is_empty() && record.id != id {
+            return Err(format!(
+                "the field `id` is {:?}, not the file's id `{id}`",
+                record.id
+            ));
+        }
+    }
+    if !record.agent.is_empty() && !is_slug(&record.agent) {
+        return Err(format!(
+            "the field `agent` is {:?}, not an agent name (a slug)",
+            record.agent
+        ));
+    }
+    if let Some(base) = &record.base_commit {
+        if !matches!(base.len(), 40 | 64) || !base.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "the field `base_commit` is {base:?}, not a commit id"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Write a record durably.

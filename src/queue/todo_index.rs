@@ -64,8 +64,9 @@ pub struct TodoIndex {
 }
 
 impl TodoIndex {
+    /// An index over [`MAX_INDEX_BYTES`] is not read (the cache starts over).
     pub fn open(path: &Path) -> TodoIndex {
-        let raw = std::fs::read_to_string(path).unwrap_or_default();
+        let raw = read_capped(path).unwrap_or_default();
         let mut lines = HashMap::new();
         if raw.starts_with(HEADER) {
             let mut offset = 0;
@@ -164,5 +165,42 @@ pub fn without_body(task: &Task) -> Task {
     Task {
         body: String::new(),
         ..task.clone()
+    }
+}
+
+/// The largest todo.index read; a larger one (no queue needs it; a cloned
+/// repository may commit any size) is ignored and rebuilt.
+pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The index's text, when it is a file within [`MAX_INDEX_BYTES`].
+fn read_capped(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_INDEX_BYTES {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(MAX_INDEX_BYTES).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_over_the_cap_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("todo.index");
+        std::fs::write(&path, HEADER).expect("write");
+        assert_eq!(read_capped(&path).as_deref(), Some(HEADER));
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        file.set_len(MAX_INDEX_BYTES + 1).expect("sparse");
+        assert_eq!(read_capped(&path), None);
+        assert!(TodoIndex::open(&path).raw.is_empty());
     }
 }

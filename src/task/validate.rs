@@ -11,6 +11,19 @@ pub fn is_slug(s: &str) -> bool {
         && s.len() <= 200
 }
 
+/// Which of git's ref-name rules (check-ref-format) a slug breaks, if any.
+fn branch_rule_broken(id: &str) -> Option<&'static str> {
+    if id.contains("..") {
+        Some("git refuses `..` in a branch name")
+    } else if id.ends_with(".lock") {
+        Some("git refuses a branch name that ends with `.lock`")
+    } else if id.ends_with('.') {
+        Some("git refuses a branch name that ends with `.`")
+    } else {
+        None
+    }
+}
+
 /// The first control character in `text` (C0, DEL or C1), as `U+XXXX`.
 fn control_char(text: &str) -> Option<String> {
     text.chars()
@@ -200,9 +213,22 @@ pub fn validate(task: &Task) -> Result<(), Problem> {
     super::scheduling::validate(task)
 }
 
-/// Check that a task id is a slug; the id is the file stem.
+/// Check that a task id is a slug that can name its branch `agentos/<id>`
+/// (git's check-ref-format rules that a slug can break: no `..`, no trailing
+/// `.` and no `.lock` at the end); the id is the file stem.
 pub fn check_id(id: &str) -> Result<(), Problem> {
     if is_slug(id) {
+        if let Some(rule) = branch_rule_broken(id) {
+            let suggestion = id.replace("..", ".").trim_end_matches(['.']).to_string();
+            let suggestion = suggestion
+                .strip_suffix(".lock")
+                .map_or(suggestion.clone(), |s| format!("{s}-lock"));
+            return Err(Problem::new(
+                None,
+                format!("the task id `{id}` (the file name without `.md`) cannot name the git branch `agentos/{id}`: {rule}"),
+                format!("rename the file to `{suggestion}.md`"),
+            ));
+        }
         return Ok(());
     }
     let suggestion = slugify(id);

@@ -146,3 +146,38 @@ fn a_dispatcher_whose_lock_file_is_gone_stops_claiming_and_none_resumes_its_task
         "nothing more was claimed"
     );
 }
+
+/// Red team 15-06: an id git cannot use in `agentos/<id>` is refused at the
+/// door (`add`) and a task file named so is invalid (never claimed), the
+/// branch rule named; every id accepted makes a branch name git accepts.
+#[test]
+fn ids_that_cannot_name_a_branch_are_refused_at_add_and_never_claimed() {
+    let repo = TestRepo::initialised();
+    for id in ["x.lock", "a..b", "y."] {
+        let out = repo.agentos(&["add", "T", "--id", id, "-t", "README.md"]);
+        assert_eq!(out.code, 2, "{id}: {out:?}");
+        assert!(
+            out.stderr.contains("cannot name the git branch"),
+            "{id}: {out:?}"
+        );
+    }
+    repo.write(
+        ".agentos/todo/z.lock.md",
+        "+++\ntitle = \"t\"\ntargets = [\"README.md\"]\n+++\n",
+    );
+    let agent = FakeAgent::new(&repo).writes("README.md", "x\n").build();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)]);
+    assert!(!repo.exists(".agentos/doing/z.lock.md"));
+    assert!(!repo.exists(".agentos/done/z.lock.md"));
+    let branches = repo.git(&["branch", "--list", "agentos/*"]);
+    assert!(!branches.contains("z.lock"), "{branches}");
+    for id in ["a.b", "v1.2-x", "x.locks", "a_b"] {
+        repo.agentos(&["add", "T", "--id", id, "-t", "README.md"])
+            .ok();
+        let ok = std::process::Command::new("git")
+            .args(["check-ref-format", &format!("refs/heads/agentos/{id}")])
+            .status()
+            .expect("git");
+        assert!(ok.success(), "{id}");
+    }
+}

@@ -3,11 +3,14 @@
 //! kind of attack; each test reproduces one case of the issue.
 mod branches;
 mod cancel;
+mod claim_records;
 mod door;
 mod hostile_clone;
 mod ids_and_lock;
 mod records;
 mod state_paths;
+mod token_scope;
+mod worktree_files;
 mod worktree_git;
 
 use std::collections::BTreeMap;

@@ -20,10 +20,12 @@ pub fn run(run: &mut TaskRun) -> Result<Outcome, QueueError> {
     let id = run.entry.id.clone();
     let branch = task_branch(&id);
     let base_branch = round(run).base_branch.clone();
-    let fetched = run
-        .ws
-        .repo
-        .fetch_branches(&remote, &[&branch, &base_branch], token.as_deref());
+    let fetched = run.ws.repo.fetch_branches(
+        &remote,
+        &[&branch, &base_branch],
+        token.as_deref(),
+        &run.settings.forge_env.api,
+    );
     let (head, base_tip) = match fetched.as_deref() {
         Ok([head, base]) => (head.clone(), base.clone()),
         Ok(_) => {

@@ -20,7 +20,7 @@ pub fn run(run: &mut TaskRun) -> Result<Outcome, QueueError> {
     match run
         .ws
         .repo
-        .push_fast_forward(&remote, &id, token.as_deref())
+        .push_fast_forward(&remote, &id, token.as_deref(), &run.settings.forge_env.api)
     {
         Ok(sha) if sha == commit => {
             // Pushed, and nothing recorded yet: a resume pushes again (a no-op).

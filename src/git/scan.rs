@@ -1,0 +1,81 @@
+//! The worktree's entries as the dispatcher finds them before git reads any of
+//! them: walked with lstat only (nothing opened, no link followed), so a FIFO,
+//! socket or device the agent left (even as `.gitignore`) is refused by name
+//! instead of blocking git's open() for ever, and files too large to commit or
+//! diff are found by their size before anything reads them.
+use super::GitError;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+
+/// The largest file a task may add or change (GitHub refuses larger ones on
+/// push); larger contents are never loaded, and the task fails naming it.
+pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Walk `root` (its `.git` file and folders are not looked into): the first
+/// entry that is not a file, folder or link is an error; the regular files
+/// over [`MAX_FILE_BYTES`] are returned (relative to `root`, with their size).
+pub(super) fn walk(root: &Path) -> Result<Vec<(PathBuf, u64)>, GitError> {
+    let mut big = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
+            let path = entry.path();
+            if entry.file_name() == ".git" {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path)
+                .map_err(|e| crate::path_error::PathError::new("lstat", &path, e))?;
+            let kind = meta.file_type();
+            let rel = || path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+            if kind.is_dir() {
+                stack.push(path.clone());
+            } else if kind.is_file() {
+                if meta.len() > MAX_FILE_BYTES {
+                    big.push((rel(), meta.len()));
+                }
+            } else if !kind.is_symlink() {
+                let what = if kind.is_fifo() {
+                    "a FIFO (named pipe)"
+                } else if kind.is_socket() {
+                    "a socket"
+                } else if kind.is_block_device() || kind.is_char_device() {
+                    "a device file"
+                } else {
+                    "a special file"
+                };
+                return Err(GitError::SpecialFile { path: rel(), what });
+            }
+        }
+    }
+    big.sort();
+    Ok(big)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_is_named_without_being_opened_and_big_files_are_found_by_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("docs")).expect("mkdir");
+        std::fs::write(dir.path().join("docs/a.md"), "a\n").expect("write");
+        let big = std::fs::File::create(dir.path().join("big.bin")).expect("create");
+        big.set_len(MAX_FILE_BYTES + 1).expect("sparse");
+        assert_eq!(
+            walk(dir.path()).expect("walk"),
+            vec![(PathBuf::from("big.bin"), MAX_FILE_BYTES + 1)]
+        );
+        nix::unistd::mkfifo(
+            &dir.path().join("docs/.gitignore"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .expect("mkfifo");
+        let err = walk(dir.path()).expect_err("a FIFO");
+        assert!(err.to_string().contains("docs/.gitignore"), "{err}");
+        assert!(err.to_string().contains("FIFO"), "{err}");
+    }
+}
