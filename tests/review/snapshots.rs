@@ -68,6 +68,7 @@ fn a_task_in_review_before_and_after_a_round() {
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
     queue       0 todo, 0 doing, 1 in review, 0 done, 0 failed
+    spent       $0.05 today, $0.05 this week
     review      fix: #1 waiting for review; next pass in 30s ([TIME]), when a dispatcher runs (`git agentos watch`; `git agentos sync` makes one now)
                   https://github.invalid/octo/widgets/pull/1
     ");
