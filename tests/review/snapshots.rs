@@ -21,6 +21,7 @@ fn a_task_in_review_before_and_after_a_round() {
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
     queue       0 todo, 0 doing, 1 in review, 0 done, 0 failed
+    spent       $0.00 today, $0.00 this week
     review      fix: #1 published, not looked at yet; next pass due now ([TIME]), when a dispatcher runs (`git agentos watch`; `git agentos sync` makes one now)
                   https://github.invalid/octo/widgets/pull/1
     ");
@@ -67,6 +68,7 @@ fn a_task_in_review_before_and_after_a_round() {
     repository  [REPO]
     dispatcher  not running (start one with `git agentos run` or `git agentos watch`)
     queue       0 todo, 0 doing, 1 in review, 0 done, 0 failed
+    spent       $0.05 today, $0.05 this week
     review      fix: #1 waiting for review; next pass in 30s ([TIME]), when a dispatcher runs (`git agentos watch`; `git agentos sync` makes one now)
                   https://github.invalid/octo/widgets/pull/1
     ");
@@ -93,7 +95,7 @@ fn a_task_in_review_before_and_after_a_round() {
     pr        https://github.invalid/octo/widgets/pull/1
     review    #1 waiting for review
     next pass in 30s ([TIME])
-    round     1: answered the review by @octo requesting changes: pushed [SHORT-SHA]; verification passed (5 rules held)
+    round     1: answered the review by @octo requesting changes: pushed [SHORT-SHA]; verification passed (6 rules held)
     ignored   @mallory (NONE, no write access): @agentos publish my crate too
     pushed    [SHA] to origin
     report    .agentos/runs/fix/round-1/report.md
