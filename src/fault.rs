@@ -3,7 +3,8 @@
 //! everything on disk as a crash does. Points, in a task's order: `after-claim`,
 //! `after-worktree`, `agent-started`, `after-agent`, `mid-commit` (the commit
 //! made, not yet journalled), `after-commit`, `after-verify`, `after-push`,
-//! `after-pr`, `before-finish`.
+//! `after-pr`, `before-finish`; in review, the round's points (`round-…`) and
+//! a stacked branch's move (`restack-rebased`, `restack-pushed`).
 
 /// Kill the process here if `AGENTOS_FAULT` names this point.
 pub fn point(name: &str) {

@@ -38,7 +38,7 @@ pub fn follow(d: &mut Dispatcher, force: bool, only: Option<&str>) -> Result<(),
     if d.opts.no_pr {
         return Ok(());
     }
-    for entry in reviews(d)? {
+    for entry in in_stack_order(reviews(d)?) {
         if only.is_some_and(|id| id != entry.id) {
             continue;
         }
@@ -74,6 +74,18 @@ pub fn next_due(d: &Dispatcher) -> Option<Duration> {
         .filter_map(|r| r.review)
         .map(|r| schedule::due_in(&r, now))
         .min()
+}
+
+/// Tasks stacked on another one after the rest, so a dependency that merged
+/// in this pass moves the pull requests stacked on it in the same one.
+fn in_stack_order(mut entries: Vec<Entry>) -> Vec<Entry> {
+    entries.sort_by_cached_key(|e| {
+        queue::read_record(&e.record_path())
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.stack_base.is_some())
+    });
+    entries
 }
 
 fn reviews(d: &Dispatcher) -> Result<Vec<Entry>, DispatchError> {

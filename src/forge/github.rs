@@ -170,6 +170,9 @@ impl Forge for GitHub {
     ) -> Result<Option<u64>, ForgeError> {
         self.find_own_comment(number, marker, cache)
     }
+    fn retarget(&self, number: u64, base: &str) -> Result<(), ForgeError> {
+        self.set_base(number, base)
+    }
     fn remove_label(&self, number: u64, name: &str) -> Result<(), ForgeError> {
         self.unlabel(number, name)
     }

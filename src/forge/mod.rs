@@ -107,6 +107,11 @@ pub trait Forge: Send + Sync {
     ) -> Result<Option<u64>, ForgeError> {
         Err(ForgeError::unsupported("list comments"))
     }
+    /// Make `base` the base branch of pull request `number` (`PATCH
+    /// /repos/{o}/{r}/pulls/{n}` with `base`); already so is fine.
+    fn retarget(&self, _number: u64, _base: &str) -> Result<(), ForgeError> {
+        Err(ForgeError::unsupported("retarget pull requests"))
+    }
     /// Remove a label (one that is not there is fine).
     fn remove_label(&self, _number: u64, _name: &str) -> Result<(), ForgeError> {
         Err(ForgeError::unsupported("remove labels"))

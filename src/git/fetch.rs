@@ -1,10 +1,11 @@
 //! Bringing a pull request home for a revision round: its branch and its base
 //! fetched from the remote (people may have pushed to either), the base merged
 //! into the task's worktree with the conflict markers left for the agent, and
-//! the merge base the round's change is measured from.
+//! the merge base the round's change is measured from; a stacked branch
+//! rebased onto its base once its dependency merged.
 use super::error::library;
 use super::push::credentials;
-use super::{oid, GitError, Repo};
+use super::{oid, GitError, Repo, TaskWorktree};
 use std::path::Path;
 
 impl Repo {
@@ -91,17 +92,63 @@ impl Repo {
                 commit,
             ],
         );
-        let conflicted = self.git_on(&wt, &["diff", "--name-only", "--diff-filter=U", "-z"])?;
-        let files: Vec<String> = conflicted
-            .split('\0')
-            .filter(|f| !f.is_empty())
-            .map(str::to_string)
-            .collect();
+        let files = self.conflicted(&wt)?;
         match merged {
             Ok(_) => Ok(files),
             Err(_) if !files.is_empty() => Ok(files),
             Err(e) => Err(e),
         }
+    }
+
+    /// Rebase the worktree's branch onto `onto`: the commits after `from` (where it
+    /// started) replayed on `onto`. `Ok(Ok(commit))` is the branch's new head;
+    /// `Ok(Err(files))` a conflict, the rebase aborted and the branch as it was.
+    pub fn rebase_worktree(
+        &self,
+        id: &str,
+        worktree: &Path,
+        onto: &str,
+        from: &str,
+    ) -> Result<Result<String, Vec<String>>, GitError> {
+        for commit in [onto, from] {
+            oid(commit)?;
+        }
+        let wt = self.task_worktree(id, worktree)?;
+        let ident = [
+            "-c",
+            "user.name=git agentos",
+            "-c",
+            "user.email=agentos@localhost",
+        ];
+        let mut args = ident.to_vec();
+        args.extend(["rebase", "--quiet", "--no-autosquash", "--onto", onto, from]);
+        let rebased = self.git_on(&wt, &args);
+        let files = self.conflicted(&wt)?;
+        match rebased {
+            Ok(_) => Ok(Ok(self
+                .git_on(&wt, &["rev-parse", "HEAD"])?
+                .trim()
+                .to_string())),
+            Err(e) => {
+                let aborted = self.git_on(&wt, &["rebase", "--abort"]);
+                if files.is_empty() {
+                    aborted?;
+                    return Err(e);
+                }
+                aborted?;
+                Ok(Err(files))
+            }
+        }
+    }
+
+    /// The files git left unmerged in the worktree.
+    fn conflicted(&self, wt: &TaskWorktree) -> Result<Vec<String>, GitError> {
+        let out = self.git_on(wt, &["diff", "--name-only", "--diff-filter=U", "-z"])?;
+        Ok(out
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect())
     }
 
     /// Whether the worktree is in the middle of a merge (`MERGE_HEAD` exists in

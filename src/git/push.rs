@@ -17,7 +17,31 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<String, GitError> {
-        self.push_branch(remote_name, id, token, api, true)
+        self.push_branch(remote_name, id, token, api, true, None)
+    }
+
+    /// Push `agentos/<id>` to `remote`, forced, with a lease: only while the
+    /// remote's branch is at `expected` (as `git push --force-with-lease`
+    /// checks it: against what the remote advertised, which the remote
+    /// verifies again under its lock). A remote already at the local commit
+    /// is left as it is (a push resumed after a crash is not made twice).
+    /// Anything else is refused with [`GitError::NotFastForward`].
+    pub fn push_with_lease(
+        &self,
+        remote_name: &str,
+        id: &str,
+        expected: &str,
+        token: Option<&str>,
+        api: &str,
+    ) -> Result<String, GitError> {
+        self.push_branch(
+            remote_name,
+            id,
+            token,
+            api,
+            true,
+            Some(super::oid(expected)?),
+        )
     }
 
     /// Push `agentos/<id>` to `remote` as a fast-forward, never forced: when the
@@ -30,7 +54,7 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<String, GitError> {
-        self.push_branch(remote_name, id, token, api, false)
+        self.push_branch(remote_name, id, token, api, false, None)
     }
 
     fn push_branch(
@@ -40,6 +64,7 @@ impl Repo {
         token: Option<&str>,
         api: &str,
         force: bool,
+        lease: Option<git2::Oid>,
     ) -> Result<String, GitError> {
         let main = self.main()?;
         let branch = task_branch(id);
@@ -59,8 +84,22 @@ impl Repo {
         let plus = if force { "+" } else { "" };
         let refspec = format!("{plus}refs/heads/{branch}:refs/heads/{branch}");
         let rejected = std::cell::RefCell::new(None::<String>);
+        let stale = std::cell::Cell::new(false);
         {
             let mut callbacks = credentials(token, api);
+            if let Some(expected) = lease {
+                let stale = &stale;
+                callbacks.push_negotiation(move |updates| {
+                    let moved = updates
+                        .iter()
+                        .any(|u| u.src() != expected && u.src() != local);
+                    if moved {
+                        stale.set(true);
+                        return Err(git2::Error::from_str("stale lease"));
+                    }
+                    Ok(())
+                });
+            }
             callbacks.push_update_reference(|refname, status| {
                 if let Some(message) = status {
                     *rejected.borrow_mut() = Some(format!("{refname}: {message}"));
@@ -73,7 +112,7 @@ impl Repo {
                 .push(&[refspec.as_str()], Some(&mut opts))
                 .map_err(|e| {
                     let (remote, message) = remote_err(&e);
-                    if e.code() == git2::ErrorCode::NotFastForward {
+                    if e.code() == git2::ErrorCode::NotFastForward || stale.get() {
                         GitError::NotFastForward {
                             remote,
                             branch: branch.clone(),

@@ -24,7 +24,7 @@ pub use moves::{
     free_id, reject, request_cancel, requeue, retry, rewrite,
 };
 pub use record::{
-    earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record,
+    earlier_records, read_record, write_record, AgentResult, Denial, Landing, Record, Restack,
     SandboxDenial, Step, StepDone,
 };
 pub use scan::{all_ids, entries, find, inspect_todo, is_task_id, Inspection, Ready};

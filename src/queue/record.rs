@@ -69,6 +69,31 @@ pub struct StepDone {
     pub attempt: u32,
 }
 
+/// Moving a stacked branch onto its base branch once its dependency merged,
+/// journalled step by step so a dispatcher killed midway resumes without
+/// rebasing or pushing twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Restack {
+    /// The base branch, and the commit of it the branch is rebased onto.
+    pub onto: String,
+    pub onto_commit: String,
+    /// Where the branch started (its dependency's head then): the commits
+    /// after it are the task's own.
+    pub from: String,
+    /// The remote branch's commit before the rebase: the push's lease.
+    pub old_tip: String,
+    /// The rebased head, once rebased.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebased: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pushed: bool,
+    /// The files a rebase conflicted on: the branch was left as it was, and a
+    /// person was asked to rebase it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<String>,
+}
+
 /// The claim record and journal of a task, beside its file as `<id>.record.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -127,6 +152,10 @@ pub struct Record {
     /// request's base.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_base: Option<String>,
+    /// A stacked task whose dependency merged, being moved onto its base
+    /// branch: the journal of that move (cleared with `stack_base` when done).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restack: Option<Restack>,
     /// The task branch's commit after the commit step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,

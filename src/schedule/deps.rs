@@ -52,7 +52,7 @@ pub struct Gated {
 /// The state each task id is in (todo/ counts its valid and invalid files).
 pub fn states(tree: &Tree, ready: &[Ready]) -> io::Result<HashMap<String, State>> {
     let mut out = HashMap::new();
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         for entry in queue::entries(tree, state)? {
             out.insert(entry.id, state);
         }
@@ -104,6 +104,15 @@ pub fn verdicts_with(states: &HashMap<String, State>, ready: &[Ready]) -> Vec<Ve
         .iter()
         .map(|r| (r.entry.id.as_str(), r.task.after.as_slice()))
         .collect();
+    let stacked: HashMap<&str, &str> = ready
+        .iter()
+        .filter_map(|r| Some((r.entry.id.as_str(), crate::task::stacks_on(&r.task)?)))
+        .collect();
+    let deps = Deps {
+        after: &after,
+        stacked: &stacked,
+        states,
+    };
     let mut memo: HashMap<String, Option<Hold>> = HashMap::new();
     ready
         .iter()
@@ -115,7 +124,7 @@ pub fn verdicts_with(states: &HashMap<String, State>, ready: &[Ready]) -> Vec<Ve
             if let Some(path) = cycle_through(id, &after) {
                 return Verdict::Never(cycle(&path));
             }
-            match hold(id, &after, states, &mut memo, 0) {
+            match hold(id, &deps, &mut memo, 0) {
                 Some(h) => Verdict::Held(h),
                 None => Verdict::Runnable,
             }
@@ -123,31 +132,43 @@ pub fn verdicts_with(states: &HashMap<String, State>, ready: &[Ready]) -> Vec<Ve
         .collect()
 }
 
+/// What the queued tasks need: their `after`, the one each is stacked on, and
+/// every task's state.
+struct Deps<'a> {
+    after: &'a HashMap<&'a str, &'a [String]>,
+    stacked: &'a HashMap<&'a str, &'a str>,
+    states: &'a HashMap<String, State>,
+}
+
 /// What holds `id` back, if anything (memoised; depth-limited, since a cycle
-/// elsewhere may not be quarantined yet).
+/// elsewhere may not be quarantined yet). A dependency is met when it is done
+/// (merged, where the review loop applies), or, for a task stacked on it, once
+/// it is in review/: its branch is pushed, and the stacked pull request goes
+/// against that branch until it merges.
 fn hold(
     id: &str,
-    after: &HashMap<&str, &[String]>,
-    states: &HashMap<String, State>,
+    d: &Deps,
     memo: &mut HashMap<String, Option<Hold>>,
     depth: usize,
 ) -> Option<Hold> {
     if let Some(known) = memo.get(id) {
         return known.clone();
     }
-    let deps = after.get(id).copied().unwrap_or_default();
+    let deps = d.after.get(id).copied().unwrap_or_default();
+    let stacked_on = d.stacked.get(id).copied();
     let mut waiting = Vec::new();
     let mut blocked = None;
     for dep in deps {
-        match states.get(dep) {
+        match d.states.get(dep) {
             Some(State::Done) => {}
+            Some(State::Review) if stacked_on == Some(dep.as_str()) => {}
             Some(State::Failed) => {
                 blocked.get_or_insert(Hold::Blocked {
                     failed: dep.clone(),
                     through: None,
                 });
             }
-            Some(State::Todo) if depth < 64 => match hold(dep, after, states, memo, depth + 1) {
+            Some(State::Todo) if depth < 64 => match hold(dep, d, memo, depth + 1) {
                 Some(Hold::Blocked { failed, .. }) => {
                     blocked.get_or_insert(Hold::Blocked {
                         failed,

@@ -17,17 +17,18 @@ pub struct StackBase {
 }
 
 /// The base of `task` when it is stacked (None when it is not): its
-/// dependency's branch as it is now, else the commit the dependency's record
+/// dependency's branch as it is now (the dependency in review/, its pull
+/// request open, or done/), else the commit the dependency's record
 /// names (a branch `clean` deleted). An error says what is missing.
 pub fn base(tree: &Tree, repo: &Repo, task: &Task) -> Result<Option<StackBase>, String> {
     let Some(on) = task::stacks_on(task) else {
         return Ok(None);
     };
     let entry = match queue::find(tree, on) {
-        Ok(Some(entry)) if entry.state == State::Done => entry,
+        Ok(Some(entry)) if matches!(entry.state, State::Done | State::Review) => entry,
         Ok(Some(entry)) => {
             return Err(format!(
-                "it is stacked on `{on}`, which is in {}/, not done/",
+                "it is stacked on `{on}`, which is in {}/, not review/ or done/",
                 entry.state.name()
             ))
         }

@@ -183,19 +183,7 @@ impl Scenario {
 
     /// `git` in the bare origin.
     pub fn origin_git(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(&self.origin)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        crate::support::git_remotes::git_in(&self.origin, args)
     }
 
     /// A person pushes a commit to the pull request's branch (from a clone of

@@ -30,6 +30,24 @@ pub fn bare(root: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// `git ARGS` in `dir` (a bare origin), with no user or system settings; its
+/// output. Panics when git fails.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[derive(Default)]
 pub struct HttpLog {
     /// Per request: the credentials it carried (`user:password`), if any.

@@ -144,6 +144,24 @@ impl GitHub {
             .map(|c| c.id))
     }
 
+    pub(super) fn set_base(&self, number: u64, base: &str) -> Result<(), ForgeError> {
+        let pull = self.patch(
+            "retarget a pull request",
+            &json!({ "base": base }),
+            &self.repo_path(&format!("/pulls/{number}")),
+        )?;
+        match pull["base"]["ref"].as_str() {
+            Some(now) if now == base => Ok(()),
+            other => Err(ForgeError {
+                message: format!(
+                    "GitHub's answer to retargeting pull request #{number} of {} onto `{base}` names the base {other:?}",
+                    self.slug()
+                ),
+                ..ForgeError::default()
+            }),
+        }
+    }
+
     pub(super) fn unlabel(&self, number: u64, name: &str) -> Result<(), ForgeError> {
         let path = self.repo_path(&format!("/issues/{number}/labels/{}", encode(name)));
         match self.delete("remove a label", &path) {

@@ -13,6 +13,7 @@ use std::time::Duration;
 enum Method {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -57,6 +58,7 @@ impl GitHub {
     ) -> Result<Answer, octocrab::Error> {
         let response = match method {
             Method::Post => self.client._post(path, body).await?,
+            Method::Patch => self.client._patch(path, body).await?,
             Method::Delete => self.client._delete(path, body).await?,
             Method::Get => {
                 let mut headers = http::HeaderMap::new();
@@ -254,6 +256,14 @@ impl GitHub {
                 ..ForgeError::default()
             }),
         }
+    }
+
+    /// A PATCH; its answer, JSON.
+    pub(super) fn patch(&self, what: &str, body: &Value, path: &str) -> Result<Value, ForgeError> {
+        self.answer_of(
+            what,
+            self.request(what, Method::Patch, Some(body), path, None)?,
+        )
     }
 
     /// A DELETE; its answer (often empty) is not read.

@@ -1,7 +1,8 @@
 //! The pull-request loop of a task in review/: a pass (pass.rs) reads the open
 //! pull request, applies what people said (events.rs decides, with no effect
 //! of its own), settles a merged or closed one (settle.rs) and starts a
-//! revision round when something asks for one. A round is a list of steps, one
+//! revision round when something asks for one; a stacked pull request whose
+//! dependency merged is moved onto the base branch first (restack.rs). A round is a list of steps, one
 //! module each, journalled in the task's record like the task's own steps:
 //! fetch → agent → commit → verify → push → reply. The dispatcher walks them
 //! (resuming at the first one not done after a crash) and closes the round
@@ -15,6 +16,7 @@ pub mod pass;
 pub mod prompt;
 pub mod push;
 pub mod reply;
+pub mod restack;
 pub mod schedule;
 pub mod settle;
 pub mod verify;

@@ -107,6 +107,9 @@ pub fn run(run: &mut TaskRun, me: &mut Option<String>) -> Result<Passed, QueueEr
         }
         None => {}
     }
+    if let Err(e) = super::restack::run(run, forge.as_ref())? {
+        restack_failed(run, &e);
+    }
     let commanded = !decision.controls.is_empty();
     for control in &decision.controls {
         apply(run, forge.as_ref(), control)?;
@@ -201,6 +204,22 @@ fn failed(
     run.say(&format!("cannot read its pull request: {message}"));
     run.save()?;
     Ok(Passed::Quiet)
+}
+
+/// Moving a stacked branch failed: said, friction the first time, and tried
+/// again at the next pass.
+fn restack_failed(run: &mut TaskRun, message: &str) {
+    let r = review(run);
+    let first = r.last_error.as_deref() != Some(message);
+    r.last_error = Some(message.to_string());
+    if first {
+        friction::note(
+            &run.ws.tree,
+            friction::Event::new("restack-failed", "review", message)
+                .task(&run.entry.id, run.record.attempt),
+        );
+    }
+    run.say(&format!("cannot move it onto its base branch: {message}"));
 }
 
 /// Why rounds are held, if they are.

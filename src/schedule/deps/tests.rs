@@ -116,3 +116,37 @@ fn a_long_chain_is_judged_without_deep_recursion() {
     assert_eq!(v[0], Verdict::Runnable);
     assert!(v[1..].iter().all(|x| matches!(x, Verdict::Held(_))));
 }
+
+#[test]
+fn a_stacked_task_runs_once_its_dependency_is_in_review_others_wait_for_the_merge() {
+    let mut unstacked = ready("docs", &["schema"]);
+    unstacked.task.stack = Some(false);
+    let queue = vec![
+        ready("api", &["schema"]),
+        unstacked,
+        ready("both", &["schema", "old"]),
+        ready("ui", &["running"]),
+    ];
+    let s = states(
+        &[
+            ("schema", State::Review),
+            ("old", State::Done),
+            ("running", State::Doing),
+        ],
+        &queue,
+    );
+    let v = verdicts_with(&s, &queue);
+    assert_eq!(v[0], Verdict::Runnable, "stacked: its pull request is open");
+    let waiting = |on: &str| {
+        Verdict::Held(Hold::Waiting {
+            on: vec![on.to_string()],
+        })
+    };
+    assert_eq!(v[1], waiting("schema"), "stack = false waits for the merge");
+    assert_eq!(v[2], waiting("schema"), "after two tasks: not stacked");
+    assert_eq!(
+        v[3],
+        waiting("running"),
+        "a stacked task waits on a running one"
+    );
+}
