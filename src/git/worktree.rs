@@ -61,6 +61,7 @@ impl Repo {
         branch: Branch,
     ) -> Result<(), GitError> {
         let _guard = self.worktree_guard()?;
+        self.set_aside_unlisted(path)?;
         self.remove_worktree_locked(path)?;
         oid(base)?;
         if let Some(parent) = path.parent() {
@@ -155,6 +156,33 @@ impl Repo {
             self.remove_record(&wt.admin)?;
         }
         self.prune_records(worktrees_dir(path))?;
+        Ok(())
+    }
+
+    /// A folder at `path` that git does not list (a run killed between removing
+    /// a worktree's record and its folder leaves one; so may a person) is never
+    /// deleted: it is renamed beside itself, `.stale-<name>-<n>`, so the task can
+    /// have its worktree, and `clean` shows it as kept for the person to remove.
+    fn set_aside_unlisted(&self, path: &Path) -> Result<(), GitError> {
+        if std::fs::symlink_metadata(path).is_err() || self.listed_at(path)?.is_some() {
+            return Ok(());
+        }
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Ok(());
+        };
+        if !under_real_folder(path) {
+            return Ok(()); // a link: left for remove_worktree_locked to refuse
+        }
+        for n in 1..1000 {
+            let aside = parent.join(format!(".stale-{}-{n}", name.to_string_lossy()));
+            if std::fs::symlink_metadata(&aside).is_ok() {
+                continue;
+            }
+            std::fs::rename(path, &aside)
+                .map_err(|e| PathError::new("set aside the unlisted folder", path, e))?;
+            tracing::warn!(from = %path.display(), to = %aside.display(), "set aside a folder git does not list");
+            return Ok(());
+        }
         Ok(())
     }
 

@@ -185,3 +185,28 @@ fn the_post_commit_hook_queues_nothing_into_a_state_that_leads_out() {
     );
     assert_eq!(snapshot(repo.dir.path(), &["repo"]), before);
 }
+
+/// A folder git does not list where a task's worktree goes (a run killed
+/// between removing a worktree's record and its folder leaves one) does not
+/// fail the task: it is set aside whole, never deleted, and `clean` keeps it.
+#[test]
+fn an_unlisted_folder_where_a_worktree_goes_is_set_aside_not_deleted() {
+    let repo = TestRepo::initialised();
+    repo.write(".agentos/worktrees/fix-the-readme/notes.txt", "mine\n");
+    let agent = FakeAgent::new(&repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    repo.agentos(&["add", "Fix the README", "-t", "README.md"])
+        .ok();
+    repo.agentos_env(&["run"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    assert!(repo.exists(".agentos/done/fix-the-readme.md"));
+    assert_eq!(
+        repo.read(".agentos/worktrees/.stale-fix-the-readme-1/notes.txt"),
+        "mine\n"
+    );
+    repo.agentos(&["clean"])
+        .ok()
+        .stdout_has("kept .agentos/worktrees/.stale-fix-the-readme-1");
+    assert!(repo.exists(".agentos/worktrees/.stale-fix-the-readme-1/notes.txt"));
+}
