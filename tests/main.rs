@@ -13,6 +13,7 @@ mod lifetimes;
 mod manuals;
 mod memory;
 mod publish;
+mod push_remotes;
 mod redteam;
 mod reliability;
 mod review;

@@ -3,11 +3,14 @@
 //! task worktrees, trusted.rs checks one before it is used (its git folder from
 //! git's records, never from its `.git` file), snapshot.rs reads its files into
 //! a tree and commits them (a round's merge commit too), diff.rs reads a change,
-//! commit.rs lists branches, push.rs pushes, fetch.rs fetches and merges for a
-//! revision round, commit_info.rs reads HEAD (and its patch id) for the
-//! post-commit hook, refs.rs snapshots refs for the guard around the agent step.
+//! commit.rs lists branches, push.rs pushes and fetch.rs fetches through the git
+//! CLI (credential.rs hands git the token, as git agentos's own credential
+//! helper), fetch.rs also merges for a revision round, commit_info.rs reads
+//! HEAD (and its patch id) for the post-commit hook, refs.rs snapshots refs for
+//! the guard around the agent step.
 mod commit;
 mod commit_info;
+pub mod credential;
 mod diff;
 mod error;
 mod fetch;
