@@ -6,6 +6,7 @@ mod architecture;
 mod board;
 mod doctor;
 mod foundation;
+mod hook_quick;
 mod hooks_hostile;
 mod intake;
 mod intake_hostile;
