@@ -5,9 +5,9 @@
 //! remote on loopback (`git http-backend`) that demands it, and one that refuses
 //! a wrong token, which fails the task with git's reason after one try.
 use crate::publish::{agent, TOKEN};
-use crate::support::git_remotes::{bare, git_in, GitHttpServer, SshRemote};
+use crate::support::git_remotes::{bare, GitHttpServer, SshRemote};
 use crate::support::{search_files, TestRepo};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The commit `branch` is at in the bare repository `bare`, if it has one.
 fn head_of(bare: &Path, branch: &str) -> Option<String> {
@@ -24,6 +24,30 @@ fn head_of(bare: &Path, branch: &str) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The task's branch is in the bare repository, at the local commit.
+fn landed(repo: &TestRepo, bare: &Path, id: &str) {
+    let branch = format!("agentos/{id}");
+    let local = repo.git(&["rev-parse", &branch]).trim().to_string();
+    assert_eq!(
+        head_of(bare, &branch),
+        Some(local),
+        "{branch} on the remote"
+    );
+}
+
+/// A bare `widgets` served over smart HTTP on loopback to whoever offers
+/// `token`; `origin` of the repository when `as_origin`.
+fn served(repo: &TestRepo, token: &str, as_origin: bool) -> (PathBuf, GitHttpServer) {
+    let root = repo.dir.path().join("served");
+    std::fs::create_dir_all(&root).expect("root");
+    let widgets = bare(&root, "widgets");
+    let server = GitHttpServer::start(&root, token);
+    if as_origin {
+        repo.git(&["remote", "add", "origin", &server.repo_url("widgets")]);
+    }
+    (widgets, server)
 }
 
 /// A task that fixes the README, added; the variables its run needs.
@@ -61,11 +85,7 @@ fn an_ssh_remote_is_pushed_through_the_persons_git_ssh_command() {
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
     let run = repo.agentos_with(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let local = repo
-        .git(&["rev-parse", "agentos/viassh"])
-        .trim()
-        .to_string();
-    assert_eq!(head_of(&widgets, "agentos/viassh"), Some(local));
+    landed(&repo, &widgets, "viassh");
     let connections = ssh.connections();
     assert_eq!(
         connections,
@@ -82,11 +102,7 @@ fn an_ssh_remote_is_pushed_through_the_persons_git_ssh_command() {
 #[test]
 fn an_http_remote_gets_the_token_through_git_agentoss_own_helper_and_nowhere_else() {
     let repo = TestRepo::initialised();
-    let root = repo.dir.path().join("served");
-    std::fs::create_dir_all(&root).expect("root");
-    let widgets = bare(&root, "widgets");
-    let server = GitHttpServer::start(&root, TOKEN);
-    repo.git(&["remote", "add", "origin", &server.repo_url("widgets")]);
+    let (widgets, server) = served(&repo, TOKEN, true);
     // The person's own helpers: one that would answer with other credentials,
     // one that would store what git got. Neither is asked while the token is
     // offered, so neither answers for it nor writes it down.
@@ -103,11 +119,7 @@ fn an_http_remote_gets_the_token_through_git_agentoss_own_helper_and_nowhere_els
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
     let run = repo.agentos_with(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let local = repo
-        .git(&["rev-parse", "agentos/viahttp"])
-        .trim()
-        .to_string();
-    assert_eq!(head_of(&widgets, "agentos/viahttp"), Some(local));
+    landed(&repo, &widgets, "viahttp");
     let good = Some(format!("x-access-token:{TOKEN}"));
     let offered = server.offered();
     assert!(offered.contains(&good), "{offered:?}");
@@ -132,11 +144,7 @@ fn an_http_remote_gets_the_token_through_git_agentoss_own_helper_and_nowhere_els
 #[test]
 fn a_wrong_token_fails_the_push_once_with_gits_reason() {
     let repo = TestRepo::initialised();
-    let root = repo.dir.path().join("served");
-    std::fs::create_dir_all(&root).expect("root");
-    let widgets = bare(&root, "widgets");
-    let server = GitHttpServer::start(&root, "ghp_theRightOne");
-    repo.git(&["remote", "add", "origin", &server.repo_url("widgets")]);
+    let (widgets, server) = served(&repo, "ghp_theRightOne", true);
     let mut env = task(&repo, "refused");
     env.push(("AGENTOS_GITHUB_API".into(), server.url.clone()));
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
@@ -167,10 +175,7 @@ fn a_wrong_token_fails_the_push_once_with_gits_reason() {
 #[test]
 fn an_insteadof_rewrite_is_followed() {
     let repo = TestRepo::initialised();
-    let root = repo.dir.path().join("served");
-    std::fs::create_dir_all(&root).expect("root");
-    let widgets = bare(&root, "widgets");
-    let server = GitHttpServer::start(&root, TOKEN);
+    let (widgets, server) = served(&repo, TOKEN, false);
     person_config(
         &repo,
         &format!("[url \"{}/\"]\n\tinsteadOf = gh:\n", server.url),
@@ -181,11 +186,7 @@ fn an_insteadof_rewrite_is_followed() {
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
     let run = repo.agentos_with(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let local = repo
-        .git(&["rev-parse", "agentos/rewritten"])
-        .trim()
-        .to_string();
-    assert_eq!(head_of(&widgets, "agentos/rewritten"), Some(local));
+    landed(&repo, &widgets, "rewritten");
     assert!(server
         .offered()
         .contains(&Some(format!("x-access-token:{TOKEN}"))));
@@ -197,12 +198,8 @@ fn an_insteadof_rewrite_is_followed() {
 #[test]
 fn without_a_token_the_persons_own_credential_helper_is_used() {
     let repo = TestRepo::initialised();
-    let root = repo.dir.path().join("served");
-    std::fs::create_dir_all(&root).expect("root");
-    let widgets = bare(&root, "widgets");
     let theirs = "ghp_personsOwnCredential42";
-    let server = GitHttpServer::start(&root, theirs);
-    repo.git(&["remote", "add", "origin", &server.repo_url("widgets")]);
+    let (widgets, server) = served(&repo, theirs, true);
     person_config(
         &repo,
         &format!(
@@ -213,13 +210,8 @@ fn without_a_token_the_persons_own_credential_helper_is_used() {
     env.push(("AGENTOS_GITHUB_API".into(), server.url.clone()));
     let run = repo.agentos_with(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let local = repo
-        .git(&["rev-parse", "agentos/theirs"])
-        .trim()
-        .to_string();
-    assert_eq!(head_of(&widgets, "agentos/theirs"), Some(local));
+    landed(&repo, &widgets, "theirs");
     assert!(server
         .offered()
         .contains(&Some(format!("x-access-token:{theirs}"))));
-    let _ = git_in(&widgets, &["rev-parse", "agentos/theirs"]);
 }

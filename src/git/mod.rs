@@ -7,7 +7,8 @@
 //! CLI (credential.rs hands git the token, as git agentos's own credential
 //! helper), fetch.rs also merges for a revision round, commit_info.rs reads
 //! HEAD (and its patch id) for the post-commit hook, refs.rs snapshots refs for
-//! the guard around the agent step.
+//! the guard around the agent step; root.rs finds the main working tree from
+//! `.git` alone.
 mod commit;
 mod commit_info;
 pub mod credential;
@@ -17,6 +18,7 @@ mod fetch;
 mod pool;
 mod push;
 mod refs;
+mod root;
 pub mod run;
 mod scan;
 mod snapshot;
@@ -28,6 +30,7 @@ pub use diff::{Change, ChangeKind};
 pub use error::GitError;
 pub use fetch::with_conflict_markers;
 pub use refs::{RefChange, RefSnapshot};
+pub use root::find_root;
 pub use trusted::TaskWorktree;
 pub use worktree::Branch;
 

@@ -107,20 +107,6 @@ pub fn git_bytes(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Result<Vec<
     Ok(out.stdout)
 }
 
-/// What a command that talks to a remote runs with, before its own arguments:
-/// no hook (git2 never ran the person's pre-push hook either, and one would see
-/// the credential helper's variables), no fsmonitor, no submodules.
-const REMOTE_HARDENED: [&str; 8] = [
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "submodule.recurse=false",
-    "-c",
-    "push.recurseSubmodules=no",
-];
-
 /// Run `git ARGS` in `dir` for a command that talks to a remote (push, fetch,
 /// ls-remote), with the person's own git configuration (ssh config, credential
 /// helpers, `insteadOf`), and without ever asking anyone: in a session of its
@@ -136,7 +122,11 @@ pub(super) fn git_remote(
     offer: Option<&Offer>,
 ) -> Result<Output, GitError> {
     let mut cmd = Command::new("git");
-    cmd.env("GIT_TERMINAL_PROMPT", "0").args(REMOTE_HARDENED);
+    // No hook (git2 never ran the person's pre-push hook either, and one would
+    // see the credential helper's variables), no fsmonitor, no submodules.
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .args(super::trusted::HARDENED)
+        .args(["-c", "push.recurseSubmodules=no"]);
     let mut inherit = None;
     if let Some(offer) = offer {
         let exe = std::env::current_exe().map_err(GitError::Spawn)?;

@@ -13,7 +13,7 @@ use std::path::Path;
 /// in a task's worktree, whose commits are remembered as its output). False
 /// whenever that cannot be told cheaply (the full intake then decides).
 pub fn nothing_to_do(dir: &Path, commit: Option<&str>) -> bool {
-    let Some(root) = crate::completion::find_root(dir) else {
+    let Some(root) = crate::git::find_root(dir) else {
         return false;
     };
     let state = root.join(".agentos");
