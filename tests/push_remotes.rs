@@ -37,6 +37,36 @@ fn landed(repo: &TestRepo, bare: &Path, id: &str) {
     );
 }
 
+/// A folder with a `git` that appends its arguments and environment to a log,
+/// then runs the real git: the PATH to give git agentos, and the log.
+fn git_that_logs(repo: &TestRepo) -> (String, PathBuf) {
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .expect("sh");
+    let real = String::from_utf8_lossy(&real.stdout).trim().to_string();
+    let dir = repo.dir.path().join("logging-git");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let log = dir.join("calls.log");
+    let script = dir.join("git");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{{ printf '%s\\n' \"$*\"; env; }} >> '{}'\nexec '{real}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (path, log)
+}
+
 /// A bare `widgets` served over smart HTTP on loopback to whoever offers
 /// `token`; `origin` of the repository when `as_origin`.
 fn served(repo: &TestRepo, token: &str, as_origin: bool) -> (PathBuf, GitHttpServer) {
@@ -114,12 +144,21 @@ fn an_http_remote_gets_the_token_through_git_agentoss_own_helper_and_nowhere_els
             store.display()
         ),
     );
+    // Every git git agentos starts logs its command line and environment
+    // (under the test's folder, which token_in_no_file searches).
+    let (path, calls) = git_that_logs(&repo);
     let mut env = task(&repo, "viahttp");
     env.push(("AGENTOS_GITHUB_API".into(), server.url.clone()));
     env.push(("GITHUB_TOKEN".into(), TOKEN.into()));
+    env.push(("PATH".into(), path));
     let run = repo.agentos_with(&["run"], &env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     landed(&repo, &widgets, "viahttp");
+    let calls = std::fs::read_to_string(calls).expect("the git calls were logged");
+    assert!(
+        calls.contains("push --porcelain") && calls.contains("AGENTOS_CREDENTIAL_FD="),
+        "the push went through git with git agentos's helper: {calls}"
+    );
     let good = Some(format!("x-access-token:{TOKEN}"));
     let offered = server.offered();
     assert!(offered.contains(&good), "{offered:?}");
