@@ -69,6 +69,13 @@ pub enum Command {
     /// (internal) The demo's scripted agent.
     #[command(hide = true)]
     DemoAgent,
+    /// (internal) git's credential helper while git agentos pushes with the
+    /// token; see src/git/credential.rs.
+    #[command(hide = true)]
+    Credential {
+        /// get, store or erase (git's credential protocol).
+        action: String,
+    },
     /// (internal) Lead, confine and end a task's command; see src/agent/shim.rs.
     #[command(hide = true)]
     AgentShim {
@@ -125,6 +132,9 @@ pub fn main() -> i32 {
     if let Command::DemoAgent = cli.command {
         return commands::demo::scripted_agent();
     }
+    if let Command::Credential { action } = &cli.command {
+        return commands::credential::helper(action);
+    }
     crate::logging::init(cli.verbose);
     if let Err(err) = crate::clock::check_env().map_err(CommandError::from) {
         report(&err);
@@ -173,7 +183,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         Command::InstallMan(args) => commands::install_man::run(args, &Cli::command()),
         Command::Completions(args) => commands::completions::run(args),
         Command::Complete(args) => commands::completions::complete(&dir, args, Cli::command()),
-        Command::AgentShim { .. } | Command::DemoAgent => Ok(()),
+        Command::AgentShim { .. } | Command::DemoAgent | Command::Credential { .. } => Ok(()),
     }
 }
 

@@ -196,8 +196,8 @@ impl Drop for Daemon {
     }
 }
 
-/// A rejection needs the smart protocol (libgit2 pushes to a path without running
-/// the remote's hooks): serve the bare remote with `git daemon` on loopback.
+/// A rejection, over the smart protocol (`git daemon` on loopback): the task
+/// fails with git's reason, the remote's own words included.
 #[test]
 fn a_rejected_push_fails_the_task_with_gits_reason() {
     let repo = with_remote();
@@ -252,6 +252,10 @@ fn a_rejected_push_fails_the_task_with_gits_reason() {
     assert!(
         reason.contains("rejected the push") && reason.contains("refs/heads/agentos/blocked"),
         "{reason}"
+    );
+    assert!(
+        reason.contains("branches under agentos/ are frozen"),
+        "what the remote said: {reason}"
     );
     assert!(api.pulls().is_empty());
 }
@@ -341,10 +345,10 @@ fn the_token_never_appears_anywhere() {
 }
 
 /// An HTTP remote on the configured GitHub's host that refuses every
-/// credential: the token is offered once, through git's credential callback
-/// (as Basic auth), and never again.
+/// credential: the token is offered once, through git agentos's own credential
+/// helper (as Basic auth), and never again.
 #[test]
-fn an_https_style_push_offers_the_token_once_through_the_credential_callback() {
+fn an_https_style_push_offers_the_token_once_through_git_agentoss_credential_helper() {
     use crate::support::http::{serve, Request, Response};
     use std::sync::{Arc, Mutex};
     let repo = TestRepo::initialised();

@@ -16,6 +16,7 @@ mod pickup;
 mod queue;
 mod review;
 mod sandbox;
+mod start;
 mod task;
 mod verify;
 mod worktree;
@@ -88,7 +89,8 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 9] = [
+    let sections: [(&str, Section); 10] = [
+        ("start", start::rows),
         ("idle", idle::rows),
         ("review", review::rows),
         ("pickup", pickup::rows),

@@ -52,6 +52,6 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         ms(median(ours)),
         "`git status --porcelain` + `git diff --name-only`",
         ms(median(floor)),
-        1.5,
+        1.2,
     )]
 }

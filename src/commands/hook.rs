@@ -32,20 +32,10 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
 }
 
 fn post_commit(dir: &Path, commit: Option<&str>) {
+    // An agent waits for its commit's hook; anyone else's runs in the background,
+    // its work (deciding whether there is any included) at the lowest priority.
     // A state that leads outside the repository is never written to, not even
     // the friction log: the hook says so and does nothing.
-    if let Ok(ws) = crate::workspace::Workspace::discover_unchecked(dir) {
-        let problems = crate::queue::check_state_paths(&ws.tree);
-        if let Some(problem) = problems.iter().find(|p| p.is_link) {
-            eprintln!(
-                "git agentos: post-commit: nothing queued: {}; {}",
-                untrusted(&problem.to_string()),
-                untrusted(&problem.fix)
-            );
-            return;
-        }
-    }
-    // An agent waits for its commit's hook; anyone else's runs in the background.
     let background = std::env::var_os("AGENTOS_TASK_ID").is_none_or(|v| v.is_empty());
     let Some(ran) = crate::hooks::run::run(dir, commit, background) else {
         return;

@@ -10,6 +10,7 @@ pub mod board;
 pub mod cancel;
 pub mod clean;
 pub mod completions;
+pub mod credential;
 pub mod demo;
 pub mod doctor;
 pub mod friction;

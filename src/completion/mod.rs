@@ -5,7 +5,8 @@
 //! agents and templates read from `.agentos/` (see `values`).
 mod values;
 
-pub use values::{find_root, with_arg, Values, DYNAMIC};
+pub use crate::git::find_root;
+pub use values::{with_arg, Values, DYNAMIC};
 
 use crate::queue::Tree;
 use clap::Command;

@@ -1,15 +1,15 @@
 //! The values completion offers beyond the clap definitions: task ids by state
 //! folder, agent names, templates, states and memory notes, each read from file
-//! names only (no task file is opened or parsed), and the cheap lookup of the
-//! repository they belong to (no libgit2: a Tab press should cost a few
-//! milliseconds).
+//! names only (no task file is opened or parsed); the repository they belong
+//! to is found without libgit2 ([`crate::git::find_root`]: a Tab press should
+//! cost a few milliseconds).
 use crate::queue::{self, State, Tree};
 use clap::{Arg, Command, ValueHint};
 use clap_complete::engine::{
     ArgValueCandidates, ArgValueCompleter, CompletionCandidate, PathCompleter,
 };
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What an argument completes to.
 #[derive(Debug, Clone, Copy)]
@@ -184,35 +184,4 @@ fn dir_names(dir: &Path, keep: impl Fn(&fs::DirEntry) -> bool) -> Vec<String> {
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .filter(|n| !n.starts_with('.'))
         .collect()
-}
-
-/// The top folder of the repository's main working tree that holds `start`,
-/// read from `.git` alone: a folder means this is it; a file (a linked worktree)
-/// points to its git dir, whose `commondir` leads to the main repository.
-pub fn find_root(start: &Path) -> Option<PathBuf> {
-    let start = start.canonicalize().ok()?;
-    for dir in start.ancestors() {
-        let dot_git = dir.join(".git");
-        match fs::symlink_metadata(&dot_git) {
-            Ok(meta) if meta.is_dir() => return Some(dir.to_path_buf()),
-            Ok(meta) if meta.is_file() => {
-                return Some(main_root(dir, &dot_git).unwrap_or_else(|| dir.to_path_buf()))
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The main working tree of a linked worktree at `dir` (None for a submodule,
-/// whose git dir has no `commondir`: it is its own repository).
-fn main_root(dir: &Path, dot_git: &Path) -> Option<PathBuf> {
-    let text = fs::read_to_string(dot_git).ok()?;
-    let git_dir = dir.join(text.strip_prefix("gitdir:")?.trim());
-    let common = fs::read_to_string(git_dir.join("commondir")).ok()?;
-    let common = git_dir.join(common.trim()).canonicalize().ok()?;
-    if common.file_name()? != ".git" {
-        return None;
-    }
-    common.parent().map(Path::to_path_buf)
 }

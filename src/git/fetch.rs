@@ -3,14 +3,16 @@
 //! into the task's worktree with the conflict markers left for the agent, and
 //! the merge base the round's change is measured from; a stacked branch
 //! rebased onto its base once its dependency merged.
+use super::credential::Offer;
 use super::error::library;
-use super::push::credentials;
+use super::run::{git_remote, said};
 use super::{oid, GitError, Repo, TaskWorktree};
 use std::path::Path;
 
 impl Repo {
-    /// Fetch `branches` from `remote` into `refs/remotes/<remote>/<branch>`, with
-    /// the same credentials a push offers; the commit each branch is at.
+    /// Fetch `branches` from `remote` into `refs/remotes/<remote>/<branch>`
+    /// through the git command line (the person's git configuration applies),
+    /// with the token offered as a push offers it; the commit each branch is at.
     pub fn fetch_branches(
         &self,
         remote_name: &str,
@@ -18,26 +20,43 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<Vec<String>, GitError> {
-        let main = self.main()?;
-        let mut remote = main
-            .find_remote(remote_name)
-            .map_err(|e| GitError::NoRemote {
-                remote: remote_name.to_string(),
-                message: e.message().to_string(),
-            })?;
+        let url = self.remote_url_for(remote_name, false)?;
+        let offer = match token {
+            Some(token) => Offer::for_url(token, &url, api)?,
+            None => None,
+        };
         let specs: Vec<String> = branches
             .iter()
             .map(|b| format!("+refs/heads/{b}:refs/remotes/{remote_name}/{b}"))
             .collect();
-        let mut opts = git2::FetchOptions::new();
-        opts.remote_callbacks(credentials(token, api))
-            .download_tags(git2::AutotagOption::None);
-        remote
-            .fetch(&specs, Some(&mut opts), None)
-            .map_err(|e| GitError::Fetch {
-                remote: remote_name.to_string(),
-                message: e.message().to_string(),
-            })?;
+        let mut args = vec![
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-recurse-submodules",
+            remote_name,
+        ];
+        args.extend(specs.iter().map(String::as_str));
+        let fetched = git_remote(&self.root, &args, offer.as_ref())?;
+        if !fetched.status.success() {
+            let message = said(&fetched);
+            // git names the first branch the remote does not have.
+            let missing = branches
+                .iter()
+                .find(|b| message.contains(&format!("couldn't find remote ref refs/heads/{b}")));
+            return Err(match missing {
+                Some(b) => GitError::NoRemoteBranch {
+                    remote: remote_name.to_string(),
+                    branch: b.to_string(),
+                },
+                None => GitError::Fetch {
+                    remote: remote_name.to_string(),
+                    message,
+                },
+            });
+        }
+        let main = self.main()?;
         branches
             .iter()
             .map(|b| {

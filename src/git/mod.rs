@@ -3,17 +3,22 @@
 //! task worktrees, trusted.rs checks one before it is used (its git folder from
 //! git's records, never from its `.git` file), snapshot.rs reads its files into
 //! a tree and commits them (a round's merge commit too), diff.rs reads a change,
-//! commit.rs lists branches, push.rs pushes, fetch.rs fetches and merges for a
-//! revision round, commit_info.rs reads HEAD (and its patch id) for the
-//! post-commit hook, refs.rs snapshots refs for the guard around the agent step.
+//! commit.rs lists branches, push.rs pushes and fetch.rs fetches through the git
+//! CLI (credential.rs hands git the token, as git agentos's own credential
+//! helper), fetch.rs also merges for a revision round, commit_info.rs reads
+//! HEAD (and its patch id) for the post-commit hook, refs.rs snapshots refs for
+//! the guard around the agent step; root.rs finds the main working tree from
+//! `.git` alone.
 mod commit;
 mod commit_info;
+pub mod credential;
 mod diff;
 mod error;
 mod fetch;
 mod pool;
 mod push;
 mod refs;
+mod root;
 pub mod run;
 mod scan;
 mod snapshot;
@@ -25,6 +30,7 @@ pub use diff::{Change, ChangeKind};
 pub use error::GitError;
 pub use fetch::with_conflict_markers;
 pub use refs::{RefChange, RefSnapshot};
+pub use root::find_root;
 pub use trusted::TaskWorktree;
 pub use worktree::Branch;
 

@@ -1,15 +1,33 @@
-//! Pushing a task branch and confirming the remote has it (forced when the task
+//! Pushing a task branch through the git command line, so the person's own git
+//! configuration applies (ssh config and its host aliases, credential helpers,
+//! `insteadOf`), and confirming that the remote has it (forced when the task
 //! publishes its branch; a fast-forward only in a revision round, whose branch
-//! people may push to as well); the credentials offered (the token over HTTPS
-//! to GitHub only, the ssh-agent over SSH), each once.
+//! people may push to as well; with a lease when a stack moves). The token, when
+//! there is one and the push goes over HTTPS to GitHub ([`token_may_go_to`]),
+//! reaches git through git agentos's own credential helper (credential.rs),
+//! once: git asks for it once per command and gives up on a refusal.
+use super::credential::Offer;
+use super::run::{git_remote, said};
 use super::{task_branch, GitError, Repo};
+use std::process::Output;
+
+/// How a push may move the remote's branch.
+enum Mode<'a> {
+    /// Whatever the remote's branch holds (the branch belongs to the task).
+    Force,
+    /// Only while the remote's branch is at this commit.
+    Lease(&'a str),
+    /// Only as a fast-forward.
+    FastForward,
+}
 
 impl Repo {
     /// Push `agentos/<id>` to `remote` (forced: the branch belongs to the task) and
-    /// confirm that the remote's ref now equals the local one. HTTPS remotes get
-    /// the token through the credential callback when the URL asking is GitHub's
-    /// (see [`token_may_go_to`]; `api` is the configured GitHub API), SSH remotes
-    /// the user's agent; each is tried once. Returns the pushed commit.
+    /// confirm that the remote's ref now equals the local one. The token goes to
+    /// git (through git agentos's credential helper) only when the push URL is
+    /// GitHub's (see [`token_may_go_to`]; `api` is the configured GitHub API);
+    /// anything else gets the person's own git configuration. Returns the pushed
+    /// commit.
     pub fn push_task_branch(
         &self,
         remote_name: &str,
@@ -17,15 +35,14 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<String, GitError> {
-        self.push_branch(remote_name, id, token, api, true, None)
+        self.push_branch(remote_name, id, token, api, Mode::Force)
     }
 
     /// Push `agentos/<id>` to `remote`, forced, with a lease: only while the
-    /// remote's branch is at `expected` (as `git push --force-with-lease`
-    /// checks it: against what the remote advertised, which the remote
-    /// verifies again under its lock). A remote already at the local commit
-    /// is left as it is (a push resumed after a crash is not made twice).
-    /// Anything else is refused with [`GitError::NotFastForward`].
+    /// remote's branch is at `expected` (`git push --force-with-lease=ref:expected`,
+    /// which the remote checks again under its lock). A remote already at the
+    /// local commit is left as it is (a push resumed after a crash is not made
+    /// twice). Anything else is refused with [`GitError::NotFastForward`].
     pub fn push_with_lease(
         &self,
         remote_name: &str,
@@ -34,14 +51,8 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<String, GitError> {
-        self.push_branch(
-            remote_name,
-            id,
-            token,
-            api,
-            true,
-            Some(super::oid(expected)?),
-        )
+        super::oid(expected)?;
+        self.push_branch(remote_name, id, token, api, Mode::Lease(expected))
     }
 
     /// Push `agentos/<id>` to `remote` as a fast-forward, never forced: when the
@@ -54,7 +65,27 @@ impl Repo {
         token: Option<&str>,
         api: &str,
     ) -> Result<String, GitError> {
-        self.push_branch(remote_name, id, token, api, false, None)
+        self.push_branch(remote_name, id, token, api, Mode::FastForward)
+    }
+
+    /// The URL git talks to for `remote` (after `insteadOf`, and for a push
+    /// after `pushInsteadOf` and `pushurl`).
+    pub(super) fn remote_url_for(&self, remote_name: &str, push: bool) -> Result<String, GitError> {
+        let mut args = vec!["remote", "get-url"];
+        if push {
+            args.push("--push");
+        }
+        args.push(remote_name);
+        match self.git_cli(&args) {
+            Ok(url) => Ok(url.trim().to_string()),
+            Err(e) => Err(GitError::NoRemote {
+                remote: remote_name.to_string(),
+                message: match e {
+                    GitError::Command { stderr, .. } => stderr,
+                    other => other.to_string(),
+                },
+            }),
+        }
     }
 
     fn push_branch(
@@ -63,70 +94,42 @@ impl Repo {
         id: &str,
         token: Option<&str>,
         api: &str,
-        force: bool,
-        lease: Option<git2::Oid>,
+        mode: Mode,
     ) -> Result<String, GitError> {
-        let main = self.main()?;
         let branch = task_branch(id);
-        let remote_err =
-            |message: &git2::Error| (remote_name.to_string(), message.message().to_string());
-        let local = main
+        let local = self
+            .main()?
             .find_branch(&branch, git2::BranchType::Local)
             .ok()
             .and_then(|b| b.get().target())
             .ok_or_else(|| GitError::NoBranch {
                 branch: branch.clone(),
-            })?;
-        let mut remote = main.find_remote(remote_name).map_err(|e| {
-            let (remote, message) = remote_err(&e);
-            GitError::NoRemote { remote, message }
-        })?;
-        let plus = if force { "+" } else { "" };
-        let refspec = format!("{plus}refs/heads/{branch}:refs/heads/{branch}");
-        let rejected = std::cell::RefCell::new(None::<String>);
-        let stale = std::cell::Cell::new(false);
-        {
-            let mut callbacks = credentials(token, api);
-            if let Some(expected) = lease {
-                let stale = &stale;
-                callbacks.push_negotiation(move |updates| {
-                    let moved = updates
-                        .iter()
-                        .any(|u| u.src() != expected && u.src() != local);
-                    if moved {
-                        stale.set(true);
-                        return Err(git2::Error::from_str("stale lease"));
-                    }
-                    Ok(())
-                });
-            }
-            callbacks.push_update_reference(|refname, status| {
-                if let Some(message) = status {
-                    *rejected.borrow_mut() = Some(format!("{refname}: {message}"));
-                }
-                Ok(())
-            });
-            let mut opts = git2::PushOptions::new();
-            opts.remote_callbacks(callbacks);
-            remote
-                .push(&[refspec.as_str()], Some(&mut opts))
-                .map_err(|e| {
-                    let (remote, message) = remote_err(&e);
-                    if e.code() == git2::ErrorCode::NotFastForward || stale.get() {
-                        GitError::NotFastForward {
-                            remote,
-                            branch: branch.clone(),
-                        }
-                    } else {
-                        GitError::Push { remote, message }
-                    }
-                })?;
-        }
-        if let Some(reason) = rejected.into_inner() {
-            let refused_ff = ["non-fast-forward", "fetch first", "stale info"]
+            })?
+            .to_string();
+        let url = self.remote_url_for(remote_name, true)?;
+        let offer = || match token {
+            Some(token) => Offer::for_url(token, &url, api),
+            None => Ok(None),
+        };
+        let full_ref = format!("refs/heads/{branch}");
+        let (plus, lease) = match mode {
+            Mode::Force => ("+", None),
+            Mode::Lease(expected) => (
+                "",
+                Some(format!("--force-with-lease={full_ref}:{expected}")),
+            ),
+            Mode::FastForward => ("", None),
+        };
+        let refspec = format!("{plus}{local}:{full_ref}");
+        let mut args = vec!["push", "--porcelain", "--no-verify"];
+        args.extend(lease.as_deref());
+        args.extend([remote_name, refspec.as_str()]);
+        let pushed = git_remote(&self.root, &args, offer()?.as_ref())?;
+        if let Some((summary, reason)) = rejection(&pushed, &full_ref) {
+            let stale = ["non-fast-forward", "fetch first", "stale info"]
                 .iter()
-                .any(|w| reason.contains(w));
-            if !force && refused_ff {
+                .any(|w| summary.contains(w));
+            if stale && !matches!(mode, Mode::Force) {
                 return Err(GitError::NotFastForward {
                     remote: remote_name.to_string(),
                     branch,
@@ -137,27 +140,36 @@ impl Repo {
                 reason,
             });
         }
-        let read_back = |e: git2::Error| {
-            let (remote, message) = remote_err(&e);
-            GitError::ReadBack { remote, message }
-        };
-        remote
-            .connect_auth(git2::Direction::Fetch, Some(credentials(token, api)), None)
-            .map_err(read_back)?;
-        let there = remote
-            .list()
-            .map_err(read_back)?
-            .iter()
-            .find(|h| h.name() == format!("refs/heads/{branch}"))
-            .map(|h| h.oid());
-        let _ = remote.disconnect();
+        if !pushed.status.success() {
+            return Err(GitError::Push {
+                remote: remote_name.to_string(),
+                message: said(&pushed),
+            });
+        }
+        // Read back from where the push went.
+        let listed = git_remote(
+            &self.root,
+            &["ls-remote", "--refs", &url, &full_ref],
+            offer()?.as_ref(),
+        )?;
+        if !listed.status.success() {
+            return Err(GitError::ReadBack {
+                remote: remote_name.to_string(),
+                message: said(&listed),
+            });
+        }
+        let stdout = String::from_utf8_lossy(&listed.stdout);
+        let there = stdout.lines().find_map(|line| {
+            let (oid, name) = line.split_once('\t')?;
+            (name == full_ref).then(|| oid.to_string())
+        });
         match there {
-            Some(oid) if oid == local => Ok(local.to_string()),
-            Some(oid) => Err(GitError::PushedElsewhere {
+            Some(oid) if oid == local => Ok(local),
+            Some(found) => Err(GitError::PushedElsewhere {
                 remote: remote_name.to_string(),
                 branch,
-                found: oid.to_string(),
-                local: local.to_string(),
+                found,
+                local,
             }),
             None => Err(GitError::NotPushed {
                 remote: remote_name.to_string(),
@@ -167,38 +179,38 @@ impl Repo {
     }
 }
 
-/// Credentials, each kind offered once (a wrong token must not loop). The
-/// token goes only where [`token_may_go_to`] says; any other HTTP(S) remote
-/// gets the person's own git credentials (their credential helper).
-pub(super) fn credentials<'a>(token: Option<&'a str>, api: &'a str) -> git2::RemoteCallbacks<'a> {
-    let mut callbacks = git2::RemoteCallbacks::new();
-    let mut tried = false;
-    let mut helper_tried = false;
-    callbacks.credentials(move |url, username, allowed| {
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            match token.filter(|_| token_may_go_to(url, api)) {
-                Some(token) if !tried => {
-                    tried = true;
-                    return git2::Cred::userpass_plaintext("x-access-token", token);
-                }
-                None if !helper_tried => {
-                    helper_tried = true;
-                    let config = git2::Config::open_default()?;
-                    return git2::Cred::credential_helper(&config, url, username);
-                }
-                _ => return Err(git2::Error::from_str("authentication failed")),
-            }
-        }
-        if tried {
-            return Err(git2::Error::from_str("authentication failed"));
-        }
-        tried = true;
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-        }
-        git2::Cred::default()
-    });
-    callbacks
+/// The remote's refusal of `full_ref`, from `git push --porcelain` (a line
+/// `!<TAB>src:dst<TAB>[rejected] (why)`): git's summary, and the reason with
+/// what the remote said (`remote:` lines, a hook's message).
+fn rejection(pushed: &Output, full_ref: &str) -> Option<(String, String)> {
+    let stdout = String::from_utf8_lossy(&pushed.stdout);
+    let line = stdout.lines().find(|line| {
+        line.strip_prefix("!\t")
+            .and_then(|rest| rest.split('\t').next())
+            .is_some_and(|refs| refs.ends_with(&format!(":{full_ref}")))
+    })?;
+    let summary = line
+        .split('\t')
+        .nth(2)
+        .unwrap_or("[rejected]")
+        .trim()
+        .to_string();
+    let stderr = String::from_utf8_lossy(&pushed.stderr);
+    let remote: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let reason = if remote.is_empty() {
+        format!("{full_ref}: {summary}")
+    } else {
+        format!(
+            "{full_ref}: {summary}; the remote said: {}",
+            remote.join(" ")
+        )
+    };
+    Some((summary, reason))
 }
 
 /// Whether the GitHub token may be offered to `url`: over https:// to

@@ -3,11 +3,13 @@
 //! their file kept as they are); post_commit.rs enqueues a task per
 //! `Agentos-Task:` trailer (requests.rs reads them) and per matching trigger,
 //! once per change (seen.rs remembers the changes), and never for an agent's own
-//! commits; triggers.rs and templates.rs make those tasks (shell.rs keeps the
+//! commits; quick.rs tells in milliseconds when a commit has nothing for it;
+//! triggers.rs and templates.rs make those tasks (shell.rs keeps the
 //! values out of the text of `verify` commands). It never dispatches and never fails the
 //! commit; each run leaves a line in `.agentos/runs/hooks.log`.
 pub mod install;
 pub mod post_commit;
+pub mod quick;
 mod requests;
 pub mod run;
 mod seen;

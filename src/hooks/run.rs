@@ -39,6 +39,11 @@ pub fn run(dir: &Path, commit: Option<&str>, background: bool) -> Option<Ran> {
     let worker = std::thread::spawn(move || {
         if background {
             lower_priority();
+            // Nothing to do (no trigger, no `Agentos-` trailer): decided before
+            // libgit2 opens anything, so a burst of commits pays little.
+            if super::quick::nothing_to_do(&dir, commit.as_deref()) {
+                return None;
+            }
         }
         intake(&dir, commit.as_deref())
     });
@@ -59,10 +64,15 @@ pub fn run(dir: &Path, commit: Option<&str>, background: bool) -> Option<Ran> {
 fn intake(dir: &Path, commit: Option<&str>) -> Option<(Tree, Ran)> {
     let repo = Repo::discover(dir).ok()?;
     let tree = Tree::new(repo.root());
-    if !tree.is_initialised() {
+    let problems = crate::queue::check_state_paths(&tree);
+    let leads_out = problems
+        .iter()
+        .find(|p| p.is_link)
+        .map(|p| format!("nothing queued: {p}; {}", p.fix));
+    if leads_out.is_none() && !tree.is_initialised() {
         return None;
     }
-    if let Some(why) = unsafe_state(&tree) {
+    if let Some(why) = leads_out.or_else(|| unsafe_state(&tree)) {
         let ran = Ran {
             intake: Intake::default(),
             log_error: None,
