@@ -5,6 +5,7 @@ mod support;
 mod architecture;
 mod board;
 mod doctor;
+mod fleet;
 mod foundation;
 mod hooks_hostile;
 mod intake;

@@ -12,6 +12,7 @@ pub mod clean;
 pub mod completions;
 pub mod demo;
 pub mod doctor;
+pub mod fleet;
 pub mod friction;
 pub mod hook;
 pub mod hooks;

@@ -16,6 +16,13 @@ pub enum Msg {
         id: String,
         result: Result<Finished, String>,
     },
+    /// A worker thread of the fleet's dispatcher is through with the task `id`
+    /// of the repository `repo` (only the fleet's bus carries these).
+    Served {
+        repo: String,
+        id: String,
+        result: Result<Finished, String>,
+    },
 }
 
 pub struct Bus {
