@@ -227,7 +227,10 @@ fn write_status(r: &fleet::status::RepoStatus, out: &mut String) -> std::fmt::Re
         Some(h) => writeln!(out, "  dispatcher: {h}")?,
         None => writeln!(out, "  dispatcher: none")?,
     }
-    let counts: Vec<String> = r.counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let counts: Vec<String> = crate::queue::State::ALL
+        .iter()
+        .filter_map(|s| Some(format!("{} {}", s.name(), r.counts.get(s.name())?)))
+        .collect();
     writeln!(out, "  {}", counts.join(", "))?;
     for t in &r.running {
         writeln!(out, "  running {} (agent {}): {}", t.id, t.agent, t.step)?;

@@ -11,6 +11,9 @@ pub enum Msg {
     Signal(i32),
     /// Something changed in todo/.
     QueueChanged,
+    /// The fleet folder changed, or the lock of a repository the fleet skips
+    /// was let go (only the fleet's bus carries these).
+    FleetChanged,
     /// A worker thread (`--jobs N`) is through with the task `id`.
     WorkerDone {
         id: String,

@@ -13,7 +13,7 @@ use crate::dispatch::bus::{Bus, Msg};
 use crate::dispatch::lock::DispatcherLock;
 use crate::dispatch::signals::Signals;
 use crate::dispatch::{
-    follow, resume, spawn_worker, wait, DispatchError, Options, Summary, RESCAN_FIRST, RESCAN_MAX,
+    follow, resume, spawn_worker, DispatchError, Options, Summary, RESCAN_FIRST, RESCAN_MAX,
 };
 use crate::progress::Progress;
 use crate::queue::Ready;
@@ -30,8 +30,7 @@ pub fn watch(dir: &Path, opts: Options) -> Result<Summary, DispatchError> {
     let bus = Bus::new();
     let tx = bus.tx.clone();
     signals.subscribe(move |sig| tx.send(Msg::Signal(sig)).is_ok());
-    let mode = notify::RecursiveMode::NonRecursive;
-    let _folder = wait::watch(dir, mode, "the fleet folder", bus.tx.clone(), |_| true)?;
+    let _folder = serve::folder_watcher(dir, bus.tx.clone())?;
     let mut fleet = Fleet {
         dir,
         opts,
@@ -207,11 +206,12 @@ impl Fleet<'_> {
             match self.bus.rx.recv_timeout(timeout) {
                 Ok(msg) => {
                     rescan = RESCAN_FIRST;
-                    if self.handle(msg) {
-                        // Let a burst of events (a file being written) settle.
-                        while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
-                            self.handle(msg);
-                        }
+                    let mut changed = self.handle(msg);
+                    // Let a burst of events (a file being written) settle.
+                    while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
+                        changed |= self.handle(msg);
+                    }
+                    if changed {
                         let fresh = self.refresh();
                         self.resume(fresh);
                     }
@@ -238,11 +238,14 @@ impl Fleet<'_> {
         }
     }
 
-    /// One message from the bus; true when something changed on disk.
+    /// One message from the bus; true when the fleet itself changed (a link,
+    /// or the lock of a member skipped), so its folder is read again. (A
+    /// change in a member's queue needs nothing more: every turn scans them.)
     fn handle(&mut self, msg: Msg) -> bool {
         match msg {
             Msg::Signal(sig) => self.summary.interrupted = Some(sig),
-            Msg::QueueChanged => return true,
+            Msg::FleetChanged => return true,
+            Msg::QueueChanged => {}
             Msg::Served { repo, id, result } => {
                 self.running = self.running.saturating_sub(1);
                 let Some(s) = self.served_mut(&repo) else {

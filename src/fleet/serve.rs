@@ -101,6 +101,32 @@ fn serve(
     })
 }
 
+/// A watcher on the fleet folder: a link made or removed wakes the bus.
+pub fn folder_watcher(
+    dir: &std::path::Path,
+    tx: Sender<Msg>,
+) -> Result<RecommendedWatcher, DispatchError> {
+    use notify::Watcher;
+    let watch_error = |e: notify::Error| DispatchError::Watch {
+        what: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let wake = match event {
+            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+            Err(_) => true,
+        };
+        if wake {
+            let _ = tx.send(Msg::FleetChanged);
+        }
+    })
+    .map_err(watch_error)?;
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .map_err(watch_error)?;
+    Ok(watcher)
+}
+
 /// A watcher that wakes the bus when the holder of `tree`'s lock closes the
 /// file (it ended: the kernel closes it, `kill -9` included). None when the
 /// git folder cannot be watched (then the next change anywhere tries again).
@@ -120,7 +146,7 @@ fn lock_watcher(tree: &Tree, tx: Sender<Msg>) -> Option<RecommendedWatcher> {
             Err(_) => true,
         };
         if wake {
-            let _ = tx.send(Msg::QueueChanged);
+            let _ = tx.send(Msg::FleetChanged);
         }
     })
     .ok()?;

@@ -64,3 +64,15 @@ fn an_event_names_the_repository_and_carries_no_token() {
         ]
     );
 }
+
+#[test]
+fn escapes_and_crash_loops_need_a_person_other_failures_do_not() {
+    assert!(needs_human(
+        "gave up after 3 attempts: attempt 1 (pid 7) died after step agent"
+    ));
+    assert!(needs_human(
+        "the agent moved `refs/heads/main` (a ref outside its task branch)"
+    ));
+    assert!(!needs_human("verify: `cargo test` failed"));
+    assert!(!needs_human("cancelled"));
+}

@@ -1,7 +1,7 @@
 //! Exactly one owner per queue: a repository whose lock another dispatcher
 //! holds is skipped, shown as such, and served once that one ends.
 use super::{queue, wait_done, Fleet};
-use crate::support::{wait_until, FakeAgent, Run};
+use crate::support::{wait_until, waiting_agent, Run};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,14 +11,7 @@ fn a_repository_held_by_another_run_is_skipped_then_served_when_it_frees() {
     let (one, two) = (&fleet.repos[0], &fleet.repos[1]);
     let waiting = fleet.scratch.join("waiting");
     let go = fleet.scratch.join("go");
-    let waiter = FakeAgent::new(one)
-        .runs(&format!("touch {}", waiting.display()))
-        .runs(&format!(
-            "while [ ! -e {} ]; do sleep 0.02; done",
-            go.display()
-        ))
-        .writes("README.md", "Install with `cargo install`.\n")
-        .build();
+    let waiter = waiting_agent(one, &waiting, &go);
     queue(two, "t1");
     let run = two
         .cmd(&["run", "--once", "--no-pr"])

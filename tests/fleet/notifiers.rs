@@ -167,3 +167,68 @@ fn a_notifier_that_hangs_is_killed_after_its_limit_and_never_waited_for() {
     );
     assert_eq!(watch.stop(), Some(0));
 }
+
+/// `paused` when a rate limit pauses a fleet repository's queue (the real
+/// Claude Code CLI meets a 429), `resumed` when `git agentos resume` ends it.
+#[test]
+fn paused_and_resumed_reach_the_notifiers() {
+    use crate::support::messages_api::{MessagesApi, Reply, Turn};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let fleet = Fleet::new(&["web"]);
+    let repo = fleet.host();
+    for event in ["paused", "resumed"] {
+        executable(
+            &fleet.home.join("hooks").join(event),
+            &format!(
+                "#!/bin/sh\ncat > {0}/{event}.tmp && mv {0}/{event}.tmp {0}/{event}.json\n",
+                fleet.scratch.display()
+            ),
+        );
+    }
+    let limited = Arc::new(AtomicBool::new(true));
+    let flag = limited.clone();
+    let api = MessagesApi::start(Arc::new(move |turn: &Turn| {
+        if flag.load(Ordering::SeqCst) {
+            return Reply::rate_limited(1);
+        }
+        match turn.tool_results {
+            0 => Reply::Tool {
+                name: "Write".into(),
+                input: serde_json::json!({
+                    "file_path": format!("{}/README.md", turn.cwd.clone().unwrap_or_default()),
+                    "content": "Install with `cargo install`.\n"}),
+            },
+            _ => Reply::Text("Done.".into()),
+        }
+    }));
+    queue(repo, "t1");
+    let mut env = repo.claude_env(&api);
+    env.push(("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let watch = fleet.watch(&[], &env);
+    let paused = fleet.scratch.join("paused.json");
+    wait_until(Duration::from_secs(60), "the paused notifier ran", || {
+        paused.exists()
+    });
+    let event = read_json(&paused);
+    assert_eq!(event["event"], "paused");
+    assert_eq!(event["repository_name"], "web");
+    assert!(
+        event["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("rate limit")),
+        "{event}"
+    );
+    limited.store(false, Ordering::SeqCst);
+    fleet
+        .agentos(&["-C", &repo.root().display().to_string(), "resume"])
+        .ok();
+    let resumed = fleet.scratch.join("resumed.json");
+    wait_until(Duration::from_secs(60), "the resumed notifier ran", || {
+        resumed.exists()
+    });
+    assert_eq!(read_json(&resumed)["event"], "resumed");
+    wait_done(repo, &["t1"]);
+    assert_eq!(watch.stop(), Some(0));
+}

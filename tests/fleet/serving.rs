@@ -243,3 +243,53 @@ fn real_claude_code_works_in_two_fleet_repositories() {
     }
     assert_eq!(watch.stop(), Some(0));
 }
+
+/// What a person reads about the fleet: `fleet list`, `status --fleet` and
+/// `list --fleet`, with a dangling link among the repositories.
+#[test]
+fn the_fleet_as_a_person_reads_it() {
+    let fleet = Fleet::new(&["web"]);
+    let repo = fleet.host();
+    std::os::unix::fs::symlink(
+        repo.dir.path().join("moved-away"),
+        fleet.home.join("fleet/gone"),
+    )
+    .expect("link");
+    queue(repo, "good");
+    queue(repo, "bad");
+    let agent = FakeAgent::new(repo)
+        .runs("if [ \"$(basename \"$PWD\")\" = bad ]; then exit 3; fi")
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .code(1);
+    queue(repo, "later");
+    let mut text = String::new();
+    for args in [
+        &["fleet", "list"][..],
+        &["status", "--fleet"],
+        &["list", "--fleet"],
+    ] {
+        text.push_str(&format!("$ git agentos {}\n", args.join(" ")));
+        text.push_str(&repo.output(&fleet.agentos(args)));
+    }
+    insta::assert_snapshot!(text, @"
+    $ git agentos fleet list
+    gone                 [TMP]/moved-away  (points to [TMP]/moved-away, which does not exist; remove the link (`git agentos fleet rm gone`) or restore the repository)
+    web                  [REPO]
+    $ git agentos status --fleet
+    gone  [TMP]/moved-away
+      cannot be served: points to [TMP]/moved-away, which does not exist; remove the link (`git agentos fleet rm gone`) or restore the repository
+    web  [REPO]
+      dispatcher: none
+      todo 1, doing 0, review 0, done 1, failed 1
+      last failure bad: the agent exited with code 3 before its result (it crashed or was killed mid-run)
+    $ git agentos list --fleet
+    REPO STATE   ID    AGENT       PRI  TITLE
+    web  todo    later default       0  Fix later
+    web  done    good  default       0  Fix good
+    web  failed  bad   default       0  Fix bad  (the agent exited with code 3 before its result (it crashed or was killed mid-run))
+    ------- stderr -------
+    gone: points to [TMP]/moved-away, which does not exist; remove the link (`git agentos fleet rm gone`) or restore the repository
+    ");
+}

@@ -300,14 +300,7 @@ pub fn run_while_the_agent_waits(
     let scratch = repo.scratch();
     let waiting = scratch.join(format!("{id}.waiting"));
     let go = scratch.join(format!("{id}.go"));
-    let agent = FakeAgent::new(repo)
-        .runs(&format!("touch {}", waiting.display()))
-        .runs(&format!(
-            "while [ ! -e {} ]; do sleep 0.02; done",
-            go.display()
-        ))
-        .writes("README.md", "Install with `cargo install`.\n")
-        .build();
+    let agent = waiting_agent(repo, &waiting, &go);
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
         .ok();
     let mut cmd = repo.cmd(&["run", "--no-pr"]);
@@ -322,6 +315,19 @@ pub fn run_while_the_agent_waits(
     meanwhile();
     std::fs::write(&go, "").expect("release the agent");
     Run::from(child.wait_with_output().expect("wait for run"))
+}
+
+/// An agent that, once started, touches `waiting`, waits until `go` exists,
+/// then fixes the README.
+pub fn waiting_agent(repo: &TestRepo, waiting: &Path, go: &Path) -> String {
+    FakeAgent::new(repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build()
 }
 
 /// Search every file under `root` for `needle`: how many files were read, and the
