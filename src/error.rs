@@ -257,6 +257,24 @@ impl From<HookError> for CommandError {
     }
 }
 
+impl From<crate::fleet::FleetError> for CommandError {
+    fn from(e: crate::fleet::FleetError) -> Self {
+        use crate::fleet::FleetError;
+        match e {
+            FleetError::BadName(_) => invalid(e).hint("give another name with --name"),
+            FleetError::NotInitialised(_) => {
+                env(e).hint("run `git agentos init` in it first, then add it")
+            }
+            FleetError::Taken { .. } => invalid(e).hint(
+                "give this one another name with --name, or `git agentos fleet rm` the other first",
+            ),
+            FleetError::Unknown(_) => invalid(e).hint("`git agentos fleet list` shows the names"),
+            FleetError::NotALink(_) => invalid(e).hint("move it away by hand if it is not yours"),
+            FleetError::Io { .. } => env(e),
+        }
+    }
+}
+
 impl From<MemoryError> for CommandError {
     fn from(e: MemoryError) -> Self {
         match e {

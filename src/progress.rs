@@ -9,6 +9,8 @@ pub struct Progress {
     terminal: bool,
     bar: Option<ProgressBar>,
     task: String,
+    /// Before every line: the repository's name in a fleet (`[web] `).
+    label: String,
 }
 
 impl Progress {
@@ -17,6 +19,7 @@ impl Progress {
             terminal: std::io::stderr().is_terminal(),
             bar: None,
             task: String::new(),
+            label: String::new(),
         }
     }
 
@@ -26,14 +29,21 @@ impl Progress {
             terminal: false,
             bar: None,
             task: String::new(),
+            label: String::new(),
         }
+    }
+
+    /// Lines that start with `[label] ` (a fleet repository's name).
+    pub fn labelled(mut self, label: Option<&str>) -> Progress {
+        self.label = label.map(|l| format!("[{l}] ")).unwrap_or_default();
+        self
     }
 
     /// A line that stays (above the spinner, if any). Lines carry reasons and
     /// agent output: shown through [`untrusted`], never obeyed.
     pub fn line(&self, text: &str) {
         let text = untrusted(text);
-        let text = text.as_ref();
+        let text = format!("{}{text}", self.label);
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
@@ -61,7 +71,7 @@ impl Progress {
         let summary = untrusted(summary);
         match &self.bar {
             Some(bar) => bar.set_message(summary.to_string()),
-            None => eprintln!("{}: {summary}", self.task),
+            None => eprintln!("{}{}: {summary}", self.label, self.task),
         }
     }
 

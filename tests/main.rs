@@ -5,6 +5,7 @@ mod support;
 mod architecture;
 mod board;
 mod doctor;
+mod fleet;
 mod foundation;
 mod hook_quick;
 mod hooks_hostile;

@@ -740,17 +740,7 @@ fn an_idle_watch_uses_no_cpu() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    let cpu = |pid: u32| -> u64 {
-        std::fs::read_dir(format!("/proc/{pid}/task"))
-            .map(|tasks| {
-                tasks
-                    .flatten()
-                    .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-                    .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-                    .sum()
-            })
-            .unwrap_or(0)
-    };
+    let cpu = crate::support::cpu_ns;
     // Its start is not idle time: measure from the moment it is ready.
     let _stderr = wait_until_watching(&mut watch);
     let before = cpu(watch.id());

@@ -837,6 +837,7 @@ fn help_of_the_main_command_and_of_add_and_run() {
       logs         Show what a task's agent did in its latest attempt or revision round: start, tool
                    calls, result
       board        Serve a live page of the queue on 127.0.0.1, at an address with a secret
+      fleet        The fleet: repositories served by one `git agentos watch --fleet`
       memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
                    ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
                    through `git agentos mcp` instead of carrying copied context

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod fixtures;
+mod fleet;
 mod hook;
 mod idle;
 mod pickup;
@@ -89,9 +90,10 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 10] = [
+    let sections: [(&str, Section); 11] = [
         ("start", start::rows),
         ("idle", idle::rows),
+        ("fleet", fleet::rows),
         ("review", review::rows),
         ("pickup", pickup::rows),
         ("sandbox", sandbox::rows),

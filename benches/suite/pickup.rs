@@ -6,16 +6,41 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn now_ns() -> u128 {
+pub fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
+}
+
+/// Write task `id` into `repo`'s todo/ and wait until it is done: the
+/// milliseconds from the file written to its agent started (the agent writes
+/// the time into `stamps`/ID). Returns once the dispatcher is idle again.
+pub fn pick_up(repo: &Path, id: &str, stamps: &Path) -> f64 {
+    let written = now_ns();
+    fixtures::drop_task(repo, id, "README.md");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !repo.join(format!(".agentos/done/{id}.md")).exists() {
+        assert!(Instant::now() < deadline, "task {id} was not done");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started: u128 = std::fs::read_to_string(stamps.join(id))
+        .expect("stamp")
+        .trim()
+        .parse()
+        .expect("ns");
+    // Let the dispatcher finish retiring the worktree: the next task meets an
+    // idle dispatcher.
+    while repo.join(format!(".agentos/worktrees/{id}")).exists() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    started.saturating_sub(written) as f64 / 1e6
 }
 
 pub fn rows(scratch: &Path) -> Vec<Row> {
@@ -52,27 +77,10 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
     // One task first to fill the worktree pool, as in any run after the first task.
     for i in 0..=runs() {
         let id = format!("bench-{i}");
-        let written = now_ns();
-        fixtures::drop_task(&repo, &id, "README.md");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !repo.join(format!(".agentos/done/{id}.md")).exists() {
-            assert!(Instant::now() < deadline, "task {id} was not done");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let started: u128 = std::fs::read_to_string(stamps.join(&id))
-            .expect("stamp")
-            .trim()
-            .parse()
-            .expect("ns");
+        let latency = pick_up(&repo, &id, &stamps);
         if i > 0 {
-            latencies.push(started.saturating_sub(written) as f64 / 1e6);
+            latencies.push(latency);
         }
-        // Let the dispatcher finish retiring the worktree: the next task meets an
-        // idle dispatcher.
-        while repo.join(format!(".agentos/worktrees/{id}")).exists() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        std::thread::sleep(Duration::from_millis(50));
         // The baseline takes its turn on the same repository, the same disk (its
         // worktrees stay: deleting files slows the next checkout here, for both).
         let path = scratch.join(format!("wt-{i}"));

@@ -37,9 +37,20 @@ pub struct Args {
     pub task: Option<String>,
     #[arg(long, value_name = "STEP", requires = "add")]
     pub step: Option<String>,
+    /// Summarise the log of every repository of the fleet ($AGENTOS_HOME/fleet/), each on its own.
+    #[arg(long, conflicts_with_all = ["add", "enqueue"])]
+    pub fleet: bool,
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
+    if args.fleet {
+        let since = args
+            .since
+            .as_deref()
+            .map(|s| since(s, Timestamp::now()))
+            .transpose()?;
+        return super::fleet::friction(since, args.json);
+    }
     let ctx = Workspace::discover(dir)?;
     if let Some(kind) = &args.add {
         if !crate::task::is_slug(kind) {
@@ -69,11 +80,8 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     let log = crate::friction::path(&ctx.tree);
     let (mut events, unreadable) =
         crate::friction::read(&ctx.tree).map_err(PathError::at("read", &log))?;
-    if let Some(since) = &args.since {
-        let from = report::parse_since(since, now).ok_or_else(|| {
-            CommandError::invalid(format!("--since `{since}` is not a date, a time or an age"))
-                .hint("use 2026-11-01, 2026-11-01T09:00:00Z, 7d or 12h")
-        })?;
+    if let Some(text) = &args.since {
+        let from = since(text, now)?;
         events.retain(|e| e.time >= from);
     }
     if args.enqueue {
@@ -111,9 +119,17 @@ pub fn run(dir: &Path, args: Args) -> CmdResult<()> {
     Ok(())
 }
 
+/// `--since`: a date, a time or an age.
+fn since(text: &str, now: Timestamp) -> CmdResult<Timestamp> {
+    report::parse_since(text, now).ok_or_else(|| {
+        CommandError::invalid(format!("--since `{text}` is not a date, a time or an age"))
+            .hint("use 2026-11-01, 2026-11-01T09:00:00Z, 7d or 12h")
+    })
+}
+
 /// The summary for a person: kinds, tasks and messages come from the log, which
 /// agents and scripts write, so the whole text goes through [`untrusted`].
-fn print_text(s: &Summary) {
+pub(super) fn print_text(s: &Summary) {
     let mut out = String::new();
     let _ = write_text(s, &mut out);
     out!("{}", untrusted(&out));

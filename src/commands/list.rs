@@ -25,6 +25,11 @@ pub struct Args {
     /// Print JSON (an array of tasks) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// The tasks of every repository of the fleet ($AGENTOS_HOME/fleet/), with
+    /// a REPO column (`repository` in JSON).
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 fn parse_state(s: &str) -> Result<State, String> {
@@ -33,25 +38,52 @@ fn parse_state(s: &str) -> Result<State, String> {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
-    let ctx = Workspace::discover(dir)?;
     let states: Vec<State> = match args.state {
         Some(s) => vec![s],
         None => State::ALL.to_vec(),
     };
-    let tree = ctx.tree.clone();
-    let read_err = |state: State| {
-        let dir = tree.state_dir(state);
-        move |e| CommandError::from(PathError::new("read", &dir, e))
-    };
-    if args.json {
-        let mut all = Vec::new();
-        for state in states {
-            all.extend(view::views(&ctx, state).map_err(read_err(state))?);
-        }
-        return print_json(&all);
+    if args.fleet {
+        return super::fleet::list(&states, args.json);
     }
-    // Text: rows straight from the queue scan (no per-task view objects; this is
-    // the path that must stay fast over thousands of queued tasks).
+    let ctx = Workspace::discover(dir)?;
+    if args.json {
+        return print_json(&views(&ctx, &states)?);
+    }
+    let rows = rows(&ctx, &states)?;
+    if rows.is_empty() {
+        if !ctx.tree.is_initialised() {
+            return Err(CommandError::env("this repository has no .agentos/ folder")
+                .hint("run `git agentos init`"));
+        }
+        outln!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
+        return Ok(());
+    }
+    print_table(&rows, None);
+    Ok(())
+}
+
+fn read_err(
+    tree: &crate::queue::Tree,
+    state: State,
+) -> impl FnOnce(std::io::Error) -> CommandError {
+    let dir = tree.state_dir(state);
+    move |e| CommandError::from(PathError::new("read", &dir, e))
+}
+
+/// The tasks of `states` as `list --json` shows them.
+pub(super) fn views(ctx: &Workspace, states: &[State]) -> CmdResult<Vec<view::TaskView>> {
+    let mut all = Vec::new();
+    for &state in states {
+        all.extend(view::views(ctx, state).map_err(read_err(&ctx.tree, state))?);
+    }
+    Ok(all)
+}
+
+/// The table's rows: straight from the queue scan (no per-task view objects;
+/// this is the path that must stay fast over thousands of queued tasks).
+pub(super) fn rows(ctx: &Workspace, states: &[State]) -> CmdResult<Vec<Row>> {
+    let read_err = |state: State| read_err(&ctx.tree, state);
+    let states = states.to_vec();
     let mut rows: Vec<Row> = Vec::new();
     for state in states {
         if state == State::Todo {
@@ -88,7 +120,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
                 });
             }
         } else {
-            for v in view::views(&ctx, state).map_err(read_err(state))? {
+            for v in view::views(ctx, state).map_err(read_err(state))? {
                 let review = v
                     .record
                     .as_ref()
@@ -112,14 +144,15 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             }
         }
     }
-    if rows.is_empty() {
-        if !ctx.tree.is_initialised() {
-            return Err(CommandError::env("this repository has no .agentos/ folder")
-                .hint("run `git agentos init`"));
-        }
-        outln!("No tasks. Queue one with: git agentos add \"Title\" --target PATH");
-        return Ok(());
-    }
+    Ok(rows)
+}
+
+/// The table, with a REPO column when `repos` names each row's repository.
+pub(super) fn print_table(rows: &[Row], repos: Option<&[String]>) {
+    let repo_width = repos
+        .map(|r| r.iter().map(String::len).max().unwrap_or(4).max(4) + 1)
+        .unwrap_or(0);
+    let repo = |i: usize| repos.and_then(|r| r.get(i)).map_or("", String::as_str);
     let id_width = rows
         .iter()
         .map(|r| r.id.len())
@@ -128,16 +161,22 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
         .clamp(2, 40);
     let mut out = String::with_capacity(rows.len() * 80);
     use std::fmt::Write as _;
+    let head = if repos.is_some() { "REPO" } else { "" };
     let _ = writeln!(
         out,
-        "{:<7} {:<id_width$} {:<10} {:>4}  TITLE",
+        "{head:<repo_width$}{:<7} {:<id_width$} {:<10} {:>4}  TITLE",
         "STATE", "ID", "AGENT", "PRI"
     );
-    for r in &rows {
+    for (i, r) in rows.iter().enumerate() {
         let _ = writeln!(
             out,
-            "{:<7} {:<id_width$} {:<10} {:>4}  {}",
-            r.state, r.id, r.agent, r.priority, r.text
+            "{:<repo_width$}{:<7} {:<id_width$} {:<10} {:>4}  {}",
+            repo(i),
+            r.state,
+            r.id,
+            r.agent,
+            r.priority,
+            r.text
         );
     }
     use std::io::Write;
@@ -149,10 +188,9 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     {
         super::output::fail(&e);
     }
-    Ok(())
 }
 
-struct Row {
+pub(super) struct Row {
     state: &'static str,
     id: String,
     agent: String,

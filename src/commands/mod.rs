@@ -13,6 +13,7 @@ pub mod completions;
 pub mod credential;
 pub mod demo;
 pub mod doctor;
+pub mod fleet;
 pub mod friction;
 pub mod hook;
 pub mod hooks;

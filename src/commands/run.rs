@@ -42,6 +42,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
             watch: false,
             agent_command: None,
             jobs: args.jobs,
+            label: None,
         },
     )?;
     conclude(summary)

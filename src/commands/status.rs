@@ -25,6 +25,11 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Every repository of the fleet ($AGENTOS_HOME/fleet/): its dispatcher,
+    /// counts per state, running tasks and their step, pause, open pull
+    /// requests and last failure; a link that points nowhere is shown.
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 #[derive(Serialize)]
@@ -114,6 +119,9 @@ struct Doing {
 }
 
 pub fn run(dir: &Path, args: Args) -> CmdResult {
+    if args.fleet {
+        return super::fleet::status(args.json);
+    }
     let ctx = Workspace::discover(dir)?;
     let tree = &ctx.tree;
     let read_err = |e| CommandError::from(PathError::new("read", &tree.dir, e));

@@ -11,8 +11,18 @@ pub enum Msg {
     Signal(i32),
     /// Something changed in todo/.
     QueueChanged,
+    /// The fleet folder changed, or the lock of a repository the fleet skips
+    /// was let go (only the fleet's bus carries these).
+    FleetChanged,
     /// A worker thread (`--jobs N`) is through with the task `id`.
     WorkerDone {
+        id: String,
+        result: Result<Finished, String>,
+    },
+    /// A worker thread of the fleet's dispatcher is through with the task `id`
+    /// of the repository `repo` (only the fleet's bus carries these).
+    Served {
+        repo: String,
         id: String,
         result: Result<Finished, String>,
     },

@@ -10,6 +10,7 @@ use super::worker::{Finished, Worker};
 use crate::agent;
 use crate::agent::runner::{AgentMsg, ProcessLauncher};
 use crate::forge::LazyForge;
+use crate::notify;
 use crate::path_error::PathError;
 use crate::pipeline::Settings;
 use crate::progress::Progress;
@@ -34,6 +35,8 @@ pub struct Options {
     pub agent_command: Option<String>,
     /// How many tasks may run at once (never two whose targets may overlap); 0 or 1: one.
     pub jobs: usize,
+    /// The repository's name in a fleet: the start of every line it shows.
+    pub label: Option<String>,
 }
 
 /// What a dispatcher run did.
@@ -56,8 +59,25 @@ pub struct Summary {
     pub halted: Option<DispatchError>,
 }
 
+/// The repository a dispatcher serves: the command's own workspace, or one
+/// the fleet opened (and owns) for as long as it serves that repository.
+pub enum Ws<'a> {
+    Borrowed(&'a Workspace),
+    Owned(Box<Workspace>),
+}
+
+impl std::ops::Deref for Ws<'_> {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        match self {
+            Ws::Borrowed(ws) => ws,
+            Ws::Owned(ws) => ws,
+        }
+    }
+}
+
 pub struct Dispatcher<'a> {
-    pub ws: &'a Workspace,
+    pub ws: Ws<'a>,
     pub opts: Options,
     pub bus: Bus,
     pub signals: Signals,
@@ -75,11 +95,33 @@ pub struct Dispatcher<'a> {
     pub inline: Worker,
     /// The login of the token's user, once a pass asked GitHub.
     pub me: Option<String>,
+    /// Whether the queue was paused at the last look (None: not looked yet):
+    /// its changes are the `paused` and `resumed` notifications.
+    was_paused: Option<bool>,
 }
 
 impl<'a> Dispatcher<'a> {
     pub fn new(
         ws: &'a Workspace,
+        opts: Options,
+        signals: Signals,
+        lock: DispatcherLock,
+    ) -> Result<Self, DispatchError> {
+        Dispatcher::build(Ws::Borrowed(ws), opts, signals, lock)
+    }
+
+    /// A dispatcher that owns its workspace (the fleet's, one per repository).
+    pub fn owning(
+        ws: Workspace,
+        opts: Options,
+        signals: Signals,
+        lock: DispatcherLock,
+    ) -> Result<Dispatcher<'static>, DispatchError> {
+        Dispatcher::build(Ws::Owned(Box::new(ws)), opts, signals, lock)
+    }
+
+    fn build(
+        ws: Ws<'a>,
         opts: Options,
         signals: Signals,
         lock: DispatcherLock,
@@ -98,14 +140,16 @@ impl<'a> Dispatcher<'a> {
             forge_env: crate::forge::ForgeEnv::from_env(),
         });
         let forge = Arc::new(LazyForge::new());
+        let progress = || Progress::new().labelled(opts.label.as_deref());
         let inline = new_worker(
             &ws.tree.repo_root,
             &signals,
             settings.clone(),
             forge.clone(),
-            Progress::new(),
+            progress(),
             agent_override.clone(),
         )?;
+        let progress = progress();
         Ok(Dispatcher {
             ws,
             opts,
@@ -114,13 +158,14 @@ impl<'a> Dispatcher<'a> {
             agent_override,
             settings,
             forge,
-            progress: Progress::new(),
+            progress,
             summary: Summary::default(),
             recheck: None,
             grace: Grace::default(),
             lock,
             inline,
             me: None,
+            was_paused: None,
         })
     }
 
@@ -202,7 +247,29 @@ impl<'a> Dispatcher<'a> {
             crate::schedule::spend::check_budget(&self.ws.tree, daily, now)
         });
         self.summary.pause = pause.as_ref().map(|p| p.describe(now));
+        let was = self.was_paused.replace(pause.is_some());
+        if was.is_some_and(|was| was != pause.is_some()) {
+            let kind = if pause.is_some() {
+                notify::Kind::Paused
+            } else {
+                notify::Kind::Resumed
+            };
+            let event = notify::Event::about_queue(
+                &self.ws.tree,
+                self.opts.label.as_deref(),
+                kind,
+                self.summary.pause.as_deref(),
+            );
+            notify::emit(&self.ws.tree, &event);
+        }
         pause
+    }
+
+    /// Tell the notifiers of `kind` about task `id` (in the background).
+    pub fn notify_task(&self, kind: notify::Kind, id: &str, reason: Option<&str>) {
+        let label = self.opts.label.as_deref();
+        let event = notify::Event::about_task(&self.ws.tree, label, kind, id, reason);
+        notify::emit(&self.ws.tree, &event);
     }
 
     /// A paused `watch` sleeps until the pause ends (or `resume`, a signal, a
@@ -285,8 +352,18 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// Add what a worker finished to the summary.
+    /// Add what a worker finished to the summary, and tell the notifiers.
     pub fn absorb(&mut self, finished: Finished) {
+        match &finished {
+            Finished::Done(id) => self.notify_task(notify::Kind::TaskDone, id, None),
+            Finished::Failed(id, reason) => {
+                self.notify_task(notify::Kind::TaskFailed, id, Some(reason));
+                if notify::needs_human(reason) {
+                    self.notify_task(notify::Kind::NeedsHuman, id, Some(reason));
+                }
+            }
+            _ => {}
+        }
         match finished {
             Finished::Done(id) => {
                 crate::schedule::pause::forget_backoff(&self.ws.tree);

@@ -52,8 +52,14 @@ pub fn follow(d: &mut Dispatcher, force: bool, only: Option<&str>) -> Result<(),
         match followed? {
             Followed::NotDue => {}
             Followed::Open(phase) => d.summary.review.push((id, phase)),
-            Followed::Merged => d.summary.done.push(id),
-            Followed::Failed(reason) => d.summary.failed.push((id, reason)),
+            Followed::Merged => {
+                d.notify_task(crate::notify::Kind::TaskDone, &id, None);
+                d.summary.done.push(id)
+            }
+            Followed::Failed(reason) => {
+                d.notify_task(crate::notify::Kind::TaskFailed, &id, Some(&reason));
+                d.summary.failed.push((id, reason))
+            }
             Followed::Interrupted(sig) => d.summary.interrupted = Some(sig),
         }
     }

@@ -5,30 +5,32 @@
 //! review/ (follow.rs: passes when due, revision rounds), and waits for
 //! file-system events or the next pass between tasks, never polling (wait.rs,
 //! bus.rs, signals.rs). `sync` makes one pass over them and exits. cancel.rs
-//! stops a task from outside.
-mod bus;
+//! stops a task from outside. The fleet (`crate::fleet`) serves several
+//! repositories with one [`Dispatcher`] each, under one bus: it uses the same
+//! parts (the lock, the watchers, the scan, the claim, the worker, the passes).
+pub mod bus;
 pub mod cancel;
 mod dispatcher;
 mod error;
-mod follow;
+pub mod follow;
 pub mod lock;
-mod resume;
+pub mod resume;
 mod scheduler;
-mod signals;
-mod wait;
+pub mod signals;
+pub mod wait;
 pub mod worker;
 
-pub use dispatcher::{Options, Summary};
+pub use dispatcher::{new_worker, Dispatcher, Options, Summary, Ws};
 pub use error::DispatchError;
 pub use resume::MAX_ATTEMPTS;
+pub use scheduler::{spawn_worker, RESCAN_FIRST, RESCAN_MAX};
 
 use crate::queue::State;
 use crate::workspace::Workspace;
-use dispatcher::Dispatcher;
 use lock::{DispatcherLock, LockError};
 
 /// Take the lock (for `command`, which `status` shows).
-fn lock(ws: &Workspace, command: &str) -> Result<DispatcherLock, DispatchError> {
+pub fn lock(ws: &Workspace, command: &str) -> Result<DispatcherLock, DispatchError> {
     match DispatcherLock::acquire(&ws.tree, command) {
         Ok(lock) => Ok(lock),
         Err(LockError::Held(holder)) => Err(DispatchError::LockHeld {
@@ -72,6 +74,7 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
     } else {
         scheduler::run_sequential(&mut d)?;
     }
+    crate::notify::wait_all();
     Ok(d.summary)
 }
 

@@ -136,7 +136,7 @@ fn sweep_lone_records(d: &mut Dispatcher) -> Result<(), DispatchError> {
             .flatten()
             .unwrap_or_default();
         record.id = entry.id.clone();
-        let reason = crate::pipeline::finish::deleted(d.ws, &entry, record.first_pending());
+        let reason = crate::pipeline::finish::deleted(&d.ws, &entry, record.first_pending());
         let failed = d.inline.fail(entry, record, &reason)?;
         d.absorb(failed);
     }

@@ -7,15 +7,16 @@ use super::bus::Msg;
 use super::dispatcher::{new_worker, Dispatcher};
 use super::error::DispatchError;
 use super::follow;
+use super::worker::Finished;
 use crate::progress::Progress;
 use crate::queue::{Entry, Record};
 use crate::task::targets::may_overlap;
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::time::Duration;
 
 /// The first safety rescan of an idle `watch`; it doubles up to [`RESCAN_MAX`].
-const RESCAN_FIRST: Duration = Duration::from_secs(75);
-const RESCAN_MAX: Duration = Duration::from_secs(20 * 60);
+pub const RESCAN_FIRST: Duration = Duration::from_secs(75);
+pub const RESCAN_MAX: Duration = Duration::from_secs(20 * 60);
 
 /// One task at a time until the queue is empty (or one task, or a signal).
 pub fn run_sequential(d: &mut Dispatcher) -> Result<(), DispatchError> {
@@ -105,7 +106,9 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
                 };
                 running.push((entry.id.clone(), targets));
                 started += 1;
-                spawn_worker(d, entry, record)?;
+                let id = entry.id.clone();
+                let report = move |result| Msg::WorkerDone { id, result };
+                spawn_worker(d, entry, record, d.bus.tx.clone(), report)?;
             }
         }
         if running.is_empty() {
@@ -150,17 +153,25 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
                 }
             }
             Ok(Msg::Signal(sig)) => d.summary.interrupted = Some(sig),
-            Ok(Msg::QueueChanged) => {}
+            Ok(Msg::QueueChanged | Msg::FleetChanged | Msg::Served { .. }) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }
 }
 
-fn spawn_worker(d: &Dispatcher, entry: Entry, record: Record) -> Result<(), DispatchError> {
+/// Run a claimed task on a thread of its own, which sends `report(result)` to
+/// `main` when it is through.
+pub fn spawn_worker(
+    d: &Dispatcher,
+    entry: Entry,
+    record: Record,
+    main: Sender<Msg>,
+    report: impl FnOnce(Result<Finished, String>) -> Msg + Send + 'static,
+) -> Result<(), DispatchError> {
     let root = d.ws.tree.repo_root.clone();
     let (signals, settings, forge) = (d.signals.clone(), d.settings.clone(), d.forge.clone());
     let agent_override = d.agent_override.clone();
-    let main = d.bus.tx.clone();
+    let label = d.opts.label.clone();
     let id = entry.id.clone();
     std::thread::Builder::new()
         .name(format!("task {id}"))
@@ -173,14 +184,14 @@ fn spawn_worker(d: &Dispatcher, entry: Entry, record: Record) -> Result<(), Disp
                     &signals,
                     settings,
                     forge,
-                    Progress::lines(),
+                    Progress::lines().labelled(label.as_deref()),
                     agent_override,
                 )?;
                 worker.process(entry, record)
             }))
             .map_err(|_| "the worker stopped unexpectedly (a bug; please report it)".to_string())
             .and_then(|result| result.map_err(|e| e.to_string()));
-            let _ = main.send(Msg::WorkerDone { id, result });
+            let _ = main.send(report(result));
         })
         .map_err(DispatchError::Thread)?;
     Ok(())

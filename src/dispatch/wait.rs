@@ -71,7 +71,7 @@ pub fn watch_file(
 
 /// A watcher on `path` that wakes the bus on every change `wanted` accepts
 /// (access events never; an error, e.g. the kernel's queue overflowed, always).
-fn watch(
+pub fn watch(
     path: &Path,
     mode: notify::RecursiveMode,
     what: &str,

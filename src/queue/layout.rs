@@ -47,7 +47,8 @@ const GITIGNORE_MARK: &str = "# Written by `git agentos init`.";
 pub const GITIGNORE: &str = "\
 # Written by `git agentos init`. Runtime state stays out of git;
 # agents/, triggers/, templates/ and config.toml are meant to be committed,
-# but not an agent's local.toml: its settings are yours alone.
+# but not an agent's local.toml (its settings are yours alone), nor
+# the notifiers in hooks/ (programs run on your machine).
 /todo
 /doing
 /review
@@ -63,6 +64,7 @@ pub const GITIGNORE: &str = "\
 /.tmp-*
 /config.local.toml
 /agents/*/local.toml
+/hooks
 ";
 
 /// The paths of one repository's `.agentos/` tree.

@@ -266,6 +266,19 @@ pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> 
     }
 }
 
+/// The CPU time process `pid` used so far (all its threads), in nanoseconds.
+pub fn cpu_ns(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+                .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// True while process `pid` runs (a zombie, waiting only to be reaped, does not).
 pub fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
@@ -287,14 +300,7 @@ pub fn run_while_the_agent_waits(
     let scratch = repo.scratch();
     let waiting = scratch.join(format!("{id}.waiting"));
     let go = scratch.join(format!("{id}.go"));
-    let agent = FakeAgent::new(repo)
-        .runs(&format!("touch {}", waiting.display()))
-        .runs(&format!(
-            "while [ ! -e {} ]; do sleep 0.02; done",
-            go.display()
-        ))
-        .writes("README.md", "Install with `cargo install`.\n")
-        .build();
+    let agent = waiting_agent(repo, &waiting, &go);
     repo.agentos(&["add", "Fix it", "-t", "README.md", "--id", id])
         .ok();
     let mut cmd = repo.cmd(&["run", "--no-pr"]);
@@ -309,6 +315,19 @@ pub fn run_while_the_agent_waits(
     meanwhile();
     std::fs::write(&go, "").expect("release the agent");
     Run::from(child.wait_with_output().expect("wait for run"))
+}
+
+/// An agent that, once started, touches `waiting`, waits until `go` exists,
+/// then fixes the README.
+pub fn waiting_agent(repo: &TestRepo, waiting: &Path, go: &Path) -> String {
+    FakeAgent::new(repo)
+        .runs(&format!("touch {}", waiting.display()))
+        .runs(&format!(
+            "while [ ! -e {} ]; do sleep 0.02; done",
+            go.display()
+        ))
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build()
 }
 
 /// Search every file under `root` for `needle`: how many files were read, and the

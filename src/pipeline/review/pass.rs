@@ -355,6 +355,16 @@ fn exhausted(
         )
         .task(&id, run.record.attempt),
     );
+    let event = crate::notify::Event::about_task(
+        &run.ws.tree,
+        None,
+        crate::notify::Kind::NeedsHuman,
+        &id,
+        Some(&format!(
+            "{max} review rounds made; {waiting} left for a person"
+        )),
+    );
+    crate::notify::emit(&run.ws.tree, &event);
     run.say(&format!(
         "pull request #{number}: {max} rounds made; labelled `{NEEDS_HUMAN}`, waiting for a person"
     ));
