@@ -12,6 +12,7 @@ mod intake_hostile;
 mod lifetimes;
 mod manuals;
 mod memory;
+mod memory_server;
 mod publish;
 mod redteam;
 mod reliability;

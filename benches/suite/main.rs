@@ -7,6 +7,7 @@
 //! `BENCH_IDLE_SECS` shortens the idle window (default 60); `BENCH_RUNS` sets the
 //! repetitions (default 15); `BENCH_REVIEW_HOURS` the compressed hours the review
 //! section measures (default 1).
+mod agent;
 #[path = "../common/mod.rs"]
 mod common;
 mod fixtures;
@@ -28,6 +29,10 @@ mod github;
 #[allow(dead_code)]
 #[path = "../../tests/support/http.rs"]
 mod http;
+/// The scripted Messages API the real Claude Code CLI talks to, for the agent section.
+#[allow(dead_code)]
+#[path = "../../tests/support/messages_api.rs"]
+mod messages_api;
 
 /// A section of the suite: builds its fixtures in a scratch folder, returns rows.
 type Section = fn(&std::path::Path) -> Vec<Row>;
@@ -88,7 +93,8 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 9] = [
+    let sections: [(&str, Section); 10] = [
+        ("agent", agent::rows),
         ("idle", idle::rows),
         ("review", review::rows),
         ("pickup", pickup::rows),
