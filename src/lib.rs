@@ -34,6 +34,7 @@ pub mod nofollow;
 pub mod ops;
 pub mod path_error;
 pub mod pipeline;
+pub mod priority;
 pub mod progress;
 pub mod queue;
 pub mod schedule;

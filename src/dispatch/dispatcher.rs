@@ -285,8 +285,12 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// Add what a worker finished to the summary.
+    /// Add what a worker finished to the summary (`watch`: and refill an
+    /// empty pool while idle).
     pub fn absorb(&mut self, finished: Finished) {
+        if self.opts.watch {
+            crate::pipeline::worktree::prepare_while_idle(self.ws);
+        }
         match finished {
             Finished::Done(id) => {
                 crate::schedule::pause::forget_backoff(&self.ws.tree);
