@@ -92,7 +92,7 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
 }
 
 /// The floor: for each task, `git worktree add`, the same `claude -p` (prompt on
-/// stdin, stream-json, acceptEdits), `git add -A`, `git commit`.
+/// stdin, the dispatcher's flags but `--mcp-config`), `git add -A`, `git commit`.
 fn floor_round(
     repo: &Path,
     scratch: &Path,
@@ -113,6 +113,8 @@ fn floor_round(
         let p = path.to_str().expect("utf8");
         git(repo, &["worktree", "add", "-q", "-b", &id, p, "main"]);
         let mut cmd = Command::new(claude);
+        // The flags the dispatcher passes (its lockdown and tools), without the
+        // memory server.
         cmd.args([
             "-p",
             "--output-format",
@@ -120,6 +122,13 @@ fn floor_round(
             "--verbose",
             "--permission-mode",
             "acceptEdits",
+            "--setting-sources",
+            "user",
+            "--strict-mcp-config",
+            "--settings",
+            r#"{"disableAllHooks":true}"#,
+            "--allowedTools",
+            "Read,Glob,Grep,Bash",
         ])
         .stdin(Stdio::from(std::fs::File::open(&prompt).expect("prompt")))
         .current_dir(&path);
