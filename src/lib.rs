@@ -36,6 +36,7 @@ pub mod notify;
 pub mod ops;
 pub mod path_error;
 pub mod pipeline;
+pub mod priority;
 pub mod progress;
 pub mod queue;
 pub mod schedule;

@@ -14,6 +14,7 @@ mod intake_hostile;
 mod lifetimes;
 mod manuals;
 mod memory;
+mod memory_server;
 mod publish;
 mod push_remotes;
 mod redteam;

@@ -841,9 +841,9 @@ fn help_of_the_main_command_and_of_add_and_run() {
       memory       Notes shared by every repository (in $AGENTOS_HOME/memory, default
                    ~/.agentos/memory), as Markdown files you can read and edit. Agents search them
                    through `git agentos mcp` instead of carrying copied context
-      mcp          Serve memory (search, add) and the current task over MCP on stdin/stdout. The
-                   dispatcher hands Claude Code an `--mcp-config` that starts this for each task; you
-                   can also register it yourself: `claude mcp add agentos -- git agentos mcp`
+      mcp          Serve memory (search, add) and the current task over MCP on stdin/stdout, for your
+                   own agent: `claude mcp add agentos -- git agentos mcp`. (The dispatcher serves the
+                   same tools to its tasks itself, on loopback HTTP.)
       friction     Summarize .agentos/friction.jsonl (failed verifications, agent errors, timeouts,
                    retries, resumes after a crash, hook errors, GitHub retries, long silences): counts
                    by kind and step, the worst tasks, the trend

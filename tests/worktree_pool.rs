@@ -1,6 +1,7 @@
 //! Recycled worktrees: a task's finished worktree is reused for the next task, and
 //! must then be indistinguishable from a fresh checkout of the new base.
 use crate::support::{FakeAgent, TestRepo};
+use std::time::Duration;
 
 /// Every path under the working tree but `.git`: type, mode, symlink target and
 /// content hash, untracked and ignored files included; then what git sees.
@@ -175,4 +176,142 @@ fn skip_worktree_and_assume_unchanged_marks_do_not_survive_recycling() {
         .ok();
     let seen = std::fs::read_to_string(seen).expect("the agent looked");
     assert_eq!(seen, "base a\nbase b\nH docs/a.md\nH docs/b.md\n");
+}
+
+/// The worktrees git lists for `repo` besides its main checkout: (record name, path).
+fn listed_worktrees(repo: &TestRepo) -> Vec<(String, String)> {
+    let list = repo.git(&["worktree", "list", "--porcelain"]);
+    let common = repo.path(".git/worktrees");
+    list.lines()
+        .filter_map(|l| l.strip_prefix("worktree "))
+        .skip(1)
+        .map(|path| {
+            let record = std::fs::read_dir(&common)
+                .expect("records")
+                .flatten()
+                .find(|r| {
+                    std::fs::read_to_string(r.path().join("gitdir"))
+                        .is_ok_and(|g| g.trim() == format!("{path}/.git"))
+                })
+                .map(|r| r.file_name().to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (record, path.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_task_arriving_while_watch_prepares_a_worktree_waits_for_it_and_takes_it() {
+    let repo = TestRepo::initialised();
+    repo.write("src/lib.rs", "pub fn one() {}\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "base"]);
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let go = repo.scratch().join("go");
+    let seen = repo.scratch().join("seen.txt");
+    let agent = FakeAgent::new(&repo)
+        .runs_before_init(&format!(
+            "{{ git rev-parse HEAD; git status --porcelain --untracked-files=all; cat src/lib.rs; }} > '{}'",
+            seen.display()
+        ))
+        .runs("echo fixed >> README.md")
+        .build();
+    // The preparation stops (the worktree lock held, its checkout made, not yet
+    // in the pool) until `go` exists.
+    let mut watch = repo
+        .cmd(&["watch", "--no-pr"])
+        .env("AGENTOS_AGENT_CMD", &agent)
+        .env(
+            "AGENTOS_HOLD",
+            format!("pool-slot-checked-out:{}", go.display()),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let _stderr = crate::support::wait_until_watching(&mut watch);
+    let held = repo.scratch().join("go.held");
+    crate::support::wait_until(
+        Duration::from_secs(30),
+        "the preparation is under way",
+        || held.exists(),
+    );
+    repo.agentos(&["add", "Arrives", "-t", "README.md", "--id", "arrives"])
+        .ok();
+    crate::support::wait_until(Duration::from_secs(30), "the task is claimed", || {
+        repo.exists(".agentos/doing/arrives.md")
+    });
+    std::fs::write(&go, "").expect("go");
+    crate::support::wait_until(Duration::from_secs(60), "the task is done", || {
+        repo.exists(".agentos/done/arrives.md")
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(watch.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    assert!(watch.wait().expect("wait").success());
+    // The agent found the base, clean, with its files.
+    let seen = std::fs::read_to_string(seen).expect("the agent looked");
+    assert_eq!(seen, format!("{base}\npub fn one() {{}}\n"));
+    // One checkout in all: the prepared one (a worktree keeps the name of its
+    // first record), back in the pool after the task.
+    let listed = listed_worktrees(&repo);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].0.starts_with("making-"), "{listed:?}");
+    assert!(listed[0].1.contains("/.pool/slot-"), "{listed:?}");
+}
+
+#[test]
+fn a_watch_killed_while_preparing_a_worktree_leaves_nothing_the_next_run_trips_on() {
+    let repo = TestRepo::initialised();
+    let mut watch = repo
+        .cmd(&["watch", "--no-pr"])
+        .env("AGENTOS_FAULT", "pool-slot-checked-out")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch");
+    let mut status = None;
+    crate::support::wait_until(Duration::from_secs(60), "watch killed at the fault", || {
+        status = watch.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    assert_eq!(status.and_then(|s| s.code()), None, "killed: {status:?}");
+    let pool = repo.path(".agentos/worktrees/.pool");
+    let left = repo.files_in(".agentos/worktrees/.pool");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("making-"), "{left:?}");
+    // As a `git worktree add` killed midway leaves it: locked, files missing.
+    let record = listed_worktrees(&repo)[0].0.clone();
+    std::fs::write(
+        repo.path(&format!(".git/worktrees/{record}/locked")),
+        "initializing\n",
+    )
+    .expect("lock");
+    std::fs::remove_file(pool.join(&left[0]).join("README.md")).expect("rm");
+
+    let seen = repo.scratch().join("seen.txt");
+    let agent = FakeAgent::new(&repo)
+        .runs_before_init(&format!(
+            "{{ git status --porcelain --untracked-files=all; cat README.md; }} > '{}'",
+            seen.display()
+        ))
+        .runs("echo fixed >> README.md")
+        .build();
+    repo.agentos(&["add", "Next", "-t", "README.md", "--id", "next"])
+        .ok();
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    assert!(repo.exists(".agentos/done/next.md"));
+    let readme = repo.read("README.md");
+    assert_eq!(std::fs::read_to_string(seen).expect("looked"), readme);
+    // The unfinished one is gone, record and folder; only the task's, retired.
+    let left = repo.files_in(".agentos/worktrees/.pool");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with("slot-"), "{left:?}");
+    let listed = listed_worktrees(&repo);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(!repo.path(&format!(".git/worktrees/{record}")).exists());
+    repo.agentos(&["clean"]).ok();
 }

@@ -7,6 +7,7 @@
 //! `BENCH_IDLE_SECS` shortens the idle window (default 60); `BENCH_RUNS` sets the
 //! repetitions (default 15); `BENCH_REVIEW_HOURS` the compressed hours the review
 //! section measures (default 1).
+mod agent;
 #[path = "../common/mod.rs"]
 mod common;
 mod fixtures;
@@ -30,6 +31,10 @@ mod github;
 #[allow(dead_code)]
 #[path = "../../tests/support/http.rs"]
 mod http;
+/// The scripted Messages API the real Claude Code CLI talks to, for the agent section.
+#[allow(dead_code)]
+#[path = "../../tests/support/messages_api.rs"]
+mod messages_api;
 
 /// A section of the suite: builds its fixtures in a scratch folder, returns rows.
 type Section = fn(&std::path::Path) -> Vec<Row>;
@@ -90,8 +95,9 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rows: Vec<Row> = Vec::new();
-    let sections: [(&str, Section); 11] = [
+    let sections: [(&str, Section); 12] = [
         ("start", start::rows),
+        ("agent", agent::rows),
         ("idle", idle::rows),
         ("fleet", fleet::rows),
         ("review", review::rows),

@@ -64,6 +64,6 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         ms(median(ours)),
         "git CLI floor",
         ms(median(floor)),
-        1.5,
+        1.0,
     )]
 }

@@ -19,6 +19,8 @@ pub struct Launch<'a> {
     pub config: &'a AgentConfig,
     pub task_id: &'a str,
     pub task_file: &'a Path,
+    /// The repository's top folder (notes the agent adds say they came from it).
+    pub repo_root: &'a Path,
     pub worktree: &'a Path,
     /// runs/<id>/attempt-<n>/prompt.md: Claude Code reads it on stdin (a
     /// prompt of any valid size; one argument is capped at 128 KiB).
@@ -122,17 +124,47 @@ pub const CLAUDE_LOCKDOWN: [&str; 5] = [
     r#"{"disableAllHooks":true}"#,
 ];
 
-/// Write the `--mcp-config` that starts the memory server for this task.
-fn write_mcp_config(launch: &Launch) -> Option<PathBuf> {
+/// This task's `--mcp-config`: a grant of the memory server the dispatcher
+/// runs (memory/http.rs), written to the run folder readable by its owner only.
+/// Dropped when the agent's run ends: the file is removed, then the secret in
+/// it revoked.
+struct McpConfig {
+    path: PathBuf,
+    _grant: crate::memory::http::Grant,
+}
+
+impl Drop for McpConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Grant this task the memory server and write its `--mcp-config`.
+fn write_mcp_config(launch: &Launch) -> Option<McpConfig> {
     if !launch.config.memory {
         return None;
     }
-    let exe = std::env::current_exe().ok()?;
-    let home = crate::memory::agentos_home().ok()?;
-    let json = crate::memory::mcp::config_json(&exe, launch.worktree, launch.task_id, &home);
+    let vault = crate::memory::vault_dir().ok()?;
+    let task = Some((launch.task_id.to_string(), launch.task_file.to_path_buf()));
+    let server =
+        crate::memory::mcp::MemoryServer::new(vault, task, Some(launch.repo_root.to_path_buf()));
+    let grant = match crate::memory::http::grant(server) {
+        Ok(grant) => grant,
+        Err(e) => {
+            tracing::warn!(task = launch.task_id, error = %e, "no memory server for this task");
+            return None;
+        }
+    };
     let path = launch.run_dir.join("mcp.json");
-    std::fs::write(&path, json).ok()?;
-    Some(path)
+    let written = crate::durable::write_fast(&path, grant.config_json().as_bytes());
+    if let Err(e) = written {
+        tracing::warn!(task = launch.task_id, path = %path.display(), error = %e, "cannot write the MCP config");
+        return None;
+    }
+    Some(McpConfig {
+        path,
+        _grant: grant,
+    })
 }
 
 fn command_line(launch: &Launch, mcp: Option<&Path>) -> (String, Vec<String>) {
@@ -228,8 +260,10 @@ fn run(
                 ))
             }
         };
+    // Lives until this function returns: the agent's run.
     let mcp = write_mcp_config(launch);
-    let (script, extra) = command_line(launch, mcp.as_deref());
+    let mcp_path = mcp.as_ref().map(|m| m.path.clone());
+    let (script, extra) = command_line(launch, mcp_path.as_deref());
     let stdin = if launch.config.is_claude {
         match File::open(launch.prompt_file) {
             Ok(file) => Stdio::from(file),
@@ -246,7 +280,10 @@ fn run(
     let mut cmd = shim_command(
         &launch.confinement,
         &program(&script, &extra),
-        super::env::build(&launch.config.sandbox.pass_env, &agent_env(launch, mcp)),
+        super::env::build(
+            &launch.config.sandbox.pass_env,
+            &agent_env(launch, mcp_path),
+        ),
         launch.worktree,
     );
     cmd.stdin(stdin)

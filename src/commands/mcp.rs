@@ -2,9 +2,9 @@
 use crate::error::{CmdResult, CommandError};
 use std::path::Path;
 
-/// Serve memory (search, add) and the current task over MCP on stdin/stdout.
-/// The dispatcher hands Claude Code an `--mcp-config` that starts this for each
-/// task; you can also register it yourself: `claude mcp add agentos -- git agentos mcp`.
+/// Serve memory (search, add) and the current task over MCP on stdin/stdout, for
+/// your own agent: `claude mcp add agentos -- git agentos mcp`. (The dispatcher
+/// serves the same tools to its tasks itself, on loopback HTTP.)
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The task whose file `current_task` returns.

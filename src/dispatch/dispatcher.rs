@@ -352,8 +352,12 @@ impl<'a> Dispatcher<'a> {
         }
     }
 
-    /// Add what a worker finished to the summary, and tell the notifiers.
+    /// Add what a worker finished to the summary, tell the notifiers, and
+    /// (`watch`) refill an empty pool while idle.
     pub fn absorb(&mut self, finished: Finished) {
+        if self.opts.watch {
+            crate::pipeline::worktree::prepare_while_idle(&self.ws);
+        }
         match &finished {
             Finished::Done(id) => self.notify_task(notify::Kind::TaskDone, id, None),
             Finished::Failed(id, reason) => {

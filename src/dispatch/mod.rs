@@ -59,6 +59,7 @@ pub fn run(ws: &Workspace, opts: Options) -> Result<Summary, DispatchError> {
             crate::schedule::pause::FILE,
             d.bus.tx.clone(),
         )?;
+        crate::pipeline::worktree::prepare_while_idle(ws);
         // Tests (and people) wait for this line: from here on, a file dropped
         // into todo/ is seen.
         d.progress

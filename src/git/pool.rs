@@ -2,6 +2,10 @@
 //! that the next task takes instead of a fresh checkout. A slot is only ever a
 //! worktree git lists for this repository, checked (trusted.rs) before it is
 //! kept and again before it is taken; one that fails a check is removed.
+//! While the dispatcher is idle with an empty pool, one slot is prepared ahead
+//! ([`Repo::prepare_pool_slot`]): checked out as `making-<n>` under the
+//! worktree lock, renamed `slot-<n>` when whole; a `making-` one a killed
+//! dispatcher left is removed (or, when git does not list it, set aside).
 use super::error::library;
 use super::trusted::TaskWorktree;
 use super::worktree::Branch;
@@ -120,7 +124,7 @@ impl Repo {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            let slot = pool.join(format!("slot-{nanos}"));
+            let slot = pool.join(format!("{SLOT}{nanos}"));
             let moved = std::fs::create_dir_all(&pool).is_ok()
                 && self.detach(&wt).is_ok()
                 && self.move_worktree(&wt, &slot).is_ok();
@@ -138,6 +142,7 @@ impl Repo {
         };
         let mut slots: Vec<PathBuf> = entries
             .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(SLOT))
             .map(|e| e.path())
             .filter(|p| self.is_listed_worktree(p))
             .collect();
@@ -174,6 +179,69 @@ impl Repo {
             .map_err(|e| PathError::new("write", &path, e).into())
     }
 }
+
+impl Repo {
+    /// Prepare one worktree at `base` in the pool beside `worktree` (a task's
+    /// worktree path) when the pool is empty, so the next task does not pay a
+    /// checkout: `git worktree add --detach` into `making-<n>`, then renamed
+    /// `slot-<n>`. The worktree lock is held throughout, so a task that needs
+    /// a worktree meanwhile waits for this one and takes it. True when it made one.
+    pub fn prepare_pool_slot(&self, worktree: &Path, base: &str) -> Result<bool, GitError> {
+        let _guard = self.worktree_guard()?;
+        self.clear_unfinished(worktree);
+        if !self.pool_slots(worktree).is_empty() || self.has_filter_drivers() {
+            return Ok(false);
+        }
+        super::oid(base)?;
+        let pool = pool_dir(worktree);
+        std::fs::create_dir_all(&pool).map_err(|e| PathError::new("create", &pool, e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let making = pool.join(format!("{MAKING}{nanos}"));
+        self.git_cli(&[
+            "worktree",
+            "add",
+            "--quiet",
+            "--detach",
+            utf8(&making)?,
+            base,
+        ])?;
+        crate::fault::point("pool-slot-checked-out");
+        crate::fault::hold("pool-slot-checked-out");
+        let made = self.checked_worktree(&making)?;
+        self.move_worktree(&made, &pool.join(format!("{SLOT}{nanos}")))?;
+        Ok(true)
+    }
+
+    /// Take away the `making-` worktrees a dispatcher killed while preparing
+    /// one left in the pool beside `worktree`: removed when git lists them,
+    /// else set aside. Best effort (the caller holds the worktree lock).
+    pub(super) fn clear_unfinished(&self, worktree: &Path) {
+        let Ok(entries) = std::fs::read_dir(pool_dir(worktree)) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            if !entry.file_name().to_string_lossy().starts_with(MAKING) {
+                continue;
+            }
+            let path = entry.path();
+            let cleared = match self.listed_at(&path) {
+                Ok(Some(_)) => self.remove_worktree_locked(&path),
+                _ => self.set_aside_unlisted(&path),
+            };
+            if let Err(e) = cleared {
+                tracing::warn!(path = %path.display(), error = %e, "cannot clear an unfinished pool worktree");
+            }
+        }
+    }
+}
+
+/// The name of a pool slot ready to take: `slot-<n>`.
+const SLOT: &str = "slot-";
+
+/// The name of a pool slot being prepared: `making-<n>`.
+const MAKING: &str = "making-";
 
 /// Finished worktrees kept for reuse, at most.
 pub const POOL_SIZE: usize = 4;

@@ -63,6 +63,7 @@ impl Repo {
         let _guard = self.worktree_guard()?;
         self.set_aside_unlisted(path)?;
         self.remove_worktree_locked(path)?;
+        self.clear_unfinished(path);
         oid(base)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| PathError::new("create", parent, e))?;
@@ -163,7 +164,7 @@ impl Repo {
     /// a worktree's record and its folder leaves one; so may a person) is never
     /// deleted: it is renamed beside itself, `.stale-<name>-<n>`, so the task can
     /// have its worktree, and `clean` shows it as kept for the person to remove.
-    fn set_aside_unlisted(&self, path: &Path) -> Result<(), GitError> {
+    pub(super) fn set_aside_unlisted(&self, path: &Path) -> Result<(), GitError> {
         if std::fs::symlink_metadata(path).is_err() || self.listed_at(path)?.is_some() {
             return Ok(());
         }

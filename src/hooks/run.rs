@@ -38,7 +38,7 @@ pub fn run(dir: &Path, commit: Option<&str>, background: bool) -> Option<Ran> {
     // below from this thread, keeps the person's.
     let worker = std::thread::spawn(move || {
         if background {
-            lower_priority();
+            crate::priority::lower_this_thread(crate::priority::Io::Idle);
             // Nothing to do (no trigger, no `Agentos-` trailer): decided before
             // libgit2 opens anything, so a burst of commits pays little.
             if super::quick::nothing_to_do(&dir, commit.as_deref()) {
@@ -150,26 +150,6 @@ fn unsafe_state(tree: &Tree) -> Option<String> {
         if tracked.len() > shown.len() { ", …" } else { "" },
         shown.join(" ")
     ))
-}
-
-/// The lowest CPU (nice 19) and I/O (idle class) priority for the calling
-/// thread and the processes it starts.
-#[allow(unsafe_code)]
-fn lower_priority() {
-    const IOPRIO_WHO_PROCESS: nix::libc::c_int = 1;
-    const IOPRIO_CLASS_IDLE: nix::libc::c_int = 3;
-    let tid = nix::unistd::gettid().as_raw();
-    // SAFETY: both calls take plain integers and change only the scheduling of
-    // this thread (Linux keeps priorities per thread); a failure changes nothing.
-    unsafe {
-        nix::libc::setpriority(nix::libc::PRIO_PROCESS, tid as nix::libc::id_t, 19);
-        nix::libc::syscall(
-            nix::libc::SYS_ioprio_set,
-            IOPRIO_WHO_PROCESS,
-            tid,
-            IOPRIO_CLASS_IDLE << 13,
-        );
-    }
 }
 
 /// Start `git agentos watch`, detached, if no dispatcher holds the lock. Two hooks

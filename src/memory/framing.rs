@@ -66,7 +66,7 @@ async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::Result<Li
 }
 
 /// A JSON-RPC error answer to the request `id` (null: its id could not be read).
-fn error_line(code: i64, message: String, id: serde_json::Value) -> Vec<u8> {
+pub(super) fn error_line(code: i64, message: String, id: serde_json::Value) -> Vec<u8> {
     let mut line = serde_json::json!({
         "jsonrpc": "2.0",
         "id": id,
@@ -82,7 +82,7 @@ fn error_line(code: i64, message: String, id: serde_json::Value) -> Vec<u8> {
 /// with (a string or a number; null when it has none of those). A request has a
 /// string `method`; an answer to a request of the server has `result` or `error`.
 /// A batch (an array) is passed on as it is.
-fn invalid(value: &serde_json::Value) -> Option<(String, serde_json::Value)> {
+pub(super) fn invalid(value: &serde_json::Value) -> Option<(String, serde_json::Value)> {
     let object = value.as_object()?;
     let id = match object.get("id") {
         Some(id @ (serde_json::Value::String(_) | serde_json::Value::Number(_))) => id.clone(),

@@ -137,7 +137,7 @@ impl ServerHandler for MemoryServer {
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct McpError(String);
+pub struct McpError(pub(super) String);
 
 /// Serve on stdin/stdout until the client closes it, behind the line framing of
 /// [`super::framing`]: every line gets an answer.
@@ -187,26 +187,4 @@ pub fn serve(server: MemoryServer) -> Result<(), McpError> {
     // The stdin reader may still wait on a read the client never ends.
     runtime.shutdown_background();
     served
-}
-
-/// The `--mcp-config` JSON that starts this server for a task.
-/// `agentos_home` goes in its environment: a client may start servers with only a
-/// few of its own variables.
-pub fn config_json(
-    exe: &std::path::Path,
-    worktree: &std::path::Path,
-    task_id: &str,
-    agentos_home: &std::path::Path,
-) -> String {
-    serde_json::json!({
-        "mcpServers": {
-            SERVER_NAME: {
-                "type": "stdio",
-                "command": exe,
-                "args": ["-C", worktree, "mcp", "--task", task_id],
-                "env": { "AGENTOS_HOME": agentos_home }
-            }
-        }
-    })
-    .to_string()
 }

@@ -6,8 +6,10 @@
 //! a no-clobber rename, so concurrent writers never corrupt or lose one; an id
 //! carries the time, the first words and a random suffix. search.rs ranks notes
 //! against a query; mcp.rs serves them to agents, behind framing.rs, which
-//! answers every line a client sends.
+//! answers every line a client sends (`git agentos mcp`, on stdio); http.rs is
+//! the same server as the dispatcher runs it for its tasks, on loopback HTTP.
 mod framing;
+pub mod http;
 pub mod mcp;
 pub mod search;
 

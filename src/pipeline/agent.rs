@@ -114,9 +114,9 @@ pub fn launch(run: &mut TaskRun, prompt: &str) -> Result<StepOutcome, QueueError
     if let Plan::Unsandboxed { why } = &plan {
         run.say(&format!("runs unsandboxed: {why}"));
     }
-    let vault = (run.agent.memory && run.agent.is_claude)
-        .then(|| crate::memory::vault_dir().ok())
-        .flatten();
+    // The memory server writes the vault from the dispatcher's own process
+    // (memory/http.rs): the agent's boundary does not include it.
+    let vault = None;
     let boundary = match boundary::prepare(&Request {
         repo: &run.ws.repo,
         task_id: &id,
@@ -170,6 +170,7 @@ fn run_guarded(
         config: &run.agent,
         task_id: &id,
         task_file: &run.entry.path,
+        repo_root: &run.ws.tree.repo_root,
         worktree: &run.worktree,
         prompt_file: &prompt_path,
         run_dir: &run_dir,
