@@ -230,19 +230,44 @@ impl Repo {
 }
 
 /// True when git tracks `rel` (relative to the top folder `root`): it is in the
-/// index or in HEAD's tree. False when there is no repository there.
+/// index or in HEAD's tree, or lies in a submodule or a nested repository (a
+/// folder on its way is a gitlink, or holds its own `.git`): what a clone
+/// brings in a submodule is as much someone else's as a committed file, though
+/// the superproject lists none of its files. False when there is no repository.
 pub fn is_tracked(root: &Path, rel: &Path) -> bool {
     let Ok(repo) = git2::Repository::open(root) else {
         return false;
     };
-    let in_index = repo
-        .index()
-        .is_ok_and(|index| index.get_path(rel, 0).is_some());
-    let in_head = repo
-        .head()
-        .and_then(|h| h.peel_to_tree())
-        .is_ok_and(|tree| tree.get_path(rel).is_ok());
-    in_index || in_head
+    let index = repo.index().ok();
+    let head = repo.head().and_then(|h| h.peel_to_tree()).ok();
+    let listed = |path: &Path| {
+        index
+            .as_ref()
+            .is_some_and(|i| i.get_path(path, 0).is_some())
+            || head.as_ref().is_some_and(|t| t.get_path(path).is_ok())
+    };
+    if listed(rel) {
+        return true;
+    }
+    // Each folder on the way: a gitlink (listed as an entry, not a tree) or a
+    // folder with its own `.git`.
+    let mut prefix = PathBuf::new();
+    let parts: Vec<_> = rel.components().collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        prefix.push(part);
+        let gitlink = index
+            .as_ref()
+            .and_then(|i| i.get_path(&prefix, 0))
+            .is_some()
+            || head
+                .as_ref()
+                .and_then(|t| t.get_path(&prefix).ok())
+                .is_some_and(|e| e.kind() != Some(git2::ObjectType::Tree));
+        if gitlink || std::fs::symlink_metadata(root.join(&prefix).join(".git")).is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// The branch a task's work goes on.

@@ -9,6 +9,7 @@ mod hostile_clone;
 mod ids_and_lock;
 mod records;
 mod state_paths;
+mod submodules;
 mod token_scope;
 mod worktree_files;
 mod worktree_git;
