@@ -243,8 +243,14 @@ pub fn earlier_records(runs_dir: &Path, id: &str) -> Vec<Record> {
     found.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Read a record; a missing one is None, an unreadable one or one this
-/// dispatcher could not have written (see [`check_record`]) an error.
+/// The largest record read: a record holds a task's steps and rounds, far
+/// below this; a larger one (or a link, or not a regular file: a cloned
+/// repository may commit `review/x.record.json -> /dev/zero`) is refused unread.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a record (never through a link, at most [`MAX_RECORD_BYTES`]); a
+/// missing one is None, an unreadable one or one this dispatcher could not
+/// have written (see [`check_record`]) an error.
 pub fn read_record(path: &Path) -> io::Result<Option<Record>> {
     let invalid = |e: String| {
         io::Error::new(
@@ -252,8 +258,9 @@ pub fn read_record(path: &Path) -> io::Result<Option<Record>> {
             format!("{}: {e}", path.display()),
         )
     };
-    match fs::read(path) {
-        Ok(bytes) => {
+    match crate::nofollow::read_file(path, MAX_RECORD_BYTES) {
+        Ok(None) => Ok(None),
+        Ok(Some(bytes)) => {
             let record: Record =
                 serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

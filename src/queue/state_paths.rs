@@ -93,7 +93,7 @@ pub fn check_state_paths(tree: &Tree) -> Vec<StatePathProblem> {
     for name in RUNTIME_FILES {
         check.runtime_file(&tree.dir.join(name));
     }
-    for state in [State::Doing, State::Done, State::Failed] {
+    for state in [State::Doing, State::Review, State::Done, State::Failed] {
         // A rejected task file that was a link is moved to failed/ as the link.
         check.no_links_in(&tree.state_dir(state), state == State::Failed, 0);
     }
