@@ -21,6 +21,7 @@ pub mod dispatch;
 pub mod doctor;
 pub mod durable;
 pub mod error;
+pub mod exe;
 pub mod fault;
 pub mod fleet;
 pub mod forge;

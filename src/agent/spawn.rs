@@ -24,7 +24,7 @@ pub fn shim_command(
     env: Vec<(OsString, OsString)>,
     dir: &Path,
 ) -> Command {
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("git-agentos"));
+    let exe = crate::exe::path().unwrap_or_else(|_| PathBuf::from("git-agentos"));
     let mut cmd = Command::new(exe);
     cmd.arg("agent-shim")
         .arg("--parent")

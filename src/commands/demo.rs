@@ -146,7 +146,7 @@ pub fn run(args: Args) -> CmdResult {
     git(&dir, &["add", "README.md", "docs/README.md"])?;
     git(&dir, &["commit", "-q", "-m", "A README with a typo"])?;
     super::init::run(&dir, super::init::Args {})?;
-    let exe = std::env::current_exe()
+    let exe = crate::exe::path()
         .map_err(|e| CommandError::env(format!("cannot find this program: {e}")))?;
     let landlock = crate::agent::sandbox::support().abi().is_some();
     scripted_agent_folder(&dir, &exe, landlock)?;

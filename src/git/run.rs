@@ -129,7 +129,7 @@ pub(super) fn git_remote(
         .args(["-c", "push.recurseSubmodules=no"]);
     let mut inherit = None;
     if let Some(offer) = offer {
-        let exe = std::env::current_exe().map_err(GitError::Spawn)?;
+        let exe = crate::exe::path().map_err(GitError::Spawn)?;
         let (config, env) = offer.config(utf8(&exe)?);
         cmd.args(config).envs(env);
         inherit = Some(offer.fd());

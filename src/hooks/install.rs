@@ -38,7 +38,7 @@ const POSIX_SHELLS: [&str; 9] = [
 /// The hook block, with this binary's path as the fallback when `git-agentos` is
 /// not on the PATH git gives hooks.
 fn block() -> String {
-    let exe = std::env::current_exe()
+    let exe = crate::exe::path()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "git-agentos".into());
     format!(

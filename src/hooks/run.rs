@@ -158,7 +158,7 @@ fn autostart(tree: &Tree) -> std::io::Result<bool> {
     if DispatcherLock::probe(tree)?.is_some() {
         return Ok(false);
     }
-    let exe = std::env::current_exe()?;
+    let exe = crate::exe::path()?;
     let log = Dir::open(&tree.dir)?
         .sub("runs", true)?
         .append("watch.log")?;
