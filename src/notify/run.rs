@@ -1,6 +1,6 @@
 //! Running one notifier: in its own process group, the event on stdin, no
 //! secret in its environment, in the background. A watchdog kills the group
-//! when it runs past [`LIMIT`]; a notifier that fails, hangs or cannot start is
+//! when it runs past [`LIMIT`], and what it left running when it ends; a notifier that fails, hangs or cannot start is
 //! friction (`notifier-failed`, `notifier-timeout`). Nothing waits for a
 //! notifier but [`wait_all`], which a dispatcher calls once as it ends, so
 //! that none outlives its limit unwatched.
@@ -85,6 +85,14 @@ fn supervise(tree: &Tree, path: &std::path::Path, json: String) -> Result<(), St
             let _ = stdin.write_all(json.as_bytes());
         }
         drop(stdin);
+        // Once the notifier has ended (seen without reaping it, so its group
+        // cannot be taken by another process yet), whatever it left running in
+        // its group goes too: a notifier's work ends with it.
+        use nix::sys::wait::{waitid, Id, WaitPidFlag};
+        let leader = nix::unistd::Pid::from_raw(pid);
+        if waitid(Id::Pid(leader), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT).is_ok() {
+            let _ = nix::sys::signal::killpg(leader, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = tx.send(child.wait());
     });
     match rx.recv_timeout(LIMIT) {

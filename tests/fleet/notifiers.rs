@@ -232,3 +232,37 @@ fn paused_and_resumed_reach_the_notifiers() {
     wait_done(repo, &["t1"]);
     assert_eq!(watch.stop(), Some(0));
 }
+
+/// A notifier that starts something in the background and exits: what it left
+/// running is killed with it (its work ends with it), and the task is done.
+#[test]
+fn what_a_notifier_leaves_running_ends_with_it() {
+    let fleet = Fleet::new(&["web"]);
+    let repo = fleet.host();
+    let pid = fleet.scratch.join("child.pid");
+    executable(
+        &fleet.home.join("hooks/task-done"),
+        &format!(
+            "#!/bin/sh\nsleep 1000 &\necho $! > {0}.tmp && mv {0}.tmp {0}\nexit 0\n",
+            pid.display()
+        ),
+    );
+    let agent = FakeAgent::new(repo)
+        .writes("README.md", "Install with `cargo install`.\n")
+        .build();
+    queue(repo, "t1");
+    let watch = fleet.watch(&[], &[("AGENTOS_AGENT_CMD", &agent)]);
+    wait_done(repo, &["t1"]);
+    wait_until(Duration::from_secs(30), "the notifier ran", || pid.exists());
+    let child: i32 = std::fs::read_to_string(&pid)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    wait_until(
+        Duration::from_secs(30),
+        "the notifier's background child is gone",
+        || !alive(child),
+    );
+    assert_eq!(watch.stop(), Some(0));
+}
