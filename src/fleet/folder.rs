@@ -37,10 +37,23 @@ pub fn members(dir: &Path) -> Vec<Member> {
         .filter(|(name, _)| !name.starts_with('.'))
         .collect();
     names.sort();
+    // A repository linked under two names is served once, under the first.
+    let mut seen: Vec<(PathBuf, String)> = Vec::new();
     names
         .into_iter()
         .map(|(name, link)| {
-            let tree = member(&name, &link);
+            let tree = member(&name, &link).and_then(|tree| {
+                let root = tree.repo_root.canonicalize().unwrap_or(tree.repo_root.clone());
+                match seen.iter().find(|(r, _)| *r == root) {
+                    Some((_, first)) => Err(format!(
+                        "the same repository as `{first}`, served under that name; remove one of the links (`git agentos fleet rm {name}`)"
+                    )),
+                    None => {
+                        seen.push((root, name.clone()));
+                        Ok(tree)
+                    }
+                }
+            });
             Member {
                 name,
                 origin: link,
@@ -105,5 +118,33 @@ mod tests {
         );
         assert!(repos[2].tree.is_err(), "not a git repository");
         assert!(members(&dir.path().join("no-fleet")).is_empty());
+    }
+
+    #[test]
+    fn a_repository_linked_twice_is_served_once_under_the_first_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        std::fs::create_dir(&repo).expect("mkdir");
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&repo)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::create_dir(repo.join(".agentos")).expect("mkdir");
+        let fleet_dir = fleet_dir(dir.path());
+        std::fs::create_dir_all(&fleet_dir).expect("mkdir");
+        std::os::unix::fs::symlink(&repo, fleet_dir.join("a")).expect("link");
+        std::os::unix::fs::symlink(&repo, fleet_dir.join("b")).expect("link");
+        let repos = members(&fleet_dir);
+        assert!(repos[0].tree.is_ok(), "{:?}", repos[0].tree.as_ref().err());
+        let problem = repos[1].tree.as_ref().err().cloned().unwrap_or_default();
+        assert!(
+            problem.contains("the same repository as `a`") && problem.contains("fleet rm b"),
+            "{problem}"
+        );
     }
 }
