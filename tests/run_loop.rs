@@ -743,10 +743,30 @@ fn an_idle_watch_uses_no_cpu() {
     let cpu = crate::support::cpu_ns;
     // Its start is not idle time: measure from the moment it is ready.
     let _stderr = wait_until_watching(&mut watch);
-    let before = cpu(watch.id());
+    // Nor is the worktree it prepares for the first task (a thread that ends
+    // when the pool holds one, started before the "watching" line).
+    let pid = watch.id();
+    crate::support::wait_until(
+        Duration::from_secs(60),
+        "the pool's preparation thread ends",
+        || {
+            repo.files_in(".agentos/worktrees/.pool")
+                .iter()
+                .any(|f| f.starts_with("slot-"))
+                && !std::fs::read_dir(format!("/proc/{pid}/task"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|c| c.trim() == "pool-prepare")
+                    })
+        },
+    );
+    let before = cpu(pid);
     // Measures CPU over a window of time: this sleep is the test itself.
     std::thread::sleep(Duration::from_secs(2));
-    let used_ms = (cpu(watch.id()) - before) as f64 / 1e6;
+    let used_ms = cpu(pid).saturating_sub(before) as f64 / 1e6;
     let _ = watch.kill();
     let _ = watch.wait();
     assert!(
