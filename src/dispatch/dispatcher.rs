@@ -358,18 +358,9 @@ impl<'a> Dispatcher<'a> {
         if self.opts.watch {
             crate::pipeline::worktree::prepare_while_idle(&self.ws);
         }
-        match &finished {
-            Finished::Done(id) => self.notify_task(notify::Kind::TaskDone, id, None),
-            Finished::Failed(id, reason) => {
-                self.notify_task(notify::Kind::TaskFailed, id, Some(reason));
-                if notify::needs_human(reason) {
-                    self.notify_task(notify::Kind::NeedsHuman, id, Some(reason));
-                }
-            }
-            _ => {}
-        }
         match finished {
             Finished::Done(id) => {
+                self.notify_task(notify::Kind::TaskDone, &id, None);
                 crate::schedule::pause::forget_backoff(&self.ws.tree);
                 self.summary.done.push(id)
             }
@@ -378,7 +369,13 @@ impl<'a> Dispatcher<'a> {
                 self.summary.review.push((id, url))
             }
             Finished::Paused(id, pause) => self.summary.paused.push((id, pause)),
-            Finished::Failed(id, reason) => self.summary.failed.push((id, reason)),
+            Finished::Failed(id, reason) => {
+                self.notify_task(notify::Kind::TaskFailed, &id, Some(&reason));
+                if notify::needs_human(&reason) {
+                    self.notify_task(notify::Kind::NeedsHuman, &id, Some(&reason));
+                }
+                self.summary.failed.push((id, reason))
+            }
             Finished::Interrupted(sig) => self.summary.interrupted = Some(sig),
         }
     }
