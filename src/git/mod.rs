@@ -240,34 +240,25 @@ pub fn is_tracked(root: &Path, rel: &Path) -> bool {
     };
     let index = repo.index().ok();
     let head = repo.head().and_then(|h| h.peel_to_tree()).ok();
-    let listed = |path: &Path| {
+    let in_index = |path: &Path| {
         index
             .as_ref()
             .is_some_and(|i| i.get_path(path, 0).is_some())
-            || head.as_ref().is_some_and(|t| t.get_path(path).is_ok())
     };
-    if listed(rel) {
+    let in_head = |path: &Path| head.as_ref().and_then(|t| t.get_path(path).ok());
+    if in_index(rel) || in_head(rel).is_some() {
         return true;
     }
     // Each folder on the way: a gitlink (listed as an entry, not a tree) or a
     // folder with its own `.git`.
-    let mut prefix = PathBuf::new();
-    let parts: Vec<_> = rel.components().collect();
-    for part in parts.iter().take(parts.len().saturating_sub(1)) {
-        prefix.push(part);
-        let gitlink = index
-            .as_ref()
-            .and_then(|i| i.get_path(&prefix, 0))
-            .is_some()
-            || head
-                .as_ref()
-                .and_then(|t| t.get_path(&prefix).ok())
-                .is_some_and(|e| e.kind() != Some(git2::ObjectType::Tree));
-        if gitlink || std::fs::symlink_metadata(root.join(&prefix).join(".git")).is_ok() {
-            return true;
-        }
-    }
-    false
+    rel.ancestors()
+        .skip(1)
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .any(|folder| {
+            in_index(folder)
+                || in_head(folder).is_some_and(|e| e.kind() != Some(git2::ObjectType::Tree))
+                || std::fs::symlink_metadata(root.join(folder).join(".git")).is_ok()
+        })
 }
 
 /// The branch a task's work goes on.
