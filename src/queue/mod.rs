@@ -29,7 +29,6 @@ pub use record::{
 };
 pub use scan::{all_ids, entries, find, inspect_todo, is_task_id, Inspection, Ready};
 pub use state_paths::{check_state_paths, StatePathProblem};
-pub use todo_index::without_body;
 
 use std::path::{Path, PathBuf};
 

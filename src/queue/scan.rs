@@ -6,32 +6,45 @@ use super::Entry;
 use crate::clock::Timestamp;
 use crate::task::{self, Task, TaskFileError};
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn is_task_file_name(name: &str) -> bool {
     !name.starts_with('.') && name.ends_with(".md") && name.len() > 3
 }
 
-fn task_entry(path: PathBuf, state: State, folder_agent: Option<String>) -> Option<Entry> {
-    let name = path.file_name()?.to_str()?.to_string();
-    if !is_task_file_name(&name) {
+fn task_entry(
+    dir: &Path,
+    name: &OsStr,
+    state: State,
+    folder_agent: Option<String>,
+) -> Option<Entry> {
+    let name = name.to_str()?;
+    if !is_task_file_name(name) {
         return None;
     }
     Some(Entry {
         id: name[..name.len() - 3].to_string(),
         state,
-        path,
+        path: dir.join(name),
         folder_agent,
     })
 }
 
-fn read_dir_sorted(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
+/// The names in a folder with their types, in name order (none when the folder
+/// does not exist). The types come from the listing itself, not a stat each.
+fn read_dir_sorted(dir: &Path) -> io::Result<Vec<(OsString, fs::FileType)>> {
     match fs::read_dir(dir) {
         Ok(rd) => {
-            let mut entries: Vec<fs::DirEntry> = rd.collect::<io::Result<_>>()?;
-            entries.sort_by_cached_key(|e| e.file_name());
+            let mut entries = rd
+                .map(|e| {
+                    let e = e?;
+                    Ok((e.file_name(), e.file_type()?))
+                })
+                .collect::<io::Result<Vec<_>>>()?;
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             Ok(entries)
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -42,22 +55,22 @@ fn read_dir_sorted(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
 /// The task files in one state folder (for todo/, one level of agent subfolders too),
 /// in path order. Hidden files and files not ending in `.md` are not tasks.
 pub fn entries(tree: &Tree, state: State) -> io::Result<Vec<Entry>> {
+    let dir = tree.state_dir(state);
     let mut out = Vec::new();
-    for de in read_dir_sorted(&tree.state_dir(state))? {
-        let name = de.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+    for (name, file_type) in read_dir_sorted(&dir)? {
+        if name.as_encoded_bytes().starts_with(b".") {
             continue;
         }
-        let file_type = de.file_type()?;
         if state == State::Todo && file_type.is_dir() {
-            for inner in read_dir_sorted(&de.path())? {
-                if inner.file_type()?.is_dir() {
-                    continue;
+            let folder = name.to_string_lossy().into_owned();
+            let sub = dir.join(&name);
+            for (inner, inner_type) in read_dir_sorted(&sub)? {
+                if !inner_type.is_dir() {
+                    out.extend(task_entry(&sub, &inner, state, Some(folder.clone())));
                 }
-                out.extend(task_entry(inner.path(), state, Some(name.clone())));
             }
         } else if !file_type.is_dir() {
-            out.extend(task_entry(de.path(), state, None));
+            out.extend(task_entry(&dir, &name, state, None));
         }
     }
     Ok(out)
@@ -107,7 +120,7 @@ pub fn find(tree: &Tree, id: &str) -> io::Result<Option<Entry>> {
 #[derive(Debug, Clone)]
 pub struct Ready {
     pub entry: Entry,
-    pub task: Task,
+    pub task: Box<Task>,
     /// The agent that runs it: `agent` field, else the todo/ subfolder, else "default".
     pub agent: String,
     /// Enqueue time: the `enqueued` field, else the file's modification time.
@@ -133,8 +146,16 @@ pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
     for state in [State::Doing, State::Review, State::Done, State::Failed] {
         seen.extend(entries(tree, state)?.into_iter().map(|e| e.id));
     }
-    let todo = entries(tree, State::Todo)?;
-    let index = TodoIndex::open(&tree.todo_index_path());
+    // The index is read while the folder is listed (two independent reads).
+    let (todo, index) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| TodoIndex::open(&tree.todo_index_path()));
+        let todo = entries(tree, State::Todo);
+        let index = index
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (todo, index)
+    });
+    let todo = todo?;
     let todo_dir = tree.state_dir(State::Todo);
     let names: Vec<String> = todo
         .iter()
@@ -146,16 +167,27 @@ pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
                 .into_owned()
         })
         .collect();
+    let dir = fs::File::open(&todo_dir).ok();
     let checked = parallel_map(
         &todo.iter().zip(&names).collect::<Vec<_>>(),
-        |(entry, name)| check_cached(&index, entry, name),
+        |(entry, name)| check_cached(&index, dir.as_ref(), entry, name),
     );
-    let mut out = Inspection::default();
+    let mut out = Inspection {
+        ready: Vec::with_capacity(todo.len()),
+        invalid: Vec::new(),
+    };
+    // A later file with an id already taken (by another state, or earlier in
+    // todo/) is the duplicate.
+    let mut taken: HashSet<&str> = seen.iter().map(String::as_str).collect();
+    let duplicate: Vec<bool> = todo.iter().map(|e| !taken.insert(&e.id)).collect();
+    drop(taken);
     let mut keeps = Vec::with_capacity(todo.len());
-    for ((entry, checked), name) in todo.into_iter().zip(checked).zip(&names) {
+    for (((entry, checked), name), duplicate) in
+        todo.into_iter().zip(checked).zip(&names).zip(duplicate)
+    {
         keeps.push((name.as_str(), checked.keep));
         let result = checked.task.and_then(|task| {
-            if !seen.insert(entry.id.clone()) {
+            if duplicate {
                 return Err(task::Problem {
                     field: None,
                     line: None,
@@ -164,10 +196,16 @@ pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
                         .into(),
                 });
             }
-            resolve_agent(&entry, task, checked.mtime)
+            let (agent, enqueued) = resolve_agent(&entry, &task, checked.mtime)?;
+            Ok((task, agent, enqueued))
         });
         match result {
-            Ok(ready) => out.ready.push(ready),
+            Ok((task, agent, enqueued)) => out.ready.push(Ready {
+                entry,
+                task,
+                agent,
+                enqueued,
+            }),
             Err(problem) => {
                 let err = TaskFileError {
                     file: entry.path.clone(),
@@ -183,22 +221,46 @@ pub fn inspect_todo(tree: &Tree) -> io::Result<Inspection> {
 }
 
 /// Priority (higher first), then enqueue order, then id. Sorts a permutation so
-/// the (large) tasks themselves move once.
+/// the (large) tasks themselves move once, and not at all when the files'
+/// order is already the dispatch order (the usual case: ids and times grow together).
 fn dispatch_order(ready: Vec<Ready>) -> Vec<Ready> {
-    let mut order: Vec<usize> = (0..ready.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&ready[a], &ready[b]);
+    let before = |a: &Ready, b: &Ready| {
         b.task
             .priority
             .cmp(&a.task.priority)
             .then(a.enqueued.cmp(&b.enqueued))
             .then(a.entry.id.cmp(&b.entry.id))
-    });
-    let mut slots: Vec<Option<Ready>> = ready.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    };
+    if ready.is_sorted_by(|a, b| before(a, b).is_le()) {
+        return ready;
+    }
+    let mut order: Vec<usize> = (0..ready.len()).collect();
+    order.sort_by(|&a, &b| before(&ready[a], &ready[b]));
+    permute(ready, order)
 }
 
-/// `f` over `items` on all available cores, results in order.
+/// `items` rearranged so that position i holds what was at `order[i]`, in place:
+/// each cycle of the permutation is followed with swaps (no second vector of
+/// large items, whose fresh pages cost more than the moves).
+fn permute<T>(mut items: Vec<T>, mut order: Vec<usize>) -> Vec<T> {
+    for start in 0..items.len() {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start || from == at {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+    items
+}
+
+/// `f` over `items` on all available cores, results in order. Each thread writes
+/// its results straight into their slots of one vector (the results are large:
+/// a vector per thread gathered into another would touch twice the memory).
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -207,48 +269,49 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
         return items.iter().map(f).collect();
     }
     let chunk = items.len().div_ceil(threads);
+    let mut slots: Vec<Option<R>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                let f = &f;
-                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+        for (part, out) in items.chunks(chunk).zip(slots.chunks_mut(chunk)) {
+            let f = &f;
+            scope.spawn(move || {
+                for (item, slot) in part.iter().zip(out) {
+                    *slot = Some(f(item));
+                }
+            });
+        }
+    });
+    // Every slot is filled (a panicking thread re-panics at the scope's end);
+    // the vector is reused in place.
+    slots.into_iter().flatten().collect()
 }
 
 /// One todo/ file checked on its own (no duplicate check, no agent yet).
 struct Checked {
-    task: Result<Task, task::Problem>,
+    task: Result<Box<Task>, task::Problem>,
     mtime: Option<std::time::SystemTime>,
     keep: Keep,
 }
 
-fn check_cached(index: &TodoIndex, entry: &Entry, name: &str) -> Checked {
-    let meta = fs::symlink_metadata(&entry.path).ok();
-    let mtime = meta.as_ref().and_then(|m| m.modified().ok());
-    if let Some(stamp) = meta.as_ref().and_then(Stamp::of) {
+fn check_cached(index: &TodoIndex, dir: Option<&fs::File>, entry: &Entry, name: &str) -> Checked {
+    let stat = dir.and_then(|dir| Stamp::at(dir, name));
+    if let Some((stamp, mtime)) = stat {
         if let Some(task) = index.get(name, &stamp) {
             return Checked {
                 task,
-                mtime,
+                mtime: Some(mtime),
                 keep: Keep::Hit,
             };
         }
     }
     let (task, meta) = check_file(entry);
+    let task = task.map(Box::new);
     let keep = index.fresh(name, meta.as_ref().and_then(Stamp::of), &task);
     Checked {
         task,
-        mtime: meta.and_then(|m| m.modified().ok()).or(mtime),
+        mtime: meta
+            .and_then(|m| m.modified().ok())
+            .or(stat.map(|(_, mtime)| mtime)),
         keep,
     }
 }
@@ -270,9 +333,9 @@ fn check_file(entry: &Entry) -> (Result<Task, task::Problem>, Option<fs::Metadat
 /// Which agent runs the task, and when it was queued.
 fn resolve_agent(
     entry: &Entry,
-    task: Task,
+    task: &Task,
     mtime: Option<std::time::SystemTime>,
-) -> Result<Ready, task::Problem> {
+) -> Result<(String, Timestamp), task::Problem> {
     let agent = match (&task.agent, &entry.folder_agent) {
         (Some(field), Some(folder)) if field != folder => {
             return Err(task::Problem {
@@ -303,10 +366,24 @@ fn resolve_agent(
             .map(Timestamp::from_system_time)
             .unwrap_or(Timestamp::EPOCH),
     };
-    Ok(Ready {
-        entry: entry.clone(),
-        task,
-        agent,
-        enqueued,
-    })
+    Ok((agent, enqueued))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        // Cycles of every length, fixed points, and the reverse.
+        let orders: [Vec<usize>; 4] = [
+            vec![0, 1, 2, 3, 4, 5],
+            vec![5, 4, 3, 2, 1, 0],
+            vec![1, 2, 0, 3, 5, 4],
+            vec![3, 0, 4, 1, 5, 2],
+        ];
+        for order in orders {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            assert_eq!(super::permute(items, order.clone()), expected, "{order:?}");
+        }
+    }
 }

@@ -143,3 +143,67 @@ fn reject_keeps_bytes_and_never_overwrites() {
     assert_eq!(fs::read_to_string(&moved.path).expect("read"), "garbage");
     assert_eq!(fs::read_to_string(&moved2.path).expect("read"), "garbage 2");
 }
+
+/// Enough files for the scan's threads, in two folders, queued in the reverse of
+/// their names' order: the first scan parses each, the second (once the files are
+/// old enough to be cached) takes each from the index, and both give the same
+/// tasks in the same order. A task with every field set comes back whole.
+#[test]
+fn the_todo_index_gives_what_parsing_gives() {
+    let (_d, tree) = tree();
+    let n = 400;
+    for i in 0..n {
+        let folder = if i % 3 == 0 { "ops/" } else { "" };
+        put(
+            &tree,
+            &format!("{folder}t{i:03}.md"),
+            &format!(
+                "+++\ntitle = \"Task {i}\"\ntargets = [\"src/f{i}.rs\"]\nenqueued = 2026-01-01T00:{:02}:{:02}Z\n+++\nBody {i}\n",
+                (n - i) / 60,
+                (n - i) % 60
+            ),
+        );
+    }
+    put(
+        &tree,
+        "full.md",
+        "+++\ntitle = \"Everything\"\ntargets = [\"a\", \"b/**\"]\nagent = \"default\"\nbase = \"0123456789abcdef0123456789abcdef01234567\"\nbase_branch = \"main\"\nverify = [\"true\"]\npriority = -2\ntimeout = \"5m\"\nenqueued = 2025-06-01T00:00:00Z\nrequire_all = false\ndraft = true\nlabels = [\"x\"]\ntriggered_by = [\"docs\"]\nsource_change = \"abc\"\nafter = [\"t001\"]\nstack = false\nmax_turns = 7\nmax_cost_usd = 1.5\n+++\n",
+    );
+    // The body is not part of a scan's result (a fresh parse may keep it).
+    let summary = |ins: &Inspection| -> Vec<(String, String, crate::task::Task)> {
+        ins.ready
+            .iter()
+            .map(|r| {
+                let task = crate::task::Task {
+                    body: String::new(),
+                    ..(*r.task).clone()
+                };
+                (r.entry.id.clone(), r.agent.clone(), task)
+            })
+            .collect()
+    };
+    let fresh = inspect_todo(&tree).expect("inspect");
+    assert!(fresh.invalid.is_empty(), "{:?}", fresh.invalid);
+    assert_eq!(fresh.ready.len(), n + 1);
+    assert_eq!(fresh.ready[0].entry.id, "t399", "the earliest queued first");
+    assert_eq!(fresh.ready[n].entry.id, "full", "lowest priority last");
+    assert_eq!(fresh.ready[n].task.max_turns, Some(7));
+    // Files changed in the last two seconds are never taken from the index.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let parsed = inspect_todo(&tree).expect("inspect");
+    let index = fs::read_to_string(tree.todo_index_path()).expect("index");
+    assert_eq!(index.lines().count(), n + 2, "every file cached");
+    assert!(
+        !index.contains("null"),
+        "defaults are left out: {index:.400}"
+    );
+    let cached = inspect_todo(&tree).expect("inspect");
+    assert!(
+        summary(&cached) == summary(&fresh),
+        "the index changed a task"
+    );
+    assert!(
+        summary(&parsed) == summary(&fresh),
+        "a second parse changed a task"
+    );
+}

@@ -10,15 +10,15 @@
 //! `name  len  ino  mtime_s  mtime_ns  ctime_s  ctime_ns  json`, where json is the
 //! parsed task without its body, or its problem. Lines are decoded only on a hit.
 use crate::task::{Problem, Task};
-use std::collections::HashMap;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// v2: tasks are stored without a `body` field. v3: a glob target that does not
 /// compile makes the task invalid (a v2 index may hold it as valid). v4: with the
-/// scheduling fields.
-const HEADER: &str = "git-agentos todo index v4";
+/// scheduling fields. v5: fields at their default left out (half the bytes to
+/// read and parse).
+const HEADER: &str = "git-agentos todo index v5";
 
 /// What identifies one version of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,30 @@ impl Stamp {
         })
     }
 
+    /// The stamp and modification time of `name` in the folder `dir`, the link
+    /// itself for a link (a stat relative to the folder, not a walk of the whole
+    /// path for each of thousands of files). None for what is not a regular file.
+    pub fn at(dir: &std::fs::File, name: &str) -> Option<(Stamp, std::time::SystemTime)> {
+        use nix::sys::stat::{fstatat, SFlag};
+        let st = fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW).ok()?;
+        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+            return None;
+        }
+        let mtime = std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(
+            u64::try_from(st.st_mtime).ok()?,
+            u32::try_from(st.st_mtime_nsec).ok()?,
+        ))?;
+        let stamp = Stamp([
+            st.st_size,
+            st.st_ino as i64,
+            st.st_mtime,
+            st.st_mtime_nsec,
+            st.st_ctime,
+            st.st_ctime_nsec,
+        ]);
+        Some((stamp, mtime))
+    }
+
     /// Changed so recently that a later change could share the same timestamps.
     fn is_racy(&self, now_secs: i64) -> bool {
         now_secs - self.0[4] < 2 || now_secs - self.0[2] < 2
@@ -54,12 +78,22 @@ pub enum Keep {
     Skip,
 }
 
+/// One line of the index as read: where its parts are in the text.
+struct Line {
+    name: std::ops::Range<usize>,
+    stamp: Stamp,
+    /// The whole line, its newline included.
+    whole: std::ops::Range<usize>,
+    json_at: usize,
+}
+
 /// The index as read at the start of a scan.
 pub struct TodoIndex {
     path: PathBuf,
     raw: String,
-    /// name → (stamp, byte range of the whole line, start of its json)
-    lines: HashMap<String, (Stamp, std::ops::Range<usize>, usize)>,
+    /// Sorted by name (the index is written in path order, so sorting is a check);
+    /// looked up by binary search, with no copy of the names.
+    lines: Vec<Line>,
     now_secs: i64,
 }
 
@@ -67,16 +101,24 @@ impl TodoIndex {
     /// An index over [`MAX_INDEX_BYTES`] is not read (the cache starts over).
     pub fn open(path: &Path) -> TodoIndex {
         let raw = read_capped(path).unwrap_or_default();
-        let mut lines = HashMap::new();
+        let mut lines = Vec::new();
         if raw.starts_with(HEADER) {
+            lines.reserve(raw.len() / 128);
             let mut offset = 0;
             for line in raw.split_inclusive('\n') {
                 let start = offset;
                 offset += line.len();
-                if let Some((name, stamp, json_at)) = parse_line(line) {
-                    lines.insert(name.to_string(), (stamp, start..offset, start + json_at));
+                if let Some((name_len, stamp, json_at)) = parse_line(line) {
+                    lines.push(Line {
+                        name: start..start + name_len,
+                        stamp,
+                        whole: start..offset,
+                        json_at: start + json_at,
+                    });
                 }
             }
+            lines.sort_unstable_by(|a, b| raw[a.name.clone()].cmp(&raw[b.name.clone()]));
+            lines.dedup_by(|a, b| raw[a.name.clone()] == raw[b.name.clone()]);
         }
         // The real time, not the clock a test may pin: this guards against
         // file-system timestamps too coarse to tell two writes apart.
@@ -91,25 +133,37 @@ impl TodoIndex {
         }
     }
 
+    fn line(&self, name: &str) -> Option<&Line> {
+        self.lines
+            .binary_search_by(|line| self.raw[line.name.clone()].cmp(name))
+            .ok()
+            .map(|i| &self.lines[i])
+    }
+
     /// The cached result for a file whose stamp still matches.
-    pub fn get(&self, name: &str, stamp: &Stamp) -> Option<Result<Task, Problem>> {
-        let (cached, range, json_at) = self.lines.get(name)?;
-        if cached != stamp || stamp.is_racy(self.now_secs) {
+    pub fn get(&self, name: &str, stamp: &Stamp) -> Option<Result<Box<Task>, Problem>> {
+        let line = self.line(name)?;
+        if line.stamp != *stamp || stamp.is_racy(self.now_secs) {
             return None;
         }
-        serde_json::from_str(self.raw[*json_at..range.end].trim_end()).ok()
+        serde_json::from_str(self.raw[line.json_at..line.whole.end].trim_end()).ok()
     }
 
     /// The line to store for a freshly parsed file, or Skip.
-    pub fn fresh(&self, name: &str, stamp: Option<Stamp>, result: &Result<Task, Problem>) -> Keep {
+    pub fn fresh(
+        &self,
+        name: &str,
+        stamp: Option<Stamp>,
+        result: &Result<Box<Task>, Problem>,
+    ) -> Keep {
         let Some(stamp) = stamp else {
             return Keep::Skip;
         };
         if stamp.is_racy(self.now_secs) || name.contains(['\t', '\n', '\r']) {
             return Keep::Skip;
         }
-        let slim = result.as_ref().map(without_body).map_err(Clone::clone);
-        match serde_json::to_string(&slim) {
+        // A task's body is never serialized: the index keeps the rest.
+        match serde_json::to_string(result) {
             Ok(json) => {
                 let s = stamp.0;
                 Keep::Fresh(format!(
@@ -137,8 +191,8 @@ impl TodoIndex {
         for (name, keep) in found {
             match keep {
                 Keep::Hit => {
-                    if let Some((_, range, _)) = self.lines.get(name) {
-                        out.push_str(&self.raw[range.clone()]);
+                    if let Some(line) = self.line(name) {
+                        out.push_str(&self.raw[line.whole.clone()]);
                     }
                 }
                 Keep::Fresh(line) => out.push_str(&line),
@@ -149,9 +203,10 @@ impl TodoIndex {
     }
 }
 
-fn parse_line(line: &str) -> Option<(&str, Stamp, usize)> {
+/// A line's name length, stamp and where its json starts.
+fn parse_line(line: &str) -> Option<(usize, Stamp, usize)> {
     let mut fields = line.splitn(8, '\t');
-    let name = fields.next()?;
+    let name = fields.next()?.len();
     let mut stamp = [0i64; 6];
     for slot in &mut stamp {
         *slot = fields.next()?.parse().ok()?;
@@ -160,19 +215,13 @@ fn parse_line(line: &str) -> Option<(&str, Stamp, usize)> {
     Some((name, Stamp(stamp), line.len() - json.len()))
 }
 
-/// A task without its body, as the index keeps it.
-pub fn without_body(task: &Task) -> Task {
-    Task {
-        body: String::new(),
-        ..task.clone()
-    }
-}
-
 /// The largest todo.index read; a larger one (no queue needs it; a cloned
 /// repository may commit any size) is ignored and rebuilt.
 pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The index's text, when it is a file within [`MAX_INDEX_BYTES`].
+/// The index's text, when it is a file within [`MAX_INDEX_BYTES`]. Read into
+/// one buffer of the file's size (growing one while reading 4 MB copies it
+/// several times).
 fn read_capped(path: &Path) -> Option<String> {
     use std::io::Read;
     let file = std::fs::File::open(path).ok()?;
@@ -180,9 +229,9 @@ fn read_capped(path: &Path) -> Option<String> {
     if !meta.is_file() || meta.len() > MAX_INDEX_BYTES {
         return None;
     }
-    let mut text = String::new();
-    file.take(MAX_INDEX_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(MAX_INDEX_BYTES).read_to_end(&mut bytes).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

@@ -55,42 +55,64 @@ pub const FIELDS: [&str; 18] = [
 
 /// One task, as its file says it. Deserialized straight from the front matter
 /// (unknown fields are refused); the body is what follows it.
+///
+/// Serialized (for the todo index) without the fields left at their default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Task {
     pub title: String,
     pub targets: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
     /// The branch HEAD was on when the task was enqueued (the pull request's base).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub base_branch: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub verify: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub priority: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
     /// When the task entered the queue; orders tasks of equal priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enqueued: Option<Timestamp>,
     /// `false`: the change need not touch every plain-path target.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub require_all: Option<bool>,
     /// Open the pull request as a draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub draft: Option<bool>,
     /// Labels for the pull request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
     /// The triggers that queued this task, the first one's task leading to the
     /// next: a trigger never fires on the output of a task it queued.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub triggered_by: Vec<String>,
     /// The patch id of the change the post-commit hook queued this task for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_change: Option<String>,
     /// Tasks that must be done before this one runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
     /// Start from the dependency's branch and open the pull request against it
     /// (default: true when `after` names exactly one task).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<bool>,
     /// The agent's turn cap (else agent.toml's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<u64>,
     /// The agent's spending cap in US dollars (else agent.toml's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<Usd>,
     #[serde(skip)]
     pub body: String,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// What is wrong with a task, where, and how to fix it.

@@ -12,12 +12,12 @@ fn ready(id: &str, after: &[&str]) -> Ready {
             path: PathBuf::from(format!("todo/{id}.md")),
             folder_agent: None,
         },
-        task: Task {
+        task: Box::new(Task {
             title: id.into(),
             targets: vec!["a".into()],
             after: after.iter().map(|s| s.to_string()).collect(),
             ..Task::default()
-        },
+        }),
         agent: "default".into(),
         enqueued: Timestamp::EPOCH,
     }
