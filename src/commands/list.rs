@@ -1,5 +1,5 @@
 //! `git agentos list`: the tasks in each state folder.
-use super::{print_json, view};
+use super::{print_json_seq, view};
 use crate::error::{CmdResult, CommandError};
 use crate::path_error::PathError;
 use crate::queue;
@@ -47,7 +47,7 @@ pub fn run(dir: &Path, args: Args) -> CmdResult {
     }
     let ctx = Workspace::discover(dir)?;
     if args.json {
-        return print_json(&views(&ctx, &states)?);
+        return print_json_seq(views(&ctx, &states)?);
     }
     let rows = rows(&ctx, &states)?;
     if rows.is_empty() {
@@ -70,13 +70,17 @@ fn read_err(
     move |e| CommandError::from(PathError::new("read", &dir, e))
 }
 
-/// The tasks of `states` as `list --json` shows them.
-pub(super) fn views(ctx: &Workspace, states: &[State]) -> CmdResult<Vec<view::TaskView>> {
+/// The tasks of `states` as `list --json` shows them: every folder is read
+/// first (an error is said before any output), each view made as it is written.
+pub(super) fn views<'a>(
+    ctx: &'a Workspace,
+    states: &[State],
+) -> CmdResult<impl Iterator<Item = view::TaskView> + 'a> {
     let mut all = Vec::new();
     for &state in states {
-        all.extend(view::views(ctx, state).map_err(read_err(&ctx.tree, state))?);
+        all.push(view::views_lazily(ctx, state).map_err(read_err(&ctx.tree, state))?);
     }
-    Ok(all)
+    Ok(all.into_iter().flatten())
 }
 
 /// The table's rows: straight from the queue scan (no per-task view objects;

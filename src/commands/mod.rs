@@ -37,6 +37,29 @@ pub mod watch;
 
 use crate::error::{CmdResult, CommandError};
 
+/// Print `items` as a pretty JSON array on stdout, each item made as it is
+/// written (a listing of thousands of tasks is never held whole).
+pub fn print_json_seq<I>(items: I) -> CmdResult<()>
+where
+    I: IntoIterator,
+    I::Item: serde::Serialize,
+{
+    print_json(&Lazily(std::cell::Cell::new(Some(items.into_iter()))))
+}
+
+/// A sequence serialized from an iterator, once.
+struct Lazily<I>(std::cell::Cell<Option<I>>);
+
+impl<I> serde::Serialize for Lazily<I>
+where
+    I: Iterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
 /// Print a value as pretty JSON on stdout, streamed through a buffer. Text from
 /// files stays as it is here: JSON escapes every control character.
 pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult<()> {

@@ -50,8 +50,9 @@ pub struct TaskView {
     /// (`waiting for review`, `round 2 of 3 answering …`, `merged by @octo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_state: Option<String>,
+    /// Boxed: a record is large, and `list --json` holds thousands of views.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<Record>,
+    pub record: Option<Box<Record>>,
     #[serde(skip)]
     pub body: String,
 }
@@ -118,28 +119,28 @@ impl TaskView {
 
 /// The todo/ queue in dispatch order, then the files that cannot run.
 pub fn todo_views(ctx: &Workspace) -> std::io::Result<Vec<TaskView>> {
+    Ok(todo_views_lazily(ctx)?.collect())
+}
+
+/// [`todo_views`], each view made when it is asked for (the queue is read first).
+pub fn todo_views_lazily(ctx: &Workspace) -> std::io::Result<impl Iterator<Item = TaskView> + '_> {
     let ins = queue::inspect_todo(&ctx.tree)?;
     let ready = pause::front_first(&ctx.tree, ins.ready, |r| r.entry.id.as_str());
     let verdicts = deps::verdicts(&ctx.tree, &ready)?;
-    let mut out: Vec<TaskView> = ready
+    let queued = ready.into_iter().zip(verdicts).map(move |(r, verdict)| {
+        let mut view = TaskView::from_task(ctx, &r.entry, *r.task, Some(r.agent));
+        match verdict {
+            Verdict::Runnable => {}
+            Verdict::Held(hold) => view.hold = Some(hold),
+            Verdict::Never(problem) => view.reason = Some(problem.to_string()),
+        }
+        view
+    });
+    let invalid = ins
+        .invalid
         .into_iter()
-        .zip(verdicts)
-        .map(|(r, verdict)| {
-            let mut view = TaskView::from_task(ctx, &r.entry, r.task, Some(r.agent));
-            match verdict {
-                Verdict::Runnable => {}
-                Verdict::Held(hold) => view.hold = Some(hold),
-                Verdict::Never(problem) => view.reason = Some(problem.to_string()),
-            }
-            view
-        })
-        .collect();
-    out.extend(
-        ins.invalid
-            .iter()
-            .map(|(entry, err)| TaskView::unreadable(ctx, entry, err.problem.to_string())),
-    );
-    Ok(out)
+        .map(move |(entry, err)| TaskView::unreadable(ctx, &entry, err.problem.to_string()));
+    Ok(queued.chain(invalid))
 }
 
 /// A task in doing/, done/ or failed/ with its record and reason.
@@ -170,14 +171,22 @@ pub fn settled_view(ctx: &Workspace, entry: &Entry) -> TaskView {
         .as_ref()
         .and_then(|r| r.review.as_ref())
         .map(|r| r.phase.describe());
-    view.record = record;
+    view.record = record.map(Box::new);
     view
 }
 
 /// The tasks in one state, in the order `list` shows them.
 pub fn views(ctx: &Workspace, state: State) -> std::io::Result<Vec<TaskView>> {
+    Ok(views_lazily(ctx, state)?.collect())
+}
+
+/// [`views`], each made when it is asked for (todo/ can hold thousands).
+pub fn views_lazily(
+    ctx: &Workspace,
+    state: State,
+) -> std::io::Result<Box<dyn Iterator<Item = TaskView> + '_>> {
     if state == State::Todo {
-        return todo_views(ctx);
+        return Ok(Box::new(todo_views_lazily(ctx)?));
     }
     let mut entries = queue::entries(&ctx.tree, state)?;
     if state != State::Doing {
@@ -186,5 +195,7 @@ pub fn views(ctx: &Workspace, state: State) -> std::io::Result<Vec<TaskView>> {
             std::cmp::Reverse(fs::metadata(&e.path).and_then(|m| m.modified()).ok())
         });
     }
-    Ok(entries.iter().map(|e| settled_view(ctx, e)).collect())
+    Ok(Box::new(
+        entries.into_iter().map(move |e| settled_view(ctx, &e)),
+    ))
 }
