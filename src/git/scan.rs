@@ -15,6 +15,17 @@ pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 /// entry that is not a file, folder or link is an error; the regular files
 /// over [`MAX_FILE_BYTES`] are returned (relative to `root`, with their size).
 pub(super) fn walk(root: &Path) -> Result<Vec<(PathBuf, u64)>, GitError> {
+    walk_with(root, true)
+}
+
+/// [`walk`] without the sizes: only that every entry is a file, folder or link,
+/// from the kinds the folder listings give (no stat of each file; what git then
+/// reads is bounded where it is read).
+pub(super) fn check_kinds(root: &Path) -> Result<(), GitError> {
+    walk_with(root, false).map(drop)
+}
+
+fn walk_with(root: &Path, sizes: bool) -> Result<Vec<(PathBuf, u64)>, GitError> {
     let mut big = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -22,19 +33,28 @@ pub(super) fn walk(root: &Path) -> Result<Vec<(PathBuf, u64)>, GitError> {
             .map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
-            let path = entry.path();
             if entry.file_name() == ".git" {
                 continue;
             }
-            let meta = std::fs::symlink_metadata(&path)
+            let path = entry.path();
+            // The listing's own kind (an lstat only where the file system gives
+            // none): a link is never followed.
+            let kind = entry
+                .file_type()
                 .map_err(|e| crate::path_error::PathError::new("lstat", &path, e))?;
-            let kind = meta.file_type();
             let rel = || path.strip_prefix(root).unwrap_or(&path).to_path_buf();
             if kind.is_dir() {
                 stack.push(path.clone());
             } else if kind.is_file() {
-                if meta.len() > MAX_FILE_BYTES {
-                    big.push((rel(), meta.len()));
+                if sizes {
+                    // A stat relative to the open folder, not following links.
+                    let len = entry
+                        .metadata()
+                        .map_err(|e| crate::path_error::PathError::new("lstat", &path, e))?
+                        .len();
+                    if len > MAX_FILE_BYTES {
+                        big.push((rel(), len));
+                    }
                 }
             } else if !kind.is_symlink() {
                 let what = if kind.is_fifo() {
@@ -77,5 +97,7 @@ mod tests {
         let err = walk(dir.path()).expect_err("a FIFO");
         assert!(err.to_string().contains("docs/.gitignore"), "{err}");
         assert!(err.to_string().contains("FIFO"), "{err}");
+        let err = check_kinds(dir.path()).expect_err("a FIFO, without sizes");
+        assert!(err.to_string().contains("docs/.gitignore"), "{err}");
     }
 }
