@@ -20,16 +20,30 @@ impl Repo {
             .map_err(|e| library(&format!("read the base commit {base}"), &e))?;
         let result = if worktree.is_dir() {
             let wt = self.task_worktree(id, worktree)?;
-            // Before git opens anything there (a FIFO would block it).
-            super::scan::walk(&wt.path)?;
+            // Before git opens anything there (a FIFO would block it). The
+            // sizes matter only to a snapshot, which walks with them. The filter
+            // drivers to turn off (git's configuration, no file of the
+            // worktree) are looked up meanwhile.
+            let (walked, drivers) = std::thread::scope(|scope| {
+                let common = main.path();
+                let drivers = scope.spawn(|| super::trusted::worktree_filter_drivers(&wt, common));
+                let walked = super::scan::check_kinds(&wt.path);
+                let drivers = drivers
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (walked, drivers)
+            });
+            walked?;
+            let drivers = drivers?;
             let head = self.task_tip(&main, id)?;
             // A clean worktree (the usual case: the dispatcher has committed) is
             // its HEAD: `git status` decides, as it checks the files on several
             // threads where libgit2 takes one; submodules (which would run git in
             // a repository the agent made) are not looked into.
             let clean = self
-                .git_on(
+                .git_on_without(
                     &wt,
+                    &drivers,
                     &[
                         "status",
                         "--porcelain",
@@ -50,8 +64,21 @@ impl Repo {
         let result = main
             .find_tree(result)
             .map_err(|e| library("read the task's tree", &e))?;
+        // libgit2's tree diff reads every subtree of both sides; the paths that
+        // differ are found first, skipping the subtrees both share, and the
+        // diff (renames, kinds) is taken over those paths alone.
+        let mut differ = Vec::new();
+        differing_paths(&main, Some(&base_tree), Some(&result), b"", &mut differ)
+            .map_err(|e| library("compare the trees", &e))?;
+        if differ.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut opts = git2::DiffOptions::new();
         opts.include_typechange(true);
+        opts.disable_pathspec_match(true);
+        for path in differ {
+            opts.pathspec(path);
+        }
         let mut diff = main
             .diff_tree_to_tree(Some(&base_tree), Some(&result), Some(&mut opts))
             .map_err(|e| library("diff the change", &e))?;
@@ -149,6 +176,51 @@ impl Repo {
     }
 }
 
+/// The paths (files, links, submodules; never folders) whose entries differ
+/// between two trees, under `prefix`. A subtree with the same id on both sides
+/// is never read.
+fn differing_paths(
+    repo: &git2::Repository,
+    old: Option<&git2::Tree>,
+    new: Option<&git2::Tree>,
+    prefix: &[u8],
+    out: &mut Vec<Vec<u8>>,
+) -> Result<(), git2::Error> {
+    type Entries = std::collections::BTreeMap<Vec<u8>, (git2::Oid, i32)>;
+    let entries = |tree: Option<&git2::Tree>| -> Entries {
+        tree.map(|t| {
+            t.iter()
+                .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let (olds, news) = (entries(old), entries(new));
+    let names: std::collections::BTreeSet<&Vec<u8>> = olds.keys().chain(news.keys()).collect();
+    const TREE: i32 = 0o040000;
+    for name in names {
+        let (o, n) = (olds.get(name), news.get(name));
+        if o == n {
+            continue;
+        }
+        let path = [prefix, name.as_slice()].concat();
+        let subtree = |side: Option<&(git2::Oid, i32)>| match side {
+            Some((id, TREE)) => repo.find_tree(*id).map(Some),
+            _ => Ok(None),
+        };
+        let (old_tree, new_tree) = (subtree(o)?, subtree(n)?);
+        if old_tree.is_some() || new_tree.is_some() {
+            let inner = [path.as_slice(), b"/"].concat();
+            differing_paths(repo, old_tree.as_ref(), new_tree.as_ref(), &inner, out)?;
+        }
+        let leaf = |side: Option<&(git2::Oid, i32)>| side.is_some_and(|(_, mode)| *mode != TREE);
+        if leaf(o) || leaf(n) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// How a path changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -172,4 +244,88 @@ pub struct Change {
     pub symlink_to: Option<String>,
     pub old_text: Option<Vec<u8>>,
     pub new_text: Option<Vec<u8>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differing_paths;
+
+    /// A tree from (path, contents) pairs; a path ending in `@` is a link.
+    fn tree(repo: &git2::Repository, files: &[(&str, &str)]) -> git2::Oid {
+        let mut index = git2::Index::new().expect("index");
+        for (path, text) in files {
+            let (path, mode) = match path.strip_suffix('@') {
+                Some(link) => (link, 0o120000),
+                None => (*path, 0o100644),
+            };
+            let id = repo.blob(text.as_bytes()).expect("blob");
+            let mut entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode,
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            entry.flags = path.len().min(0xfff) as u16;
+            index.add(&entry).expect("add");
+        }
+        index.write_tree_to(repo).expect("write tree")
+    }
+
+    #[test]
+    fn only_the_differing_paths_and_never_a_shared_subtree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        let shared: Vec<(String, &str)> = (0..5).map(|i| (format!("same/f{i}"), "x")).collect();
+        let mut old: Vec<(&str, &str)> = shared.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        let mut new = old.clone();
+        old.extend([
+            ("a/kept", "k"),
+            ("a/changed", "1"),
+            ("a/gone", "g"),
+            ("becomes-dir", "file"),
+            ("link@", "target"),
+            ("old/only", "o"),
+        ]);
+        new.extend([
+            ("a/kept", "k"),
+            ("a/changed", "2"),
+            ("a/added", "n"),
+            ("becomes-dir/inside", "file"),
+            ("link", "target"),
+            ("fresh/deep/file", "f"),
+        ]);
+        let (old, new) = (tree(&repo, &old), tree(&repo, &new));
+        let (old, new) = (
+            repo.find_tree(old).expect("old"),
+            repo.find_tree(new).expect("new"),
+        );
+        let mut out = Vec::new();
+        differing_paths(&repo, Some(&old), Some(&new), b"", &mut out).expect("compare");
+        let mut paths: Vec<String> = out
+            .into_iter()
+            .map(|p| String::from_utf8(p).expect("utf-8"))
+            .collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "a/added",
+                "a/changed",
+                "a/gone",
+                "becomes-dir",
+                "becomes-dir/inside",
+                "fresh/deep/file",
+                "link",
+                "old/only",
+            ]
+        );
+    }
 }

@@ -152,13 +152,19 @@ impl Repo {
     /// filter driver configured anywhere turned off: a `.gitattributes` the
     /// agent wrote may name any of them, and none may run on its files.
     pub(super) fn git_on(&self, wt: &TaskWorktree, args: &[&str]) -> Result<String, GitError> {
+        let drivers = worktree_filter_drivers(wt, self.main()?.path())?;
+        self.git_on_without(wt, &drivers, args)
+    }
+
+    /// [`Repo::git_on`] with the filter drivers already known.
+    pub(super) fn git_on_without(
+        &self,
+        wt: &TaskWorktree,
+        drivers: &[String],
+        args: &[&str],
+    ) -> Result<String, GitError> {
         let common = self.main()?.path().to_path_buf();
-        let env = [
-            ("GIT_DIR", utf8(&wt.admin)?),
-            ("GIT_WORK_TREE", utf8(&wt.path)?),
-            ("GIT_COMMON_DIR", utf8(&common)?),
-        ];
-        let drivers = filter_drivers(&wt.path, &env)?;
+        let env = worktree_env(wt, &common)?;
         let off: Vec<String> = drivers
             .iter()
             .flat_map(|d| ["clean", "smudge", "process"].map(|k| format!("filter.{d}.{k}=")))
@@ -177,6 +183,28 @@ impl Repo {
     pub(super) fn has_filter_drivers(&self) -> bool {
         !filter_drivers(&self.root, &[]).is_ok_and(|d| d.is_empty())
     }
+}
+
+/// The filter drivers git sees on a worktree whose common git folder is
+/// `common` (for [`Repo::git_on_without`]: looked up once, or while something
+/// else runs).
+pub(super) fn worktree_filter_drivers(
+    wt: &TaskWorktree,
+    common: &Path,
+) -> Result<Vec<String>, GitError> {
+    filter_drivers(&wt.path, &worktree_env(wt, common)?)
+}
+
+/// The git folder, work tree and common folder the dispatcher chose for a worktree.
+fn worktree_env<'a>(
+    wt: &'a TaskWorktree,
+    common: &'a Path,
+) -> Result<[(&'static str, &'a str); 3], GitError> {
+    Ok([
+        ("GIT_DIR", utf8(&wt.admin)?),
+        ("GIT_WORK_TREE", utf8(&wt.path)?),
+        ("GIT_COMMON_DIR", utf8(common)?),
+    ])
 }
 
 /// The names of the filter drivers git sees with `env` (`filter.<name>.*`).
