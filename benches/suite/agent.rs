@@ -132,6 +132,13 @@ fn floor_round(
         ])
         .stdin(Stdio::from(std::fs::File::open(&prompt).expect("prompt")))
         .current_dir(&path);
+        // A fresh temporary folder, as the dispatcher gives each agent: Claude
+        // Code keeps a folder per project under $TMPDIR/claude-<uid>, and a
+        // shared /tmp that grows with every run (the suite's, other tools')
+        // made this floor drift from 6.1 s to 10.4 s over a morning.
+        let tmp = scratch.join("hand-tmp").join(&id);
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        cmd.env("TMPDIR", &tmp);
         for (k, v) in env {
             cmd.env(k, v);
         }

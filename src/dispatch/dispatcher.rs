@@ -314,13 +314,16 @@ impl<'a> Dispatcher<'a> {
                 self.summary.interrupted = Some(sig);
                 true
             }
-            Ok(_) => {
-                // Let a burst of events (a file being written) settle, then scan once.
-                while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(first) => {
+                // Take in the rest of a burst of events (a file being written),
+                // then scan once.
+                let mut unsettled = super::wait::unsettled(&first);
+                while let Some(msg) = super::wait::next_in_burst(&self.bus.rx, unsettled) {
                     if let Msg::Signal(sig) = msg {
                         self.summary.interrupted = Some(sig);
                         break;
                     }
+                    unsettled = super::wait::unsettled(&msg);
                 }
                 true
             }

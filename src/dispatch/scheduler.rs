@@ -153,7 +153,7 @@ pub fn run_parallel(d: &mut Dispatcher, jobs: usize) -> Result<(), DispatchError
                 }
             }
             Ok(Msg::Signal(sig)) => d.summary.interrupted = Some(sig),
-            Ok(Msg::QueueChanged | Msg::FleetChanged | Msg::Served { .. }) => {}
+            Ok(Msg::QueueChanged { .. } | Msg::FleetChanged | Msg::Served { .. }) => {}
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
     }

@@ -80,13 +80,14 @@ pub fn watch(
 ) -> Result<notify::RecommendedWatcher, DispatchError> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let relevant = match event {
-            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)) && wanted(&e),
+        let settled = match event {
+            Ok(e) => match kind_of(&e.kind) {
+                Some(settled) if wanted(&e) => settled,
+                _ => return,
+            },
             Err(_) => true,
         };
-        if relevant {
-            let _ = tx.send(Msg::QueueChanged);
-        }
+        let _ = tx.send(Msg::QueueChanged { settled });
     })
     .map_err(|e| DispatchError::Watch {
         what: what.into(),
@@ -99,6 +100,43 @@ pub fn watch(
             message: e.to_string(),
         })?;
     Ok(watcher)
+}
+
+/// How long a burst of events that leaves a file half written (created, or
+/// written to but not yet closed) is given to go quiet before the scan.
+pub const SETTLE: Duration = Duration::from_millis(20);
+
+/// Whether an event matters, and if so whether it leaves no file half written:
+/// `Some(true)` for a file closed after writing, renamed or removed (scan at
+/// once), `Some(false)` for one created or written to (more will follow),
+/// `None` for reads and other accesses (our own scans open the folder; they
+/// would wake us in a loop).
+fn kind_of(kind: &notify::EventKind) -> Option<bool> {
+    use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(true),
+        EventKind::Access(_) => None,
+        EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
+            Some(false)
+        }
+        _ => Some(true),
+    }
+}
+
+/// True when a message may leave a file in todo/ half written.
+pub fn unsettled(msg: &Msg) -> bool {
+    matches!(msg, Msg::QueueChanged { settled: false })
+}
+
+/// The next message of a burst: one already waiting at once; while the burst so
+/// far leaves a file half written, one arriving within [`SETTLE`]; else None
+/// (the burst is over: scan now, a finished file never waits).
+pub fn next_in_burst(rx: &std::sync::mpsc::Receiver<Msg>, unsettled: bool) -> Option<Msg> {
+    match rx.try_recv() {
+        Ok(msg) => Some(msg),
+        Err(_) if unsettled => rx.recv_timeout(SETTLE).ok(),
+        Err(_) => None,
+    }
 }
 
 /// The grace of young invalid files. A file is young while the clock (which
@@ -127,5 +165,43 @@ impl Grace {
     /// Forget the files that are no longer waiting.
     pub fn keep_only(&mut self, paths: &[&Path]) {
         self.first_seen.retain(|p, _| paths.contains(&p.as_path()));
+    }
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, EventKind, ModifyKind};
+    use notify::event::{RemoveKind, RenameMode};
+
+    #[test]
+    fn a_finished_file_is_scanned_at_once_and_one_being_written_waits_for_quiet() {
+        let close_write = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let renamed_in = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        let removed = EventKind::Remove(RemoveKind::File);
+        let created = EventKind::Create(CreateKind::File);
+        let written = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let read = EventKind::Access(AccessKind::Open(AccessMode::Read));
+        assert_eq!(kind_of(&close_write), Some(true));
+        assert_eq!(kind_of(&renamed_in), Some(true));
+        assert_eq!(kind_of(&removed), Some(true));
+        assert_eq!(kind_of(&created), Some(false));
+        assert_eq!(kind_of(&written), Some(false));
+        assert_eq!(kind_of(&read), None, "our own scans never wake us");
+
+        // A burst: what is already waiting is taken at once; after a settled
+        // event nothing is waited for; after an unsettled one, a quiet SETTLE
+        // ends it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(Msg::QueueChanged { settled: false }).expect("send");
+        tx.send(Msg::QueueChanged { settled: true }).expect("send");
+        assert!(next_in_burst(&rx, false).is_some_and(|m| unsettled(&m)));
+        assert!(next_in_burst(&rx, true).is_some_and(|m| !unsettled(&m)));
+        assert!(next_in_burst(&rx, false).is_none(), "settled: no wait");
+        assert!(
+            next_in_burst(&rx, true).is_none(),
+            "quiet: the burst is over"
+        );
+        drop(tx);
     }
 }

@@ -12,6 +12,7 @@ use super::serve::{self, Served, Slot};
 use crate::dispatch::bus::{Bus, Msg};
 use crate::dispatch::lock::DispatcherLock;
 use crate::dispatch::signals::Signals;
+use crate::dispatch::wait;
 use crate::dispatch::{
     follow, resume, spawn_worker, DispatchError, Options, Summary, RESCAN_FIRST, RESCAN_MAX,
 };
@@ -206,9 +207,11 @@ impl Fleet<'_> {
             match self.bus.rx.recv_timeout(timeout) {
                 Ok(msg) => {
                     rescan = RESCAN_FIRST;
+                    let mut unsettled = wait::unsettled(&msg);
                     let mut changed = self.handle(msg);
-                    // Let a burst of events (a file being written) settle.
-                    while let Ok(msg) = self.bus.rx.recv_timeout(Duration::from_millis(20)) {
+                    // Take in the rest of a burst of events (a file being written).
+                    while let Some(msg) = wait::next_in_burst(&self.bus.rx, unsettled) {
+                        unsettled = wait::unsettled(&msg);
                         changed |= self.handle(msg);
                     }
                     if changed {
@@ -245,7 +248,7 @@ impl Fleet<'_> {
         match msg {
             Msg::Signal(sig) => self.summary.interrupted = Some(sig),
             Msg::FleetChanged => return true,
-            Msg::QueueChanged => {}
+            Msg::QueueChanged { .. } => {}
             Msg::Served { repo, id, result } => {
                 self.running = self.running.saturating_sub(1);
                 let Some(s) = self.served_mut(&repo) else {
