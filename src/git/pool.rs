@@ -38,7 +38,11 @@ impl Repo {
         // Entries marked skip-worktree or assume-unchanged keep whatever the
         // last task left in them through `checkout --force`: unmark them first
         // (a sparse checkout's own marks are put back by the checkout).
-        let listed = self.git_on(&wt, &["ls-files", "-v", "-z"])?;
+        // One lookup of the filter drivers for the three commands (nothing runs
+        // in the worktree between them).
+        let drivers = super::trusted::worktree_filter_drivers(&wt, self.main()?.path())?;
+        let git = |args: &[&str]| self.git_on_without(&wt, &drivers, args);
+        let listed = git(&["ls-files", "-v", "-z"])?;
         let marked: Vec<&str> = listed
             .split('\0')
             .filter_map(|e| e.split_once(' '))
@@ -50,21 +54,18 @@ impl Repo {
             for chunk in marked.chunks(500) {
                 let mut args = vec!["update-index", flag, "--"];
                 args.extend_from_slice(chunk);
-                self.git_on(&wt, &args)?;
+                git(&args)?;
             }
         }
-        self.git_on(
-            &wt,
-            &[
-                "checkout",
-                "--quiet",
-                "--force",
-                flag,
-                &task_branch(id),
-                base,
-            ],
-        )?;
-        self.git_on(&wt, &["clean", "--quiet", "-ffdx"])?;
+        git(&[
+            "checkout",
+            "--quiet",
+            "--force",
+            flag,
+            &task_branch(id),
+            base,
+        ])?;
+        git(&["clean", "--quiet", "-ffdx"])?;
         let head = self.branch_commit(id).ok_or_else(|| GitError::NoBranch {
             branch: task_branch(id),
         })?;
