@@ -67,8 +67,7 @@ impl Repo {
         // libgit2's tree diff reads every subtree of both sides; the paths that
         // differ are found first, skipping the subtrees both share, and the
         // diff (renames, kinds) is taken over those paths alone.
-        let mut differ = Vec::new();
-        differing_paths(&main, Some(&base_tree), Some(&result), b"", &mut differ)
+        let differ = differing_paths(&main, &base_tree, &result)
             .map_err(|e| library("compare the trees", &e))?;
         if differ.is_empty() {
             return Ok(Vec::new());
@@ -177,48 +176,53 @@ impl Repo {
 }
 
 /// The paths (files, links, submodules; never folders) whose entries differ
-/// between two trees, under `prefix`. A subtree with the same id on both sides
-/// is never read.
+/// between two trees. A subtree with the same id on both sides is never read.
+/// Walked with a list of folders to visit, not recursion: an agent can nest
+/// folders deeper than a thread's stack.
 fn differing_paths(
     repo: &git2::Repository,
-    old: Option<&git2::Tree>,
-    new: Option<&git2::Tree>,
-    prefix: &[u8],
-    out: &mut Vec<Vec<u8>>,
-) -> Result<(), git2::Error> {
+    old: &git2::Tree,
+    new: &git2::Tree,
+) -> Result<Vec<Vec<u8>>, git2::Error> {
     type Entries = std::collections::BTreeMap<Vec<u8>, (git2::Oid, i32)>;
-    let entries = |tree: Option<&git2::Tree>| -> Entries {
-        tree.map(|t| {
-            t.iter()
-                .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let (olds, news) = (entries(old), entries(new));
-    let names: std::collections::BTreeSet<&Vec<u8>> = olds.keys().chain(news.keys()).collect();
     const TREE: i32 = 0o040000;
-    for name in names {
-        let (o, n) = (olds.get(name), news.get(name));
-        if o == n {
-            continue;
-        }
-        let path = [prefix, name.as_slice()].concat();
-        let subtree = |side: Option<&(git2::Oid, i32)>| match side {
-            Some((id, TREE)) => repo.find_tree(*id).map(Some),
-            _ => Ok(None),
+    let entries = |id: Option<git2::Oid>| -> Result<Entries, git2::Error> {
+        let Some(id) = id else {
+            return Ok(Entries::new());
         };
-        let (old_tree, new_tree) = (subtree(o)?, subtree(n)?);
-        if old_tree.is_some() || new_tree.is_some() {
-            let inner = [path.as_slice(), b"/"].concat();
-            differing_paths(repo, old_tree.as_ref(), new_tree.as_ref(), &inner, out)?;
-        }
-        let leaf = |side: Option<&(git2::Oid, i32)>| side.is_some_and(|(_, mode)| *mode != TREE);
-        if leaf(o) || leaf(n) {
-            out.push(path);
+        Ok(repo
+            .find_tree(id)?
+            .iter()
+            .map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode())))
+            .collect())
+    };
+    let mut out = Vec::new();
+    let mut folders = vec![(Some(old.id()), Some(new.id()), Vec::new())];
+    while let Some((old, new, prefix)) = folders.pop() {
+        let (olds, news) = (entries(old)?, entries(new)?);
+        let names: std::collections::BTreeSet<&Vec<u8>> = olds.keys().chain(news.keys()).collect();
+        for name in names {
+            let (o, n) = (olds.get(name), news.get(name));
+            if o == n {
+                continue;
+            }
+            let path = [prefix.as_slice(), name.as_slice()].concat();
+            let subtree = |side: Option<&(git2::Oid, i32)>| match side {
+                Some((id, TREE)) => Some(*id),
+                _ => None,
+            };
+            let (old_tree, new_tree) = (subtree(o), subtree(n));
+            if old_tree.is_some() || new_tree.is_some() {
+                folders.push((old_tree, new_tree, [path.as_slice(), b"/"].concat()));
+            }
+            let leaf =
+                |side: Option<&(git2::Oid, i32)>| side.is_some_and(|(_, mode)| *mode != TREE);
+            if leaf(o) || leaf(n) {
+                out.push(path);
+            }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// How a path changed.
@@ -307,8 +311,7 @@ mod tests {
             repo.find_tree(old).expect("old"),
             repo.find_tree(new).expect("new"),
         );
-        let mut out = Vec::new();
-        differing_paths(&repo, Some(&old), Some(&new), b"", &mut out).expect("compare");
+        let out = differing_paths(&repo, &old, &new).expect("compare");
         let mut paths: Vec<String> = out
             .into_iter()
             .map(|p| String::from_utf8(p).expect("utf-8"))
@@ -327,5 +330,40 @@ mod tests {
                 "old/only",
             ]
         );
+    }
+    /// A folder nested thousands deep is walked without a deep stack (an agent
+    /// can make one with relative paths): here on a thread with 256 KiB.
+    #[test]
+    fn a_deep_tree_is_walked_on_a_small_stack() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        let depth = 3000;
+        let blob = repo.blob(b"deep\n").expect("blob");
+        let mut builder = repo.treebuilder(None).expect("builder");
+        builder.insert("f", blob, 0o100644).expect("insert");
+        let mut id = builder.write().expect("write");
+        for _ in 0..depth {
+            let mut builder = repo.treebuilder(None).expect("builder");
+            builder.insert("a", id, 0o040000).expect("insert");
+            id = builder.write().expect("write");
+        }
+        let empty = repo
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .expect("empty tree");
+        let path = dir.path().to_path_buf();
+        let found = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let repo = git2::Repository::open(&path).expect("open");
+                let old = repo.find_tree(empty).expect("old");
+                let new = repo.find_tree(id).expect("new");
+                differing_paths(&repo, &old, &new).expect("compare")
+            })
+            .expect("spawn")
+            .join()
+            .expect("the walk finished");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0], [&b"a/".repeat(depth)[..], b"f"].concat());
     }
 }
