@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// push); larger contents are never loaded, and the task fails naming it.
 pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 
-/// Walk `root` (its `.git` file and folders are not looked into): the first
+/// Walk `root` (its own `.git` is not looked into; a nested one is): the first
 /// entry that is not a file, folder or link is an error; the regular files
 /// over [`MAX_FILE_BYTES`] are returned (relative to `root`, with their size).
 pub(super) fn walk(root: &Path) -> Result<Vec<(PathBuf, u64)>, GitError> {
@@ -33,7 +33,10 @@ fn walk_with(root: &Path, sizes: bool) -> Result<Vec<(PathBuf, u64)>, GitError> 
             .map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| crate::path_error::PathError::new("read", &dir, e))?;
-            if entry.file_name() == ".git" {
+            // The worktree's own `.git` (a file naming its git folder) is the
+            // dispatcher's; a `.git` further down (a nested repository the agent
+            // made) is walked like the rest: git and libgit2 open its files.
+            if dir == root && entry.file_name() == ".git" {
                 continue;
             }
             let path = entry.path();
@@ -99,5 +102,15 @@ mod tests {
         assert!(err.to_string().contains("FIFO"), "{err}");
         let err = check_kinds(dir.path()).expect_err("a FIFO, without sizes");
         assert!(err.to_string().contains("docs/.gitignore"), "{err}");
+        std::fs::remove_file(dir.path().join("docs/.gitignore")).expect("rm");
+        // In a nested repository's git folder too (libgit2 opens its config).
+        std::fs::create_dir_all(dir.path().join("sub/.git")).expect("mkdir");
+        nix::unistd::mkfifo(
+            &dir.path().join("sub/.git/config"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .expect("mkfifo");
+        let err = check_kinds(dir.path()).expect_err("a FIFO in a nested .git");
+        assert!(err.to_string().contains("sub/.git/config"), "{err}");
     }
 }
