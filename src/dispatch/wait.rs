@@ -107,14 +107,14 @@ pub fn watch(
 pub const SETTLE: Duration = Duration::from_millis(20);
 
 /// Whether an event matters, and if so whether it leaves no file half written:
-/// `Some(true)` for a file closed after writing, renamed or removed (scan at
-/// once), `Some(false)` for one created or written to (more will follow),
-/// `None` for reads and other accesses (our own scans open the folder; they
-/// would wake us in a loop).
+/// `Some(true)` for a file renamed into place or removed (scan at once),
+/// `Some(false)` for one created, written to or closed after writing (a script
+/// may open it again to append: `>` then `>>`), `None` for reads and other
+/// accesses (our own scans open the folder; they would wake us in a loop).
 fn kind_of(kind: &notify::EventKind) -> Option<bool> {
     use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
     match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(true),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(false),
         EventKind::Access(_) => None,
         EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
             Some(false)
@@ -175,14 +175,14 @@ mod burst_tests {
     use notify::event::{RemoveKind, RenameMode};
 
     #[test]
-    fn a_finished_file_is_scanned_at_once_and_one_being_written_waits_for_quiet() {
+    fn a_file_renamed_in_is_scanned_at_once_and_one_written_in_place_waits_for_quiet() {
         let close_write = EventKind::Access(AccessKind::Close(AccessMode::Write));
         let renamed_in = EventKind::Modify(ModifyKind::Name(RenameMode::To));
         let removed = EventKind::Remove(RemoveKind::File);
         let created = EventKind::Create(CreateKind::File);
         let written = EventKind::Modify(ModifyKind::Data(DataChange::Content));
         let read = EventKind::Access(AccessKind::Open(AccessMode::Read));
-        assert_eq!(kind_of(&close_write), Some(true));
+        assert_eq!(kind_of(&close_write), Some(false), "it may be opened again");
         assert_eq!(kind_of(&renamed_in), Some(true));
         assert_eq!(kind_of(&removed), Some(true));
         assert_eq!(kind_of(&created), Some(false));

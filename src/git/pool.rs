@@ -30,6 +30,9 @@ impl Repo {
         branch: Branch,
     ) -> Result<(), GitError> {
         let slot = self.checked_worktree(slot)?;
+        // Before any git command there (a slot from an older version, or one
+        // changed while it waited, may hold a FIFO).
+        super::scan::check_kinds(&slot.path)?;
         let wt = self.move_worktree(&slot, path)?;
         let flag = match branch {
             Branch::Create => "-b",
@@ -114,11 +117,15 @@ impl Repo {
 
     /// Done with a task's worktree: keep it for the next task (detached, in
     /// `worktrees/.pool/`) while the pool has room and the worktree passes the
-    /// checks, else remove it. The branch stays.
+    /// checks, else remove it. The branch stays. A worktree holding a FIFO, a
+    /// socket or a device (an agent can leave one, and its task fails for it)
+    /// is never kept: the next task's git commands would block on it for ever.
     pub fn retire_worktree(&self, path: &Path) -> Result<(), GitError> {
         let _guard = self.worktree_guard()?;
         let pool = pool_dir(path);
-        let room = self.pool_slots(path).len() < POOL_SIZE && !self.has_filter_drivers();
+        let room = self.pool_slots(path).len() < POOL_SIZE
+            && !self.has_filter_drivers()
+            && super::scan::check_kinds(path).is_ok();
         let checked = self.checked_worktree(path);
         if let (true, Ok(wt)) = (room, checked) {
             // Named by the real time (not the clock a test may pin), so slots stay unique.

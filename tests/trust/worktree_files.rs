@@ -52,6 +52,42 @@ fn a_fifo_as_gitignore_fails_the_task_by_name_and_does_not_hang_the_run() {
     assert!(reason.contains("`docs/.gitignore`"), "{reason}");
 }
 
+/// Red team of 2026-11-26: the failed task's worktree went back to the pool
+/// with its FIFOs, and the next task's `checkout`/`clean` there blocked for
+/// ever. A nested repository's `.git` holding one blocked the commit step.
+#[test]
+fn a_worktree_left_with_a_fifo_is_never_reused_and_a_nested_git_folder_is_walked() {
+    let repo = TestRepo::initialised();
+    unsandboxed(&repo);
+    let poison = FakeAgent::new(&repo)
+        .writes("README.md", "changed\n")
+        .runs("mkfifo .gitattributes .gitignore")
+        .build();
+    repo.agentos(&["add", "Poison", "-t", "README.md", "--id", "poison"])
+        .ok();
+    let run = bounded(&repo, &["run", "--no-pr"], &poison);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(repo.read(".agentos/failed/poison.reason").contains("FIFO"));
+
+    let nested = FakeAgent::new(&repo)
+        .writes("README.md", "nested\n")
+        .runs("mkdir -p sub/.git/objects sub/.git/refs/heads && echo 'ref: refs/heads/main' > sub/.git/HEAD && mkfifo sub/.git/config")
+        .build();
+    repo.agentos(&["add", "Nested", "-t", "README.md", "--id", "nested"])
+        .ok();
+    let run = bounded(&repo, &["run", "--no-pr"], &nested);
+    assert_eq!(run.code, 1, "{run:?}");
+    let reason = repo.read(".agentos/failed/nested.reason");
+    assert!(reason.contains("`sub/.git/config`"), "{reason}");
+
+    let fine = FakeAgent::new(&repo).writes("README.md", "fine\n").build();
+    repo.agentos(&["add", "Fine", "-t", "README.md", "--id", "fine"])
+        .ok();
+    let run = bounded(&repo, &["run", "--no-pr"], &fine);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(repo.exists(".agentos/done/fine.md"));
+}
+
 #[test]
 fn a_file_over_the_limit_fails_the_task_unread_and_an_ignored_one_is_left_alone() {
     let repo = TestRepo::initialised();
