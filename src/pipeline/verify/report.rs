@@ -61,6 +61,45 @@ pub fn unified_diff(changes: &[Change]) -> String {
     out
 }
 
+/// `text` as one Markdown code span, shown as it is: the fence is longer than any
+/// run of backticks in it, and a line break is shown as `\n` (a span cannot hold
+/// one; it would end the list item or the table row). A path an agent chose,
+/// such as ``a`<!--``, can then neither close the span nor hide what follows.
+pub fn code(text: &str) -> String {
+    let text = text.replace('\r', "\\r").replace('\n', "\\n");
+    let fence = "`".repeat(longest_run(&text, '`') + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A code block's fence for `content`: longer than any run of backticks in it.
+fn fence_for(content: &str) -> String {
+    "`".repeat(longest_run(content, '`').max(2) + 1)
+}
+
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A rule's detail for one table cell: no line break (it would end the row),
+/// no `|` (it would start a cell), no HTML (`<!--` would hide the rest).
+fn cell(detail: &str) -> String {
+    detail
+        .replace('\r', "\\r")
+        .replace('\n', "\\n")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+}
+
 /// The report as Markdown.
 pub fn markdown(report: &Report) -> String {
     let mut md = format!(
@@ -69,7 +108,12 @@ pub fn markdown(report: &Report) -> String {
         if report.passed { "passed" } else { "rejected" }
     );
     for (letter, rule) in ["a", "b", "c", "d", "e", "f"].iter().zip(&report.rules) {
-        let detail = rule.details.join("<br>").replace('|', "\\|");
+        let detail = rule
+            .details
+            .iter()
+            .map(|d| cell(d))
+            .collect::<Vec<_>>()
+            .join("<br>");
         md.push_str(&format!(
             "| ({letter}) {} | {} | {detail} |\n",
             rule.name,
@@ -83,25 +127,32 @@ pub fn markdown(report: &Report) -> String {
     sandbox_section(report, &mut md);
     md.push_str("\n## Declared targets\n\n");
     for t in &report.targets {
-        md.push_str(&format!("- `{t}`\n"));
+        md.push_str(&format!("- {}\n", code(t)));
     }
     md.push_str("\n## Touched paths\n\n");
     if report.touched.is_empty() {
         md.push_str("(none)\n");
     }
     for (kind, path) in &report.touched {
-        md.push_str(&format!("- `{path}`: {kind}\n"));
+        md.push_str(&format!("- {}: {kind}\n", code(path)));
     }
     if !report.commands.is_empty() {
         md.push_str("\n## Verify commands\n");
         for c in &report.commands {
+            let fence = fence_for(&c.tail);
             md.push_str(&format!(
-                "\n### `{}`: {}\n\n```text\n{}\n```\n",
-                c.command, c.status, c.tail
+                "\n### {}: {}\n\n{fence}text\n{}\n{fence}\n",
+                code(&c.command),
+                c.status,
+                c.tail
             ));
         }
     }
-    md.push_str(&format!("\n## Diff\n\n```diff\n{}```\n", report.diff));
+    let fence = fence_for(&report.diff);
+    md.push_str(&format!(
+        "\n## Diff\n\n{fence}diff\n{}{fence}\n",
+        report.diff
+    ));
     md
 }
 
@@ -129,7 +180,7 @@ fn sandbox_section(report: &Report, md: &mut String) {
     if !report.sandbox_denials.is_empty() {
         md.push_str("\nRefused by the sandbox (nothing was written there):\n\n");
         for d in &report.sandbox_denials {
-            md.push_str(&format!("- `{}`: {}\n", d.path, d.line));
+            md.push_str(&format!("- {}: {}\n", code(&d.path), cell(&d.line)));
         }
     }
 }
@@ -163,4 +214,22 @@ pub fn coloured(md: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cell, code, fence_for};
+
+    /// Red team of 2026-11-26: a file named ``a`<!--`` closed its code span and
+    /// opened an HTML comment that hid every later path and the diff on GitHub.
+    #[test]
+    fn names_and_contents_an_agent_chose_stay_inside_their_span_and_fence() {
+        assert_eq!(code("src/a.rs"), "`src/a.rs`");
+        assert_eq!(code("a`<!--"), "``a`<!--``");
+        assert_eq!(code("`x``"), "``` `x`` ```");
+        assert_eq!(code("x\ny"), "`x\\ny`");
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("+```\n+````\n"), "`````");
+        assert_eq!(cell("`a|b`<!-- x\ny"), "`a\\|b`&lt;!-- x\\ny");
+    }
 }
