@@ -10,8 +10,8 @@ pub enum Msg {
     /// SIGINT or SIGTERM reached the dispatcher.
     Signal(i32),
     /// Something changed in todo/. `settled`: the change leaves no file half
-    /// written (a file closed after writing, renamed into place, or removed);
-    /// otherwise (created, being written) more is likely to follow at once.
+    /// written (a file renamed into place, or removed); otherwise (created,
+    /// written to or closed in place) more may follow at once.
     QueueChanged { settled: bool },
     /// The fleet folder changed, or the lock of a repository the fleet skips
     /// was let go (only the fleet's bus carries these).

@@ -102,8 +102,8 @@ pub fn watch(
     Ok(watcher)
 }
 
-/// How long a burst of events that leaves a file half written (created, or
-/// written to but not yet closed) is given to go quiet before the scan.
+/// How long a burst of events that may leave a file half written (created,
+/// written to or closed in place) is given to go quiet before the scan.
 pub const SETTLE: Duration = Duration::from_millis(20);
 
 /// Whether an event matters, and if so whether it leaves no file half written:
