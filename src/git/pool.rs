@@ -30,8 +30,9 @@ impl Repo {
         branch: Branch,
     ) -> Result<(), GitError> {
         let slot = self.checked_worktree(slot)?;
-        // Before any git command there (a slot from an older version, or one
-        // changed while it waited, may hold a FIFO).
+        // Before any git command there: a slot may hold a FIFO its last task's
+        // agent left (that task failed for it), and git would block on it for
+        // ever. The caller then removes the slot and checks out afresh.
         super::scan::check_kinds(&slot.path)?;
         let wt = self.move_worktree(&slot, path)?;
         let flag = match branch {
@@ -117,15 +118,13 @@ impl Repo {
 
     /// Done with a task's worktree: keep it for the next task (detached, in
     /// `worktrees/.pool/`) while the pool has room and the worktree passes the
-    /// checks, else remove it. The branch stays. A worktree holding a FIFO, a
-    /// socket or a device (an agent can leave one, and its task fails for it)
-    /// is never kept: the next task's git commands would block on it for ever.
+    /// checks, else remove it. The branch stays. (A worktree an agent left a
+    /// FIFO in is refused when it is taken: `reuse_worktree` walks a slot before
+    /// any git command there, whatever put it in the pool.)
     pub fn retire_worktree(&self, path: &Path) -> Result<(), GitError> {
         let _guard = self.worktree_guard()?;
         let pool = pool_dir(path);
-        let room = self.pool_slots(path).len() < POOL_SIZE
-            && !self.has_filter_drivers()
-            && super::scan::check_kinds(path).is_ok();
+        let room = self.pool_slots(path).len() < POOL_SIZE && !self.has_filter_drivers();
         let checked = self.checked_worktree(path);
         if let (true, Ok(wt)) = (room, checked) {
             // Named by the real time (not the clock a test may pin), so slots stay unique.
