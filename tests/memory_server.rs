@@ -18,6 +18,10 @@ printf '%s\n%s\n' "$url" "$auth" > '{out}/grant.txt'
 ls "$(dirname "$AGENTOS_MCP_CONFIG")" > '{out}/run-dir.txt'
 stat -c %a "$AGENTOS_MCP_CONFIG" > '{out}/mode.txt'
 post() {{ name=$1; shift; curl -s -o '{out}/'$name.body -w "$name %{{http_code}}\n" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' "$@" >> '{out}/codes.txt'; }}
+meta='"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}'
+post discover -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"d1","method":"server/discover","params":{{'"$meta"'}}}}' "$url"
+post oldrev -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"o1","method":"tools/list","params":{{"_meta":{{"io.modelcontextprotocol/protocolVersion":"2024-01-01"}}}}}}' "$url"
+post stateless -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{{"name":"current_task","arguments":{{}},'"$meta"'}}}}' "$url"
 post init -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"probe","version":"1"}}}}}}' "$url"
 post initialized -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","method":"notifications/initialized"}}' "$url"
 post add -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"memory_add","arguments":{{"text":"Added over HTTP by the agent.","tags":["http"]}}}}}}' "$url"
@@ -93,7 +97,7 @@ fn a_task_reaches_the_dispatchers_memory_server_with_its_secret_and_nobody_else_
     assert!(watch.wait().expect("wait").success());
 
     let codes = std::fs::read_to_string(out.join("codes.txt")).expect("codes");
-    let mut expected = "init 200\ninitialized 202\nadd 200\ntask 200\nnotjson 400\n\
+    let mut expected = "discover 200\noldrev 400\nstateless 200\ninit 200\ninitialized 202\nadd 200\ntask 200\nnotjson 400\n\
                         noauth 401\nwrong 401\norigin 403\nhost 403\nserved by 127.0.0.1\n"
         .to_string();
     if codes.contains("offloopback") {
@@ -107,6 +111,28 @@ fn a_task_reaches_the_dispatchers_memory_server_with_its_secret_and_nobody_else_
         body("init").contains(r#""name":"git-agentos""#),
         "{}",
         body("init")
+    );
+    // MCP's stateless revision: discovery, then a tool call with no handshake;
+    // a revision the server does not speak is told what to send.
+    let discover: serde_json::Value = serde_json::from_str(&body("discover")).expect("json");
+    assert_eq!(discover["id"], "d1");
+    assert_eq!(discover["result"]["resultType"], "complete");
+    assert_eq!(
+        discover["result"]["supportedVersions"],
+        serde_json::json!(["2026-07-28", "2025-11-25"])
+    );
+    assert_eq!(discover["result"]["serverInfo"]["name"], "git-agentos");
+    assert!(discover["result"]["capabilities"]["tools"].is_object());
+    assert!(discover["result"]["instructions"]
+        .as_str()
+        .is_some_and(|i| i.contains("memory_search")));
+    assert!(body("oldrev").contains("send `initialize` first, or name protocol version 2026-07-28"));
+    let stateless: serde_json::Value = serde_json::from_str(&body("stateless")).expect("json");
+    assert_eq!(stateless["id"], "s1");
+    assert_eq!(stateless["result"]["resultType"], "complete");
+    assert!(
+        stateless.to_string().contains("Task `probe`"),
+        "{stateless}"
     );
     assert!(body("add").contains("Added note"), "{}", body("add"));
     assert!(body("task").contains("Task `probe`"), "{}", body("task"));

@@ -6,7 +6,8 @@
 //!
 //! `BENCH_IDLE_SECS` shortens the idle window (default 60); `BENCH_RUNS` sets the
 //! repetitions (default 15); `BENCH_REVIEW_HOURS` the compressed hours the review
-//! section measures (default 1).
+//! section measures (default 1); `BENCH_KEEP=1` keeps the scratch folder (its
+//! path is printed) so the task records of a run can be read afterwards.
 mod agent;
 #[path = "../common/mod.rs"]
 mod common;
@@ -93,7 +94,11 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
-    let dir = tempfile::tempdir().expect("tempdir");
+    let mut dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("bench: scratch kept at {}", dir.path().display());
+    }
     let mut rows: Vec<Row> = Vec::new();
     let sections: [(&str, Section); 12] = [
         ("start", start::rows),

@@ -16,9 +16,12 @@
 //! one JSON-RPC message, checked as the stdio framing checks a line; a request
 //! is answered with its answer as `application/json`, a notification or an
 //! answer with 202. Requests of one task are taken one at a time. The vault is
-//! written by the dispatcher's process, outside the agent's sandbox.
+//! written by the dispatcher's process, outside the agent's sandbox. Clients of
+//! MCP's stateless revision are served too ([`super::stateless`]): Claude Code
+//! asks `server/discover` first, then calls tools without a handshake.
 use super::framing::{error_line, invalid, MAX_LINE};
 use super::mcp::{McpError, MemoryServer, SERVER_NAME};
+use super::stateless;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -361,12 +364,33 @@ impl Session {
             .get("method")
             .and_then(|_| message.get("id"))
             .cloned();
+        if stateless::is_discover(&message) {
+            let answer = stateless::discover(&self.server, &id.unwrap_or(Value::Null));
+            return json_answer(&answer);
+        }
+        let is_stateless = stateless::named_version(&message) == Some(stateless::STATELESS);
         let mut conn = self.conn.lock().await;
         if message.get("method").and_then(Value::as_str) == Some("initialize") {
             *conn = Some(Conn::start(self.server.clone()));
+        } else if is_stateless && conn.is_none() {
+            match self.open_for(&message).await {
+                Ok(fresh) => *conn = Some(fresh),
+                Err(why) => {
+                    let message = format!("Internal error: {why}");
+                    return rpc_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        -32603,
+                        message,
+                        id.unwrap_or(Value::Null),
+                    );
+                }
+            }
         }
         let Some(live) = conn.as_mut() else {
-            let message = "Invalid Request: send `initialize` first".to_string();
+            let message = format!(
+                "Invalid Request: send `initialize` first, or name protocol version {} in `params._meta`",
+                stateless::STATELESS
+            );
             return rpc_error(
                 StatusCode::BAD_REQUEST,
                 -32600,
@@ -375,12 +399,8 @@ impl Session {
             );
         };
         match tokio::time::timeout(ANSWER_WAIT, live.send(&message, id.as_ref())).await {
-            Ok(Ok(Some(answer))) => (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
-                answer.to_string(),
-            )
-                .into_response(),
+            Ok(Ok(Some(answer))) if is_stateless => json_answer(&stateless::complete(answer)),
+            Ok(Ok(Some(answer))) => json_answer(&answer),
             Ok(Ok(None)) => StatusCode::ACCEPTED.into_response(),
             Ok(Err(why)) => {
                 *conn = None;
@@ -407,4 +427,37 @@ impl Session {
             }
         }
     }
+
+    /// A session opened for a stateless request: the handshake its revision
+    /// does without, made here with the client's name and capabilities.
+    async fn open_for(&self, message: &Value) -> Result<Conn, String> {
+        let mut fresh = Conn::start(self.server.clone());
+        let (initialize, initialized) = stateless::handshake(message);
+        let handshake = async {
+            let id = Value::String(stateless::HANDSHAKE_ID.into());
+            match fresh.send(&initialize, Some(&id)).await? {
+                Some(answer) if answer.get("result").is_some() => {}
+                other => return Err(format!("the memory server refused a session: {other:?}")),
+            }
+            fresh.send(&initialized, None).await.map(|_| ())
+        };
+        match tokio::time::timeout(ANSWER_WAIT, handshake).await {
+            Ok(Ok(())) => Ok(fresh),
+            Ok(Err(why)) => Err(why),
+            Err(_) => Err(format!(
+                "the memory server did not open a session within {}s",
+                ANSWER_WAIT.as_secs()
+            )),
+        }
+    }
+}
+
+/// A JSON-RPC answer as an HTTP 200.
+fn json_answer(answer: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.to_string(),
+    )
+        .into_response()
 }

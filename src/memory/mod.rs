@@ -12,6 +12,7 @@ mod framing;
 pub mod http;
 pub mod mcp;
 pub mod search;
+mod stateless;
 
 use crate::clock::Timestamp;
 use crate::path_error::PathError;
