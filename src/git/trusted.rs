@@ -6,7 +6,7 @@
 //! fsmonitor and hooks outside any sandbox. Before the dispatcher uses a
 //! worktree it checks that the `.git` file still names its own git folder, that
 //! the folder's settings (`config.worktree`) hold nothing that runs a command,
-//! and that HEAD is still the task branch; the git CLI then runs with a git
+//! that it holds no FIFO, socket or device, and that HEAD is still the task branch; the git CLI then runs with a git
 //! folder, work tree and common folder of the dispatcher's choosing, hooks and
 //! fsmonitor off.
 use super::error::library;
@@ -123,6 +123,7 @@ impl Repo {
         check_git_file(&wt)?;
         check_common_dir(&wt, self.main()?.path())?;
         check_settings(&wt.admin)?;
+        check_admin_kinds(&wt.admin)?;
         Ok(wt)
     }
 
@@ -293,6 +294,20 @@ fn check_common_dir(wt: &TaskWorktree, common: &Path) -> Result<(), GitError> {
             found: text.trim().chars().take(200).collect(),
         })
     }
+}
+
+/// The worktree's git folder holds only files, folders and links: git opens its
+/// `index`, `ORIG_HEAD`, `logs/HEAD`… and would block for ever on a FIFO an
+/// unsandboxed agent left there (the sandbox gives no agent that folder). The
+/// path in the error is the whole path, so it is not taken for the worktree's.
+fn check_admin_kinds(admin: &Path) -> Result<(), GitError> {
+    super::scan::check_kinds(admin).map_err(|e| match e {
+        GitError::SpecialFile { path, what } => GitError::SpecialFile {
+            path: admin.join(path),
+            what,
+        },
+        other => other,
+    })
 }
 
 /// The worktree's own settings (`config.worktree`, read by git when

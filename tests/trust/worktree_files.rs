@@ -56,7 +56,7 @@ fn a_fifo_as_gitignore_fails_the_task_by_name_and_does_not_hang_the_run() {
 /// with its FIFOs, and the next task's `checkout`/`clean` there blocked for
 /// ever. A nested repository's `.git` holding one blocked the commit step.
 #[test]
-fn a_worktree_left_with_a_fifo_is_never_reused_and_a_nested_git_folder_is_walked() {
+fn a_worktree_left_with_a_fifo_is_never_reused_and_nested_and_admin_git_folders_are_walked() {
     let repo = TestRepo::initialised();
     unsandboxed(&repo);
     let poison = FakeAgent::new(&repo)
@@ -79,6 +79,23 @@ fn a_worktree_left_with_a_fifo_is_never_reused_and_a_nested_git_folder_is_walked
     assert_eq!(run.code, 1, "{run:?}");
     let reason = repo.read(".agentos/failed/nested.reason");
     assert!(reason.contains("`sub/.git/config`"), "{reason}");
+
+    // Unsandboxed, an agent can reach its worktree's git folder too: a FIFO
+    // left as the index git reads next is named, never opened.
+    let admin = FakeAgent::new(&repo)
+        .writes("README.md", "admin\n")
+        .runs(
+            "adm=$(sed -n 's/^gitdir: //p' .git) && rm -f \"$adm/index\" && mkfifo \"$adm/index\"",
+        )
+        .build();
+    repo.agentos(&["add", "Admin", "-t", "README.md", "--id", "admin"])
+        .ok();
+    let run = bounded(&repo, &["run", "--no-pr"], &admin);
+    assert_eq!(run.code, 1, "{run:?}");
+    let reason = repo.read(".agentos/failed/admin.reason");
+    assert!(reason.contains("FIFO"), "{reason}");
+    assert!(reason.contains(".git/worktrees/"), "{reason}");
+    assert!(reason.contains("/index`"), "{reason}");
 
     let fine = FakeAgent::new(&repo).writes("README.md", "fine\n").build();
     repo.agentos(&["add", "Fine", "-t", "README.md", "--id", "fine"])
