@@ -165,6 +165,100 @@ fn amend_rebase_and_cherry_pick_never_enqueue_twice() {
     );
 }
 
+/// A rebase replays each commit through post-commit; a `pick` the sequencer
+/// makes itself has the message and change the intake saw when the commit was
+/// first made, and starts nothing. A reword in `rebase -i`, and a commit an
+/// `exec` line makes, are read: a trailer added there enqueues its task.
+#[test]
+fn a_rebase_pick_starts_nothing_and_a_reword_is_read() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    // `.agentos/.gitignore` on both branches, so switching keeps the runtime
+    // files out of `git add -A`.
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Set up git agentos"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    commit(
+        &repo,
+        "a.txt",
+        "Start\n\nAgentos-Task: Follow up\nAgentos-Targets: README.md",
+    );
+    commit(&repo, "b.txt", "Plain work");
+    assert_eq!(todo_ids(&repo), ["follow-up"]);
+    repo.git(&["checkout", "-q", "main"]);
+    commit(&repo, "m.txt", "Main moves on");
+    repo.git(&["checkout", "-q", "feature"]);
+    let rebase = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new("git");
+        crate::support::seal(&mut cmd, &repo.home);
+        let out = cmd
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(repo.root())
+            .output()
+            .expect("git rebase");
+        assert!(out.status.success(), "{out:?}");
+    };
+    rebase(&["rebase", "-q", "main"], &[]);
+    let replayed = repo.git(&["rev-parse", "HEAD~1"]).trim().to_string();
+    // A commit made after the rebase, whose intake is waited for: a job the
+    // replayed commits had started would have logged by then.
+    commit(
+        &repo,
+        "c.txt",
+        "After\n\nAgentos-Task: Later work\nAgentos-Targets: README.md",
+    );
+    assert_eq!(
+        hook_runs_logged(&repo, &replayed),
+        0,
+        "a pick started the intake"
+    );
+    assert_eq!(todo_ids(&repo), ["follow-up", "later-work"]);
+    // Reword the first commit of the branch, adding a trailer.
+    rebase(
+        &["rebase", "-q", "-i", "HEAD~3"],
+        &[
+            ("GIT_SEQUENCE_EDITOR", "sed -i '1s/^pick/reword/'"),
+            (
+                "GIT_EDITOR",
+                "printf '\\nAgentos-Task: From a reword\\nAgentos-Targets: README.md\\n' >>",
+            ),
+        ],
+    );
+    let reworded = repo.git(&["rev-parse", "HEAD~2"]).trim().to_string();
+    // An exec line that commits, in the middle of the picks.
+    repo.write(
+        "exec-msg.txt",
+        "Exec\n\nAgentos-Task: From an exec\nAgentos-Targets: README.md\n",
+    );
+    rebase(
+        &["rebase", "-q", "-i", "HEAD~2"],
+        &[(
+            "GIT_SEQUENCE_EDITOR",
+            "sed -i '1a exec echo e > e.txt && git add e.txt && git commit -q -F exec-msg.txt'",
+        )],
+    );
+    let executed = repo.git(&["rev-parse", "HEAD~1"]).trim().to_string();
+    assert!(repo
+        .git(&["log", "-1", "--format=%B", &reworded])
+        .contains("Agentos-Task: From a reword"));
+    wait_until(
+        Duration::from_secs(10),
+        "the reword's intake logged",
+        || hook_runs_logged(&repo, &reworded) > 0,
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the exec commit's intake logged",
+        || hook_runs_logged(&repo, &executed) > 0,
+    );
+    assert_eq!(
+        todo_ids(&repo),
+        ["follow-up", "from-a-reword", "from-an-exec", "later-work"],
+        "the reword's and the exec's trailers are queued, the replayed ones are not queued twice"
+    );
+}
+
 #[test]
 fn an_existing_hook_keeps_running_after_install_and_uninstall() {
     let repo = TestRepo::initialised();
