@@ -413,17 +413,24 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     }
     let run_dir = run.run_dir()?;
     // The verify commands run inside the sandbox unless the agent runs without
-    // it; either way a ref they move fails the task.
-    let confined =
-        crate::agent::sandbox::plan_commands(&run.agent, &crate::agent::sandbox::support())
-            .is_sandboxed();
-    let guard = RefsGuard::new(run.ws, &run.entry.id, confined);
-    let before = match guard.snapshot() {
-        Ok(snapshot) => snapshot,
-        Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
+    // it; either way a ref they move, or a mode they change, fails the task. A
+    // task without verify commands runs nothing but the dispatcher's own code
+    // here (the commit step's guard covers its commit): nothing to guard.
+    let guards = if run.task.verify.is_empty() {
+        None
+    } else {
+        let confined =
+            crate::agent::sandbox::plan_commands(&run.agent, &crate::agent::sandbox::support())
+                .is_sandboxed();
+        let guard = RefsGuard::new(run.ws, &run.entry.id, confined);
+        let before = match guard.snapshot() {
+            Ok(snapshot) => snapshot,
+            Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
+        };
+        let modes = super::modes_guard::ModesGuard::new(&run.ws.repo);
+        let modes_before = modes.snapshot();
+        Some((guard, before, modes, modes_before))
     };
-    let modes = super::modes_guard::ModesGuard::new(&run.ws.repo);
-    let modes_before = modes.snapshot();
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
     let verified = verify_task(&Subject {
@@ -436,15 +443,19 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         log_dir: &run_dir,
         stop: &cancelled,
     });
-    let modes_changed = modes.changed_since(modes_before, "a verify command");
-    if run.cancel_requested() {
+    if let Some((guard, before, modes, modes_before)) = guards {
+        let modes_changed = modes.changed_since(modes_before, "a verify command");
+        if run.cancel_requested() {
+            return Ok(StepOutcome::Failed(CANCELLED.into()));
+        }
+        if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
+            return Ok(failed);
+        }
+        if let Some(failed) = modes_changed {
+            return Ok(failed);
+        }
+    } else if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));
-    }
-    if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
-        return Ok(failed);
-    }
-    if let Some(failed) = modes_changed {
-        return Ok(failed);
     }
     let report = match verified {
         Ok(report) => report,
