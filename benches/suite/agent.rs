@@ -20,9 +20,9 @@ fn claude() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
-/// Rounds of 10 tasks each side (a round takes ~15 s): `BENCH_RUNS`, at most 3.
+/// Rounds of 10 tasks each side (a round takes ~15 s): `BENCH_RUNS`, at most 5.
 fn rounds() -> usize {
-    crate::runs().min(3)
+    crate::runs().min(5)
 }
 
 pub fn rows(scratch: &Path) -> Vec<Row> {
@@ -78,15 +78,15 @@ pub fn rows(scratch: &Path) -> Vec<Row> {
         }
         let by_hand = floor_round(&repo, scratch, &claude, &env, round);
         if round > 0 {
-            ours.push(took);
-            floor.push(by_hand);
+            ours.push(ms(took));
+            floor.push(ms(by_hand));
         }
     }
-    vec![Row::ratio(
+    vec![Row::paired(
         "10 one-file tasks, real Claude Code CLI, memory on (whole run)",
-        ms(crate::common::median(ours)),
+        &ours,
         "claude -p in fresh worktrees, committed by hand",
-        ms(crate::common::median(floor)),
+        &floor,
         1.05,
     )]
 }
@@ -106,8 +106,9 @@ fn floor_round(
         "Write the file this task targets, then say you are done.\n",
     )
     .expect("prompt");
-    let start = Instant::now();
+    let mut took = Duration::ZERO;
     for i in 0..TASKS {
+        let start = Instant::now();
         let id = format!("h{round}-t{i}");
         let path = scratch.join("hand").join(&id);
         let p = path.to_str().expect("utf8");
@@ -146,6 +147,7 @@ fn floor_round(
         assert!(path.join(format!("{id}.txt")).exists(), "{id} written");
         git(&path, &["add", "-A"]);
         git(&path, &["commit", "-q", "-m", &id]);
+        took += start.elapsed();
     }
-    start.elapsed()
+    took
 }

@@ -64,6 +64,30 @@ impl Row {
         }
     }
 
+    /// A row measured against a baseline in rounds taken in turn: the ratio is
+    /// the median of each round's own ratio (a machine that drifts between
+    /// rounds moves both sides of a pair alike), the times the medians of each side.
+    pub fn paired(what: &str, ours: &[f64], base_what: &str, base: &[f64], max: f64) -> Row {
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let ratio = median(ours.iter().zip(base).map(|(o, b)| o / b).collect());
+        let pairs: Vec<String> = ours
+            .iter()
+            .zip(base)
+            .map(|(o, b)| format!("{:.2}", o / b))
+            .collect();
+        Row {
+            what: format!("{what} (rounds in turn: {})", pairs.join(", ")),
+            measured: format!("{:.1} ms", median(ours.to_vec())),
+            baseline: format!("{base_what}: {:.1} ms", median(base.to_vec())),
+            ratio: Some(ratio),
+            goal: format!("at most {max:.2}x"),
+            met: ratio <= max,
+        }
+    }
+
     /// A row with an absolute goal.
     pub fn limit(what: &str, value: f64, unit: &str, max: f64) -> Row {
         Row {
