@@ -34,11 +34,24 @@ pub fn init(verbosity: u8) {
         2 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
+    // rmcp warns about every malformed request a client (an agent) sends to
+    // the memory server: the client gets the error; the person does not need it
+    // below `-vv`.
+    let quiet_rmcp = (verbosity < 2).then(|| "rmcp=error".parse().ok()).flatten();
     let stderr_filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
-        _ => EnvFilter::default().add_directive(level.into()),
+        _ => {
+            let filter = EnvFilter::default().add_directive(level.into());
+            match quiet_rmcp {
+                Some(directive) => filter.add_directive(directive),
+                None => filter,
+            }
+        }
     };
+    // No colour codes of its own: every line is shown through `term`, which
+    // would print them as text.
     let stderr = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
         .with_writer(io::stderr)
         .event_format(Human { verbosity })
         .with_filter(stderr_filter);
@@ -91,23 +104,26 @@ where
             Level::DEBUG => "debug",
             Level::TRACE => "trace",
         };
-        write!(writer, "{level}: ")?;
+        // What the event says may come from anywhere (a library quoting what a
+        // client sent): it reaches the terminal with control characters shown.
+        let mut line = String::new();
+        let mut out = Writer::new(&mut line);
         if self.verbosity > 0 {
             if let Some(scope) = ctx.event_scope() {
                 for span in scope.from_root() {
-                    write!(writer, "{}", span.name())?;
+                    write!(out, "{}", span.name())?;
                     let ext = span.extensions();
                     if let Some(fields) = ext.get::<tracing_subscriber::fmt::FormattedFields<N>>() {
                         if !fields.is_empty() {
-                            write!(writer, "{{{fields}}}")?;
+                            write!(out, "{{{fields}}}")?;
                         }
                     }
-                    write!(writer, ": ")?;
+                    write!(out, ": ")?;
                 }
             }
         }
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        ctx.field_format().format_fields(out.by_ref(), event)?;
+        writeln!(writer, "{level}: {}", crate::term::untrusted(&line))
     }
 }
 
@@ -215,5 +231,53 @@ mod tests {
                 serde_json::from_str::<serde_json::Value>(line).expect("a whole JSON line");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod human_tests {
+    use super::Human;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects what the formatter writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_event_quoting_a_client_cannot_drive_the_terminal() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        // As `init` makes the stderr layer: no colour codes, this formatter.
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .event_format(Human { verbosity: 1 })
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("task", id = %"a\u{1b}[2Jb");
+            let _in = span.enter();
+            // As rmcp quotes a client's request id: displayed, not debugged.
+            let id = "\u{1b}]0;PWNED\u{7}\u{1b}[31mRED";
+            tracing::warn!("response error id={id}");
+        });
+        let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.starts_with("warning: "), "{text:?}");
+        // Shown either way: escaped by the formatter, or in caret notation.
+        assert!(text.contains("PWNED") && text.contains("RED"), "{text:?}");
+        assert!(text.contains("a^[[2Jb"), "{text:?}");
     }
 }

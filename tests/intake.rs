@@ -259,6 +259,54 @@ fn a_rebase_pick_starts_nothing_and_a_reword_is_read() {
     );
 }
 
+/// Red team (this stop): at a `--rebase-merges` rebase stopped on a conflicted
+/// `merge` line the sequencer's files look much like a pick's (an author
+/// script, no stopped-sha); the commit the person makes there is theirs, and read.
+#[test]
+fn a_commit_made_at_a_stopped_merge_of_a_rebase_is_read() {
+    let repo = TestRepo::initialised();
+    repo.agentos(&["hooks", "install"]).ok();
+    repo.write("f.txt", "1\n2\n3\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Set up git agentos"]);
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    commit(&repo, "t.txt", "Topic work");
+    repo.write("f.txt", "1\nX\n3\n");
+    repo.git(&["commit", "-q", "-am", "Topic changes f"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("f.txt", "1\nY\n3\n");
+    repo.git(&["commit", "-q", "-am", "Main changes f"]);
+    let git = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new("git");
+        crate::support::seal(&mut cmd, &repo.home);
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .current_dir(repo.root())
+            .output()
+            .expect("git")
+    };
+    let stopped = git(
+        &["rebase", "-q", "-i", "--rebase-merges", "HEAD"],
+        &[(
+            "GIT_SEQUENCE_EDITOR",
+            "sh -c 'printf \"merge topic\\n\" > \"$0\"'",
+        )],
+    );
+    assert!(!stopped.status.success(), "the merge stops on its conflict");
+    assert!(repo.exists(".git/rebase-merge/author-script"));
+    repo.write("f.txt", "1\nZ\n3\n");
+    repo.git(&["add", "f.txt"]);
+    commit(
+        &repo,
+        "resolution.txt",
+        "Resolve by hand\n\nAgentos-Task: From the stopped merge\nAgentos-Targets: README.md",
+    );
+    assert_eq!(todo_ids(&repo), ["from-the-stopped-merge"]);
+    assert!(git(&["rebase", "--continue"], &[("GIT_EDITOR", "true")])
+        .status
+        .success());
+}
+
 #[test]
 fn an_existing_hook_keeps_running_after_install_and_uninstall() {
     let repo = TestRepo::initialised();

@@ -22,6 +22,8 @@ meta='"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.model
 post discover -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"d1","method":"server/discover","params":{{'"$meta"'}}}}' "$url"
 post oldrev -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"o1","method":"tools/list","params":{{"_meta":{{"io.modelcontextprotocol/protocolVersion":"2024-01-01"}}}}}}' "$url"
 post stateless -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{{"name":"current_task","arguments":{{}},'"$meta"'}}}}' "$url"
+post floatid -m 10 -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":1.5,"method":"tools/list","params":{{'"$meta"'}}}}' "$url"
+post paramslist -m 10 -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":"p1","method":"tools/call","params":[1,2]}}' "$url"
 post init -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"probe","version":"1"}}}}}}' "$url"
 post initialized -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","method":"notifications/initialized"}}' "$url"
 post add -H "Authorization: $auth" -d '{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"memory_add","arguments":{{"text":"Added over HTTP by the agent.","tags":["http"]}}}}}}' "$url"
@@ -97,7 +99,7 @@ fn a_task_reaches_the_dispatchers_memory_server_with_its_secret_and_nobody_else_
     assert!(watch.wait().expect("wait").success());
 
     let codes = std::fs::read_to_string(out.join("codes.txt")).expect("codes");
-    let mut expected = "discover 200\noldrev 400\nstateless 200\ninit 200\ninitialized 202\nadd 200\ntask 200\nnotjson 400\n\
+    let mut expected = "discover 200\noldrev 400\nstateless 200\nfloatid 400\nparamslist 400\ninit 200\ninitialized 202\nadd 200\ntask 200\nnotjson 400\n\
                         noauth 401\nwrong 401\norigin 403\nhost 403\nserved by 127.0.0.1\n"
         .to_string();
     if codes.contains("offloopback") {
@@ -127,6 +129,18 @@ fn a_task_reaches_the_dispatchers_memory_server_with_its_secret_and_nobody_else_
         .as_str()
         .is_some_and(|i| i.contains("memory_search")));
     assert!(body("oldrev").contains("send `initialize` first, or name protocol version 2026-07-28"));
+    // What rmcp could not read is refused at once (curl gave each 10 s; the
+    // server's own wait is 60 s), with the request's id.
+    assert!(
+        body("floatid").contains("cannot read this message"),
+        "{}",
+        body("floatid")
+    );
+    assert!(
+        body("paramslist").contains(r#""id":"p1""#),
+        "{}",
+        body("paramslist")
+    );
     let stateless: serde_json::Value = serde_json::from_str(&body("stateless")).expect("json");
     assert_eq!(stateless["id"], "s1");
     assert_eq!(stateless["result"]["resultType"], "complete");

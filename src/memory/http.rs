@@ -278,6 +278,14 @@ async fn answer(State(front): State<Arc<Front>>, headers: HeaderMap, body: Bytes
             id,
         );
     }
+    // What rmcp cannot read it drops without a word, and the request would wait
+    // for an answer that never comes (holding the task's session): it is read
+    // here as rmcp reads it, and refused at once.
+    if let Err(e) = serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(message.clone()) {
+        let id = message.get("id").cloned().unwrap_or(Value::Null);
+        let message = format!("Invalid Request: the memory server cannot read this message: {e}");
+        return rpc_error(StatusCode::BAD_REQUEST, -32600, message, id);
+    }
     session.exchange(message).await
 }
 
@@ -437,7 +445,16 @@ impl Session {
             let id = Value::String(stateless::HANDSHAKE_ID.into());
             match fresh.send(&initialize, Some(&id)).await? {
                 Some(answer) if answer.get("result").is_some() => {}
-                other => return Err(format!("the memory server refused a session: {other:?}")),
+                other => {
+                    let why = other
+                        .as_ref()
+                        .and_then(|a| a.pointer("/error/message"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("no answer");
+                    return Err(format!(
+                        "the memory server refused a session for this client ({why}); check `io.modelcontextprotocol/clientInfo` and `clientCapabilities` in `_meta`"
+                    ));
+                }
             }
             fresh.send(&initialized, None).await.map(|_| ())
         };
