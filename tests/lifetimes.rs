@@ -93,9 +93,14 @@ fn verify_commands_and_what_they_start_die_with_a_killed_dispatcher() {
         &format!("setsid sh -c 'echo $$ >> {s}; exec sleep 300' & echo $$ >> {s}; sleep 300"),
     ])
     .ok();
+    // Killed with -9, the dispatcher cannot remove the verify commands' private
+    // folder: it goes with the test's own folder, not into the system's /tmp.
+    let tmp = repo.scratch().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
     let mut dispatcher = repo
         .cmd(&["run", "--no-pr"])
         .env("AGENTOS_AGENT_CMD", &agent)
+        .env("TMPDIR", &tmp)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
