@@ -215,11 +215,19 @@ fn a_rejected_push_fails_the_task_with_gits_reason() {
         .local_addr()
         .expect("addr")
         .port();
-    let mut cmd = std::process::Command::new("git");
+    // `git-daemon` itself, not `git daemon`: killing the `git` in front of it
+    // would leave the daemon running after the test.
+    let exec_path = std::process::Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .expect("git --exec-path");
+    let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+        .trim()
+        .to_string();
+    let mut cmd = std::process::Command::new(std::path::Path::new(&exec_path).join("git-daemon"));
     crate::support::seal(&mut cmd, &repo.home);
     let _daemon = Daemon(
         cmd.args([
-            "daemon",
             "--reuseaddr",
             "--export-all",
             "--enable=receive-pack",
