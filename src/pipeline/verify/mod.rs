@@ -11,9 +11,8 @@
 //! writes the sandbox refused are listed, not failed: nothing was written;
 //! (e) every `verify` command passes in the worktree (command.rs), inside the
 //! sandbox unless the task's agent runs without it on purpose;
-//! (f) the task branch descends from its base commit.
-//!
-//! report.rs writes the result as Markdown.
+//! (f) the task branch descends from its base commit. report.rs writes the
+//! result as Markdown.
 mod command;
 mod private;
 mod report;
@@ -412,10 +411,8 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         }
     }
     let run_dir = run.run_dir()?;
-    // The verify commands run inside the sandbox unless the agent runs without
-    // it; either way a ref they move, or a mode they change, fails the task. A
-    // task without verify commands runs nothing but the dispatcher's own code
-    // here (the commit step's guard covers its commit): nothing to guard.
+    // A ref the verify commands move or a mode they change fails the task; with
+    // no verify commands only the dispatcher's own code runs: nothing to guard.
     let guards = if run.task.verify.is_empty() {
         None
     } else {
@@ -443,19 +440,18 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         log_dir: &run_dir,
         stop: &cancelled,
     });
-    if let Some((guard, before, modes, modes_before)) = guards {
+    // Both judge (modes are put back); a cancel is said first, then a ref.
+    let judged = guards.and_then(|(guard, before, modes, modes_before)| {
         let modes_changed = modes.changed_since(modes_before, "a verify command");
-        if run.cancel_requested() {
-            return Ok(StepOutcome::Failed(CANCELLED.into()));
-        }
-        if let Some(failed) = guard.moved_since(before, "a verify command", "verify") {
-            return Ok(failed);
-        }
-        if let Some(failed) = modes_changed {
-            return Ok(failed);
-        }
-    } else if run.cancel_requested() {
+        guard
+            .moved_since(before, "a verify command", "verify")
+            .or(modes_changed)
+    });
+    if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));
+    }
+    if let Some(failed) = judged {
+        return Ok(failed);
     }
     let report = match verified {
         Ok(report) => report,
