@@ -22,37 +22,8 @@ pub fn body(
         ("id", id),
         ("body", task_body.trim_end()),
     ];
-    redact(&fill(PR_TEMPLATE, &values))
-}
-
-/// The template with each `{{name}}` replaced, in one pass: a value is never
-/// searched again (a report holding `{{body}}` stays as it is).
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let value = after.find("}}").and_then(|end| {
-            let name = &after[..end];
-            values
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v, end + 2))
-        });
-        match value {
-            Some((value, used)) => {
-                out.push_str(value);
-                rest = &after[used..];
-            }
-            None => {
-                out.push_str("{{");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    // One pass: a report or summary holding `{{body}}` stays that text.
+    redact(&crate::hooks::templates::substitute(PR_TEMPLATE, &values))
 }
 
 #[cfg(test)]
@@ -61,13 +32,18 @@ mod tests {
     /// (a report, an agent's summary) is never searched again.
     #[test]
     fn the_template_is_filled_in_one_pass() {
-        let filled = super::fill(
-            "R: {{report}} B: {{body}} {{unknown}} {{",
-            &[("report", "says {{body}} and {{id}}"), ("body", "the task")],
+        let filled = super::body(
+            "t1",
+            "the task",
+            "says {{body}} and {{id}}",
+            "default",
+            "success",
+            "{{report}} {{unknown}} {{",
         );
-        assert_eq!(
-            filled,
-            "R: says {{body}} and {{id}} B: the task {{unknown}} {{"
-        );
+        assert!(filled.starts_with("the task\n"), "{filled}");
+        assert!(filled.contains("\nsays {{body}} and {{id}}\n"), "{filled}");
+        assert!(filled.contains("> {{report}} {{unknown}} {{\n"), "{filled}");
+        assert!(filled.ends_with("Agentos-Task: t1\n"), "{filled}");
+        assert_eq!(filled.matches("the task").count(), 1, "{filled}");
     }
 }
