@@ -317,13 +317,12 @@ impl<'a> Dispatcher<'a> {
             Ok(first) => {
                 // Take in the rest of a burst of events (a file being written),
                 // then scan once.
-                let mut unsettled = super::wait::unsettled(&first);
-                while let Some(msg) = super::wait::next_in_burst(&self.bus.rx, unsettled) {
+                let mut burst = super::wait::Burst::after(&first);
+                while let Some(msg) = burst.next(&self.bus.rx) {
                     if let Msg::Signal(sig) = msg {
                         self.summary.interrupted = Some(sig);
                         break;
                     }
-                    unsettled = super::wait::unsettled(&msg);
                 }
                 true
             }

@@ -124,18 +124,37 @@ fn kind_of(kind: &notify::EventKind) -> Option<bool> {
 }
 
 /// True when a message may leave a file in todo/ half written.
-pub fn unsettled(msg: &Msg) -> bool {
+fn unsettled(msg: &Msg) -> bool {
     matches!(msg, Msg::QueueChanged { settled: false })
 }
 
-/// The next message of a burst: one already waiting at once; while the burst so
-/// far leaves a file half written, one arriving within [`SETTLE`]; else None
-/// (the burst is over: scan now, a finished file never waits).
-pub fn next_in_burst(rx: &std::sync::mpsc::Receiver<Msg>, unsettled: bool) -> Option<Msg> {
-    match rx.try_recv() {
-        Ok(msg) => Some(msg),
-        Err(_) if unsettled => rx.recv_timeout(SETTLE).ok(),
-        Err(_) => None,
+/// A burst of events being taken in after its first message, by the dispatcher
+/// and by the fleet alike: whether any of it so far may have left a file half
+/// written (a rename that follows a file written in place does not finish it).
+pub struct Burst {
+    unsettled: bool,
+}
+
+impl Burst {
+    /// The burst that `first` starts.
+    pub fn after(first: &Msg) -> Burst {
+        Burst {
+            unsettled: unsettled(first),
+        }
+    }
+
+    /// The next message of the burst: one already waiting at once; while the
+    /// burst so far may leave a file half written, one arriving within
+    /// [`SETTLE`]; else None (the burst is over: scan now, a finished file
+    /// never waits).
+    pub fn next(&mut self, rx: &std::sync::mpsc::Receiver<Msg>) -> Option<Msg> {
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(_) if self.unsettled => rx.recv_timeout(SETTLE).ok()?,
+            Err(_) => return None,
+        };
+        self.unsettled |= unsettled(&msg);
+        Some(msg)
     }
 }
 
@@ -189,19 +208,23 @@ mod burst_tests {
         assert_eq!(kind_of(&written), Some(false));
         assert_eq!(kind_of(&read), None, "our own scans never wake us");
 
-        // A burst: what is already waiting is taken at once; after a settled
-        // event nothing is waited for; after an unsettled one, a quiet SETTLE
-        // ends it.
+        // A burst: what is already waiting is taken at once; after settled
+        // events nothing is waited for; once one may leave a file half written
+        // (even if a settled one follows), a quiet SETTLE ends it.
         let (tx, rx) = std::sync::mpsc::channel();
+        let settled = Msg::QueueChanged { settled: true };
+        let mut burst = Burst::after(&settled);
+        assert!(burst.next(&rx).is_none(), "settled: no wait");
         tx.send(Msg::QueueChanged { settled: false }).expect("send");
         tx.send(Msg::QueueChanged { settled: true }).expect("send");
-        assert!(next_in_burst(&rx, false).is_some_and(|m| unsettled(&m)));
-        assert!(next_in_burst(&rx, true).is_some_and(|m| !unsettled(&m)));
-        assert!(next_in_burst(&rx, false).is_none(), "settled: no wait");
+        let mut burst = Burst::after(&settled);
+        assert!(burst.next(&rx).is_some_and(|m| unsettled(&m)));
+        assert!(burst.next(&rx).is_some_and(|m| !unsettled(&m)));
         assert!(
-            next_in_burst(&rx, true).is_none(),
-            "quiet: the burst is over"
+            burst.unsettled,
+            "a rename after a write in place does not end the wait"
         );
+        assert!(burst.next(&rx).is_none(), "quiet: the burst is over");
         drop(tx);
     }
 }

@@ -207,11 +207,10 @@ impl Fleet<'_> {
             match self.bus.rx.recv_timeout(timeout) {
                 Ok(msg) => {
                     rescan = RESCAN_FIRST;
-                    let mut unsettled = wait::unsettled(&msg);
+                    let mut burst = wait::Burst::after(&msg);
                     let mut changed = self.handle(msg);
                     // Take in the rest of a burst of events (a file being written).
-                    while let Some(msg) = wait::next_in_burst(&self.bus.rx, unsettled) {
-                        unsettled = wait::unsettled(&msg);
+                    while let Some(msg) = burst.next(&self.bus.rx) {
                         changed |= self.handle(msg);
                     }
                     if changed {
