@@ -34,18 +34,17 @@ pub fn init(verbosity: u8) {
         2 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    // rmcp warns about every malformed request a client (an agent) sends to
-    // the memory server: the client gets the error; the person does not need it
-    // below `-vv`.
-    let quiet_rmcp = (verbosity < 2).then(|| "rmcp=error".parse().ok()).flatten();
     let stderr_filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
         _ => {
-            let filter = EnvFilter::default().add_directive(level.into());
-            match quiet_rmcp {
-                Some(directive) => filter.add_directive(directive),
-                None => filter,
+            let mut filter = EnvFilter::default().add_directive(level.into());
+            // rmcp warns about every malformed request a client (an agent)
+            // sends to the memory server: the client gets the error; the person
+            // does not need it below `-vv`.
+            if let (true, Ok(quiet)) = (verbosity < 2, "rmcp=error".parse()) {
+                filter = filter.add_directive(quiet);
             }
+            filter
         }
     };
     // No colour codes of its own: every line is shown through `term`, which

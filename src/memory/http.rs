@@ -281,7 +281,8 @@ async fn answer(State(front): State<Arc<Front>>, headers: HeaderMap, body: Bytes
     // What rmcp cannot read it drops without a word, and the request would wait
     // for an answer that never comes (holding the task's session): it is read
     // here as rmcp reads it, and refused at once.
-    if let Err(e) = serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(message.clone()) {
+    if let Err(e) = <rmcp::model::ClientJsonRpcMessage as serde::Deserialize>::deserialize(&message)
+    {
         let id = message.get("id").cloned().unwrap_or(Value::Null);
         let message = format!("Invalid Request: the memory server cannot read this message: {e}");
         return rpc_error(StatusCode::BAD_REQUEST, -32600, message, id);
