@@ -7,8 +7,7 @@
 //! modes_guard.rs). An earlier attempt's agent is ended first, and the worktree reset
 //! to the base.
 use super::boundary::{self, Boundary, Request};
-use super::modes_guard::ModesGuard;
-use super::refs_guard::RefsGuard;
+use super::guards::Guarded;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::attempt::AttemptDir;
 use crate::agent::caps::{self, Caps};
@@ -159,13 +158,10 @@ fn run_guarded(
         Some(t) => crate::task::parse_duration(t).unwrap_or(run.agent.timeout),
         None => run.agent.timeout,
     };
-    let guard = RefsGuard::new(run.ws, &id, plan.is_sandboxed());
-    let before = match guard.snapshot() {
-        Ok(snapshot) => snapshot,
-        Err(e) => return Ok(StepOutcome::Failed(format!("agent: {e}"))),
+    let guarded = match Guarded::before(run.ws, &id, plan.is_sandboxed(), "agent") {
+        Ok(guarded) => guarded,
+        Err(failed) => return Ok(failed),
     };
-    let modes = ModesGuard::new(&run.ws.repo);
-    let modes_before = modes.snapshot();
     let launch = Launch {
         config: &run.agent,
         task_id: &id,
@@ -200,13 +196,7 @@ fn run_guarded(
     run.progress.agent_stopped();
     run.record.agent_pgid = None;
     note_spend(run, &outcome);
-    // Both guards judge (the modes one puts back what it found); a moved ref
-    // is said first.
-    let modes_changed = modes.changed_since(modes_before, "the agent");
-    if let Some(failed) = guard.moved_since(before, "the agent", "agent") {
-        return Ok(failed);
-    }
-    if let Some(failed) = modes_changed {
+    if let Some(failed) = guarded.judge("the agent", "agent") {
         return Ok(failed);
     }
     Ok(match outcome {

@@ -11,6 +11,7 @@ pub mod commit;
 #[cfg(test)]
 pub mod fakes;
 pub mod finish;
+mod guards;
 mod modes_guard;
 pub mod preflight;
 pub mod publish;

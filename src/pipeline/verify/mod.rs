@@ -20,7 +20,7 @@ mod report;
 pub use command::VERIFY_TIMEOUT;
 pub use report::{coloured, markdown, unified_diff, DIFF_CAP};
 
-use super::refs_guard::RefsGuard;
+use super::guards::Guarded;
 use super::{StepOutcome, TaskRun, CANCELLED};
 use crate::agent::config::AgentConfig;
 use crate::git::{Change, ChangeKind, GitError, Repo};
@@ -413,20 +413,16 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
     let run_dir = run.run_dir()?;
     // A ref the verify commands move or a mode they change fails the task; with
     // no verify commands only the dispatcher's own code runs: nothing to guard.
-    let guards = if run.task.verify.is_empty() {
+    let guarded = if run.task.verify.is_empty() {
         None
     } else {
         let confined =
             crate::agent::sandbox::plan_commands(&run.agent, &crate::agent::sandbox::support())
                 .is_sandboxed();
-        let guard = RefsGuard::new(run.ws, &run.entry.id, confined);
-        let before = match guard.snapshot() {
-            Ok(snapshot) => snapshot,
-            Err(e) => return Ok(StepOutcome::Failed(format!("verify: {e}"))),
-        };
-        let modes = super::modes_guard::ModesGuard::new(&run.ws.repo);
-        let modes_before = modes.snapshot();
-        Some((guard, before, modes, modes_before))
+        match Guarded::before(run.ws, &run.entry.id, confined, "verify") {
+            Ok(guarded) => Some(guarded),
+            Err(failed) => return Ok(failed),
+        }
     };
     let marker = crate::queue::cancel_marker(&run.entry);
     let cancelled = || marker.exists();
@@ -440,13 +436,8 @@ pub fn run(run: &mut TaskRun) -> Result<StepOutcome, QueueError> {
         log_dir: &run_dir,
         stop: &cancelled,
     });
-    // Both judge (modes are put back); a cancel is said first, then a ref.
-    let judged = guards.and_then(|(guard, before, modes, modes_before)| {
-        let modes_changed = modes.changed_since(modes_before, "a verify command");
-        guard
-            .moved_since(before, "a verify command", "verify")
-            .or(modes_changed)
-    });
+    // Judged before a cancel is said (the modes guard puts back what it found).
+    let judged = guarded.and_then(|g| g.judge("a verify command", "verify"));
     if run.cancel_requested() {
         return Ok(StepOutcome::Failed(CANCELLED.into()));
     }
