@@ -61,6 +61,18 @@ pub(crate) fn hook_runs_logged(repo: &TestRepo, head: &str) -> usize {
 
 use std::process::Command;
 
+/// git in the repository, with its sealed environment and `env` on top (the
+/// editors a rebase runs); whatever it exits with.
+fn git_with_env(repo: &TestRepo, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("git");
+    crate::support::seal(&mut cmd, &repo.home);
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .current_dir(repo.root())
+        .output()
+        .expect("git")
+}
+
 pub(crate) fn todo_ids(repo: &TestRepo) -> Vec<String> {
     repo.files_in(".agentos/todo")
         .into_iter()
@@ -189,14 +201,7 @@ fn a_rebase_pick_starts_nothing_and_a_reword_is_read() {
     commit(&repo, "m.txt", "Main moves on");
     repo.git(&["checkout", "-q", "feature"]);
     let rebase = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = Command::new("git");
-        crate::support::seal(&mut cmd, &repo.home);
-        let out = cmd
-            .args(args)
-            .envs(env.iter().copied())
-            .current_dir(repo.root())
-            .output()
-            .expect("git rebase");
+        let out = git_with_env(&repo, args, env);
         assert!(out.status.success(), "{out:?}");
     };
     rebase(&["rebase", "-q", "main"], &[]);
@@ -276,15 +281,7 @@ fn a_commit_made_at_a_stopped_merge_of_a_rebase_is_read() {
     repo.git(&["checkout", "-q", "main"]);
     repo.write("f.txt", "1\nY\n3\n");
     repo.git(&["commit", "-q", "-am", "Main changes f"]);
-    let git = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = Command::new("git");
-        crate::support::seal(&mut cmd, &repo.home);
-        cmd.args(args)
-            .envs(env.iter().copied())
-            .current_dir(repo.root())
-            .output()
-            .expect("git")
-    };
+    let git = |args: &[&str], env: &[(&str, &str)]| git_with_env(&repo, args, env);
     let stopped = git(
         &["rebase", "-q", "-i", "--rebase-merges", "HEAD"],
         &[(

@@ -6,9 +6,9 @@
 //! fsmonitor and hooks outside any sandbox. Before the dispatcher uses a
 //! worktree it checks that the `.git` file still names its own git folder, that
 //! the folder's settings (`config.worktree`) hold nothing that runs a command,
-//! that it holds no FIFO, socket or device, and that HEAD is still the task branch; the git CLI then runs with a git
-//! folder, work tree and common folder of the dispatcher's choosing, hooks and
-//! fsmonitor off.
+//! that it holds no FIFO, socket or device, and that HEAD is still the task
+//! branch; the git CLI then runs with a git folder, work tree and common folder
+//! of the dispatcher's choosing, hooks and fsmonitor off.
 use super::error::library;
 use super::run::git_with;
 use super::{task_branch, utf8, GitError, Repo};
