@@ -36,6 +36,9 @@ pub enum GitError {
         head: String,
         base: String,
     },
+    /// A worktree is not recycled where filter drivers are configured.
+    #[error("filter drivers are configured ({}): the worktree is checked out afresh", names.join(", "))]
+    FilterDrivers { names: Vec<String> },
     /// The worktree's `.git` file no longer names its own git folder.
     #[error("the agent replaced the worktree's `.git` file (it holds {found}, not `gitdir: {}`): git agentos never follows it", admin.display())]
     Tampered { found: String, admin: PathBuf },

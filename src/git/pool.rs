@@ -20,7 +20,8 @@ impl Repo {
     /// ignored file (`clean -ffdx`). Skip-worktree and assume-unchanged marks are
     /// cleared first. The result equals a fresh checkout of `base`.
     /// Both run with no hook, no fsmonitor, no filter (git_on); a repository
-    /// that configures a filter driver is never recycled.
+    /// that configures a filter driver is never recycled (an error here, and
+    /// the caller checks out afresh).
     pub(super) fn reuse_worktree(
         &self,
         slot: &Path,
@@ -33,26 +34,36 @@ impl Repo {
         // Before any git command there: a slot may hold a FIFO its last task's
         // agent left (that task failed for it), and git would block on it for
         // ever. The caller then removes the slot and checks out afresh.
-        super::scan::check_kinds(&slot.path)?;
+        // One lookup of the filter drivers for the commands below (nothing runs
+        // in the worktree between them), as git sees them there (its git
+        // folder stays when it moves), made meanwhile (it reads configuration,
+        // no file of the worktree): a repository that has any gets fresh
+        // checkouts only (the caller makes one).
+        let common = self.main()?.path().to_path_buf();
+        let (walked, drivers) = std::thread::scope(|scope| {
+            let drivers = scope.spawn(|| super::trusted::worktree_filter_drivers(&slot, &common));
+            let walked = super::scan::check_kinds(&slot.path);
+            let drivers = drivers
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (walked, drivers)
+        });
+        walked?;
+        let drivers = drivers?;
+        if !drivers.is_empty() {
+            return Err(GitError::FilterDrivers { names: drivers });
+        }
         let wt = self.move_worktree(&slot, path)?;
         let flag = match branch {
             Branch::Create => "-b",
             Branch::Reset => "-B",
         };
+        let git = |args: &[&str]| self.git_on_without(&wt, &drivers, args);
         // Entries marked skip-worktree or assume-unchanged keep whatever the
         // last task left in them through `checkout --force`: unmark them first
         // (a sparse checkout's own marks are put back by the checkout).
-        // One lookup of the filter drivers for the three commands (nothing runs
-        // in the worktree between them).
-        let drivers = super::trusted::worktree_filter_drivers(&wt, self.main()?.path())?;
-        let git = |args: &[&str]| self.git_on_without(&wt, &drivers, args);
-        let listed = git(&["ls-files", "-v", "-z"])?;
-        let marked: Vec<&str> = listed
-            .split('\0')
-            .filter_map(|e| e.split_once(' '))
-            .filter(|(tag, _)| *tag == "S" || tag.chars().all(|c| c.is_ascii_lowercase()))
-            .map(|(_, path)| path)
-            .collect();
+        let marked = super::snapshot::marked_paths(&wt)?;
+        let marked: Vec<&str> = marked.iter().map(String::as_str).collect();
         // One flag per call: update-index applies only the first it is given.
         for flag in ["--no-skip-worktree", "--no-assume-unchanged"] {
             for chunk in marked.chunks(500) {
@@ -147,11 +158,18 @@ impl Repo {
         let Ok(entries) = std::fs::read_dir(pool_dir(worktree)) else {
             return Vec::new();
         };
+        // git's records, read once for all the slots.
+        let Ok(listed) = self.listed_worktrees() else {
+            return Vec::new();
+        };
         let mut slots: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .filter(|e| e.file_name().to_string_lossy().starts_with(SLOT))
             .map(|e| e.path())
-            .filter(|p| self.is_listed_worktree(p))
+            .filter(|p| {
+                std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+                    && super::trusted::find_listed(&listed, p).is_some()
+            })
             .collect();
         slots.sort();
         slots

@@ -246,6 +246,29 @@ fn seed_index(wt: &TaskWorktree) -> Result<tempfile::TempPath, GitError> {
     Ok(file)
 }
 
+/// git's assume-unchanged bit (`flags`, CE_VALID).
+const ASSUME_UNCHANGED: u16 = 1 << 15;
+
+/// The paths the worktree's index marks skip-worktree or assume-unchanged (what
+/// `git ls-files -v` tags `S` or in lower case), read from a copy of the index
+/// (never through a link), without a git process.
+pub(super) fn marked_paths(wt: &TaskWorktree) -> Result<Vec<String>, GitError> {
+    let file = seed_index(wt)?;
+    let index = git2::Index::open(&file).map_err(|e| GitError::Index {
+        path: wt.admin.join("index"),
+        message: e.message().to_string(),
+    })?;
+    index
+        .iter()
+        .filter(|e| e.flags_extended & SKIP_WORKTREE != 0 || e.flags & ASSUME_UNCHANGED != 0)
+        .map(|e| {
+            String::from_utf8(e.path).map_err(|e| GitError::NotUtf8 {
+                path: bytes_path(e.as_bytes()),
+            })
+        })
+        .collect()
+}
+
 /// A closure for `map_err`: the libgit2 error while doing `action`.
 fn lib(action: &'static str) -> impl Fn(git2::Error) -> GitError {
     move |e| library(action, &e)

@@ -45,6 +45,22 @@ fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The worktree of `listed` at `path` (a real folder): the record whose path
+/// resolves to the same folder. Only records of the same name are resolved
+/// (`path` is no link, so its record's path ends in its name), which keeps the
+/// lookup cheap beside many worktrees.
+pub(super) fn find_listed(listed: &[TaskWorktree], path: &Path) -> Option<TaskWorktree> {
+    let want = canonical(path);
+    listed
+        .iter()
+        .filter(|wt| wt.path.file_name() == path.file_name())
+        .find(|wt| canonical(&wt.path) == want)
+        .map(|wt| TaskWorktree {
+            path: path.to_path_buf(),
+            admin: wt.admin.clone(),
+        })
+}
+
 impl Repo {
     /// The folder of git's worktree records, `<git dir>/worktrees`, when it is
     /// a real folder (its path computed from the main repository, never read
@@ -102,15 +118,7 @@ impl Repo {
         if !is_folder {
             return Ok(None);
         }
-        let want = canonical(path);
-        Ok(self
-            .listed_worktrees()?
-            .into_iter()
-            .find(|wt| canonical(&wt.path) == want)
-            .map(|wt| TaskWorktree {
-                path: path.to_path_buf(),
-                admin: wt.admin,
-            }))
+        Ok(find_listed(&self.listed_worktrees()?, path))
     }
 
     /// The worktree at `path`, checked: listed by git, its `.git` file naming

@@ -69,12 +69,9 @@ impl Repo {
             std::fs::create_dir_all(parent).map_err(|e| PathError::new("create", parent, e))?;
         }
         let path_arg = utf8(path)?;
-        // A repository with filter drivers gets fresh checkouts only (see
-        // `has_filter_drivers`).
-        let slot = (!self.has_filter_drivers())
-            .then(|| self.pooled_slot(path))
-            .flatten();
-        if let Some(slot) = slot {
+        // A repository with filter drivers gets fresh checkouts only: the
+        // recycling refuses it (see `has_filter_drivers`).
+        if let Some(slot) = self.pooled_slot(path) {
             match self.reuse_worktree(&slot, id, base, path, branch) {
                 Ok(()) => return Ok(()),
                 // Whatever went wrong, a fresh checkout below is always right.

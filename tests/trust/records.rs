@@ -171,6 +171,47 @@ fn no_filter_runs_on_the_agents_files() {
     );
 }
 
+/// A worktree pooled before the person configured a filter driver is not
+/// recycled after it: the next task gets a fresh checkout, the slot is
+/// removed, and the filter runs on none of the agent's files.
+#[test]
+fn a_worktree_pooled_before_a_filter_driver_is_not_recycled() {
+    let repo = TestRepo::initialised();
+    let agent = FakeAgent::new(&repo)
+        .writes(".gitattributes", "* filter=x\n")
+        .runs(r#"printf 'Install with `cargo install`.\n' > "$AGENTOS_TASK_ID.md""#)
+        .build();
+    let add = |id: &str| {
+        repo.agentos(&[
+            "add",
+            id,
+            "-t",
+            &format!("{id}.md"),
+            "-t",
+            ".gitattributes",
+            "--id",
+            id,
+        ])
+        .ok();
+    };
+    add("one");
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    assert_eq!(repo.files_in(".agentos/worktrees/.pool").len(), 1, "pooled");
+    let (evil, marker) = evil_script(&repo);
+    repo.git(&["config", "filter.x.clean", &evil.display().to_string()]);
+    repo.git(&["config", "filter.x.smudge", &evil.display().to_string()]);
+    add("two");
+    repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
+        .ok();
+    assert!(!marker.exists(), "a filter ran on the agent's files");
+    assert!(
+        repo.files_in(".agentos/worktrees/.pool").is_empty(),
+        "the slot was taken away, not recycled"
+    );
+    assert!(repo.exists(".agentos/done/two.md"));
+}
+
 /// The refs guard brackets the verify step too: a verify command of an agent
 /// without the sandbox that makes a branch fails the task.
 #[test]
