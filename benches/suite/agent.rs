@@ -20,9 +20,11 @@ fn claude() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
-/// Rounds of 10 tasks each side (a round takes ~15 s): `BENCH_RUNS`, at most 5.
+/// Rounds of 10 tasks each side (a round takes ~15 s): `BENCH_RUNS`, at most 9
+/// (one round's ratio swings by ±10% with the machine; the median of nine
+/// holds still).
 fn rounds() -> usize {
-    crate::runs().min(5)
+    crate::runs().min(9)
 }
 
 pub fn rows(scratch: &Path) -> Vec<Row> {
@@ -148,6 +150,21 @@ fn floor_round(
         git(&path, &["add", "-A"]);
         git(&path, &["commit", "-q", "-m", &id]);
         took += start.elapsed();
+    }
+    // Untimed: the round's worktrees go, so that the next round (either side)
+    // starts beside the same worktrees as this one did (git agentos reads
+    // git's worktree records; ninety left behind would tax its later rounds).
+    for i in 0..TASKS {
+        let path = scratch.join("hand").join(format!("h{round}-t{i}"));
+        git(
+            repo,
+            &[
+                "worktree",
+                "remove",
+                "--force",
+                path.to_str().expect("utf8"),
+            ],
+        );
     }
     took
 }
