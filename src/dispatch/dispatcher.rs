@@ -180,15 +180,22 @@ impl<'a> Dispatcher<'a> {
             DispatchError::LockLost {
                 path: self.lock.path().to_path_buf(),
             }
-        } else if let Err(e) = self.ws.check_state() {
-            e.into()
+        } else if let Some(e) = unsafe_state(crate::queue::check_state_paths_between_claims(
+            &self.ws.tree,
+        )) {
+            e
         } else {
             return true;
         };
+        self.halt(halt);
+        false
+    }
+
+    /// Stop claiming, saying why.
+    fn halt(&mut self, halt: DispatchError) {
         self.progress.line(&format!("stopped claiming: {halt}"));
         tracing::warn!(%halt, "stopped claiming");
         self.summary.halted = Some(halt);
-        false
     }
 
     /// The runnable tasks in dispatch order. Invalid files are moved to failed/ on
@@ -387,6 +394,13 @@ impl<'a> Dispatcher<'a> {
         if !self.may_claim() {
             return Ok(None);
         }
+        // The folder its attempts will write to, whole (between claims only
+        // the top of runs/ is read).
+        let runs = crate::queue::check_task_runs(&self.ws.tree, &ready.entry.id);
+        if let Some(halt) = unsafe_state(runs) {
+            self.halt(halt);
+            return Ok(None);
+        }
         // A missing agent CLI is the environment's fault, not the task's: leave the
         // task queued and stop (exit 3).
         if let Ok(agent) =
@@ -425,12 +439,19 @@ pub fn new_worker(
 ) -> Result<Worker, DispatchError> {
     let (launcher, tx) = ProcessLauncher::new();
     signals.subscribe(move |sig| tx.send(AgentMsg::Signal(sig)).is_ok());
+    // Unchecked here: the dispatcher checked its paths when it started and
+    // checks them before each claim (with the claimed task's runs/ folder).
     Ok(Worker::new(
-        Workspace::discover(root)?,
+        Workspace::discover_unchecked(root)?,
         settings,
         forge,
         Box::new(launcher),
         progress,
         agent_override,
     ))
+}
+
+/// The error that stops claiming when some of git agentos's own paths are unsafe.
+fn unsafe_state(problems: Vec<crate::queue::StatePathProblem>) -> Option<DispatchError> {
+    (!problems.is_empty()).then(|| crate::workspace::WorkspaceError::UnsafeState(problems).into())
 }

@@ -28,7 +28,9 @@ pub use record::{
     SandboxDenial, Step, StepDone,
 };
 pub use scan::{all_ids, entries, find, inspect_todo, is_task_id, Inspection, Ready};
-pub use state_paths::{check_state_paths, StatePathProblem};
+pub use state_paths::{
+    check_state_paths, check_state_paths_between_claims, check_task_runs, StatePathProblem,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -67,14 +67,32 @@ impl fmt::Display for StatePathProblem {
 /// Every path under `.agentos/` that is not what git agentos needs it to be (none
 /// when the folder does not exist yet). Reads only: file types and link targets.
 pub fn check_state_paths(tree: &Tree) -> Vec<StatePathProblem> {
-    let mut check = Check {
-        tree,
-        root: tree
-            .repo_root
-            .canonicalize()
-            .unwrap_or(tree.repo_root.clone()),
-        problems: Vec::new(),
-    };
+    check_with(tree, usize::MAX)
+}
+
+/// [`check_state_paths`] as a dispatcher repeats it before each claim, after
+/// the whole check when it started: runs/ is read one level deep (a task's
+/// folder that is a link), not through every task's attempts, so the check
+/// does not grow with the history; the folder of the task it claims is
+/// checked whole by [`check_task_runs`].
+pub fn check_state_paths_between_claims(tree: &Tree) -> Vec<StatePathProblem> {
+    check_with(tree, 0)
+}
+
+/// No link anywhere in `runs/<id>/`, the folder a claimed task's attempts write to.
+pub fn check_task_runs(tree: &Tree, id: &str) -> Vec<StatePathProblem> {
+    let mut check = Check::new(tree);
+    let runs = tree.runs_dir().join(id);
+    if fs::symlink_metadata(&runs).is_ok_and(|m| m.file_type().is_symlink()) {
+        check.link(&runs);
+    }
+    check.no_links_in(&runs, false, usize::MAX);
+    check.problems
+}
+
+/// The whole check, with runs/ read `runs_depth` levels below its tasks' folders.
+fn check_with(tree: &Tree, runs_depth: usize) -> Vec<StatePathProblem> {
+    let mut check = Check::new(tree);
     match fs::symlink_metadata(&tree.dir) {
         Err(_) => return Vec::new(),
         Ok(meta) if meta.file_type().is_symlink() => {
@@ -97,7 +115,7 @@ pub fn check_state_paths(tree: &Tree) -> Vec<StatePathProblem> {
         // A rejected task file that was a link is moved to failed/ as the link.
         check.no_links_in(&tree.state_dir(state), state == State::Failed, 0);
     }
-    check.no_links_in(&tree.runs_dir(), false, usize::MAX);
+    check.no_links_in(&tree.runs_dir(), false, runs_depth);
     let worktrees = tree.worktrees_dir();
     check.no_links_in(&worktrees, false, 0);
     check.runtime_dir(&worktrees.join(".pool"));
@@ -119,6 +137,17 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    fn new(tree: &Tree) -> Check<'_> {
+        Check {
+            tree,
+            root: tree
+                .repo_root
+                .canonicalize()
+                .unwrap_or(tree.repo_root.clone()),
+            problems: Vec::new(),
+        }
+    }
+
     fn rel(&self, path: &Path) -> String {
         path.strip_prefix(&self.tree.repo_root)
             .unwrap_or(path)

@@ -210,3 +210,41 @@ fn an_unlisted_folder_where_a_worktree_goes_is_set_aside_not_deleted() {
         .stdout_has("kept .agentos/worktrees/.stale-fix-the-readme-1");
     assert!(repo.exists(".agentos/worktrees/.stale-fix-the-readme-1/notes.txt"));
 }
+
+/// Between claims the dispatcher reads only the top of runs/ (its cost must
+/// not grow with every task ever run), and the folder of the task it claims
+/// whole: a link planted mid-run deep in the next task's runs/ folder stops
+/// claiming before anything is written through it.
+#[test]
+fn a_link_planted_in_the_next_tasks_runs_folder_stops_claiming() {
+    let repo = TestRepo::initialised();
+    super::unsandboxed(&repo);
+    let outside = repo.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let plant = repo.path(".agentos/runs/two/attempt-1");
+    let agent = FakeAgent::new(&repo)
+        .runs(&format!(
+            r#"if [ "$AGENTOS_TASK_ID" = one ]; then mkdir -p '{runs}' && ln -s '{outside}' '{plant}'; fi; printf 'x\n' > "$AGENTOS_TASK_ID.md""#,
+            runs = repo.path(".agentos/runs/two").display(),
+            outside = outside.display(),
+            plant = plant.display(),
+        ))
+        .build();
+    for id in ["one", "two"] {
+        repo.agentos(&["add", id, "-t", &format!("{id}.md"), "--id", id])
+            .ok();
+    }
+    let out = repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)]);
+    assert!(out.stderr.contains("stopped claiming"), "{out:?}");
+    assert!(
+        out.stderr.contains(".agentos/runs/two/attempt-1"),
+        "the link is named: {out:?}"
+    );
+    assert!(repo.exists(".agentos/done/one.md"));
+    assert!(repo.exists(".agentos/todo/two.md"), "two was not claimed");
+    assert_eq!(
+        std::fs::read_dir(&outside).expect("read").count(),
+        0,
+        "nothing was written through the link"
+    );
+}
