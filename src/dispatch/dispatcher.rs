@@ -191,6 +191,19 @@ impl<'a> Dispatcher<'a> {
         false
     }
 
+    /// True when the task's `runs/<id>/` folder, which its attempts and
+    /// revision rounds write to, holds no link (between claims only the top of
+    /// runs/ is read); otherwise the dispatcher halts, naming it.
+    pub fn task_runs_safe(&mut self, id: &str) -> bool {
+        match unsafe_state(crate::queue::check_task_runs(&self.ws.tree, id)) {
+            Some(halt) => {
+                self.halt(halt);
+                false
+            }
+            None => true,
+        }
+    }
+
     /// Stop claiming, saying why.
     fn halt(&mut self, halt: DispatchError) {
         self.progress.line(&format!("stopped claiming: {halt}"));
@@ -394,11 +407,7 @@ impl<'a> Dispatcher<'a> {
         if !self.may_claim() {
             return Ok(None);
         }
-        // The folder its attempts will write to, whole (between claims only
-        // the top of runs/ is read).
-        let runs = crate::queue::check_task_runs(&self.ws.tree, &ready.entry.id);
-        if let Some(halt) = unsafe_state(runs) {
-            self.halt(halt);
+        if !self.task_runs_safe(&ready.entry.id) {
             return Ok(None);
         }
         // A missing agent CLI is the environment's fault, not the task's: leave the

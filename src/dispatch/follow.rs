@@ -38,11 +38,17 @@ pub fn follow(d: &mut Dispatcher, force: bool, only: Option<&str>) -> Result<(),
     if d.opts.no_pr {
         return Ok(());
     }
-    for entry in in_stack_order(reviews(d)?) {
+    let entries = in_stack_order(reviews(d)?);
+    // The state is checked as before a claim: a round writes to the task's
+    // runs/ folder, which is checked whole before its pass.
+    if entries.is_empty() || !d.may_claim() {
+        return Ok(());
+    }
+    for entry in entries {
         if only.is_some_and(|id| id != entry.id) {
             continue;
         }
-        if d.summary.interrupted.is_some() {
+        if d.summary.interrupted.is_some() || !d.task_runs_safe(&entry.id) {
             return Ok(());
         }
         let id = entry.id.clone();

@@ -3,7 +3,7 @@
 //! review/ is empty.
 use super::{readme_rounds, Scenario};
 use crate::support::github::{GitHubApi, Who};
-use crate::support::{wait_until, wait_until_watching, TestRepo};
+use crate::support::{wait_until, wait_until_watching, FakeAgent, TestRepo};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -112,4 +112,59 @@ fn an_idle_watch_with_no_task_in_review_sends_no_request() {
         .ok();
     assert!(sync.stdout.contains("review/ is empty"), "{}", sync.stdout);
     assert!(github.state.lock().expect("lock").requests.is_empty());
+}
+
+/// Red team 28: a link planted deep in the `runs/` folder of a task in review
+/// while `watch` runs (a pulled commit can bring one) is found before the
+/// task's next round writes there: `watch` stops, naming it, and nothing is
+/// written outside the repository.
+#[test]
+fn a_link_planted_in_a_reviewed_tasks_runs_folder_stops_watch_before_its_round() {
+    let s = Scenario::published_fake(|repo| {
+        FakeAgent::new(repo)
+            .runs("echo 'Pin it: `cargo install --locked`.' >> README.md")
+            .build()
+    });
+    let outside = s.repo.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let mut watch = s
+        .repo
+        .cmd(&["watch"])
+        .envs(s.env())
+        .env("AGENTOS_REVIEW_PASS_BASE", "100ms")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let mut stderr = wait_until_watching(&mut watch);
+    std::os::unix::fs::symlink(&outside, s.repo.path(".agentos/runs/fix/round-1")).expect("plant");
+    s.github.review(
+        1,
+        &Who::owner("octo"),
+        "CHANGES_REQUESTED",
+        "Pin the version.",
+    );
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = watch.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = watch.kill();
+            let _ = watch.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let status = status.expect("watch stopped on its own");
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).expect("stderr");
+    assert!(!status.success(), "{said}");
+    assert!(said.contains(".agentos/runs/fix/round-1"), "{said}");
+    assert_eq!(
+        std::fs::read_dir(&outside).expect("read").count(),
+        0,
+        "nothing was written through the link"
+    );
+    assert!(s.github.posted(1).is_empty(), "no round was made");
 }
