@@ -24,17 +24,7 @@ impl Repo {
             // sizes matter only to a snapshot, which walks with them. The filter
             // drivers to turn off (git's configuration, no file of the
             // worktree) are looked up meanwhile.
-            let (walked, drivers) = std::thread::scope(|scope| {
-                let common = main.path();
-                let drivers = scope.spawn(|| super::trusted::worktree_filter_drivers(&wt, common));
-                let walked = super::scan::check_kinds(&wt.path);
-                let drivers = drivers
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (walked, drivers)
-            });
-            walked?;
-            let drivers = drivers?;
+            let drivers = super::trusted::checked_kinds_and_drivers(&wt, main.path())?;
             let head = self.task_tip(&main, id)?;
             // A clean worktree (the usual case: the dispatcher has committed) is
             // its HEAD: `git status` decides, as it checks the files on several

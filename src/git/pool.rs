@@ -36,20 +36,9 @@ impl Repo {
         // ever. The caller then removes the slot and checks out afresh.
         // One lookup of the filter drivers for the commands below (nothing runs
         // in the worktree between them), as git sees them there (its git
-        // folder stays when it moves), made meanwhile (it reads configuration,
-        // no file of the worktree): a repository that has any gets fresh
-        // checkouts only (the caller makes one).
-        let common = self.main()?.path().to_path_buf();
-        let (walked, drivers) = std::thread::scope(|scope| {
-            let drivers = scope.spawn(|| super::trusted::worktree_filter_drivers(&slot, &common));
-            let walked = super::scan::check_kinds(&slot.path);
-            let drivers = drivers
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (walked, drivers)
-        });
-        walked?;
-        let drivers = drivers?;
+        // folder stays when it moves), made meanwhile: a repository that has
+        // any gets fresh checkouts only (the caller makes one).
+        let drivers = super::trusted::checked_kinds_and_drivers(&slot, self.main()?.path())?;
         if !drivers.is_empty() {
             return Err(GitError::FilterDrivers { names: drivers });
         }

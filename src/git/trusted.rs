@@ -197,11 +197,28 @@ impl Repo {
 /// The filter drivers git sees on a worktree whose common git folder is
 /// `common` (for [`Repo::git_on_without`]: looked up once, or while something
 /// else runs).
-pub(super) fn worktree_filter_drivers(
+fn worktree_filter_drivers(wt: &TaskWorktree, common: &Path) -> Result<Vec<String>, GitError> {
+    filter_drivers(&wt.path, &worktree_env(wt, common)?)
+}
+
+/// Check the kinds of the worktree's entries (before git opens anything there:
+/// a FIFO would block it) and, meanwhile, look up the filter drivers git sees
+/// there (its configuration, no file of the worktree): the drivers once both
+/// are through.
+pub(super) fn checked_kinds_and_drivers(
     wt: &TaskWorktree,
     common: &Path,
 ) -> Result<Vec<String>, GitError> {
-    filter_drivers(&wt.path, &worktree_env(wt, common)?)
+    let (walked, drivers) = std::thread::scope(|scope| {
+        let drivers = scope.spawn(|| worktree_filter_drivers(wt, common));
+        let walked = super::scan::check_kinds(&wt.path);
+        let drivers = drivers
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (walked, drivers)
+    });
+    walked?;
+    drivers
 }
 
 /// The git folder, work tree and common folder the dispatcher chose for a worktree.

@@ -22,18 +22,23 @@ fn let_watch_work(repo: &TestRepo, name: &str) {
     });
 }
 
-#[test]
-fn watch_answers_a_review_on_its_own_and_stops_asking_once_merged() {
-    let s = Scenario::published(readme_rounds(), &[]);
-    let mut watch = s
-        .repo
+/// `watch` with the pass schedule compressed (a first pass 100 ms after a
+/// change), its stderr piped.
+fn fast_watch(s: &Scenario) -> std::process::Child {
+    s.repo
         .cmd(&["watch"])
         .envs(s.env())
         .env("AGENTOS_REVIEW_PASS_BASE", "100ms")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn watch");
+        .expect("spawn watch")
+}
+
+#[test]
+fn watch_answers_a_review_on_its_own_and_stops_asking_once_merged() {
+    let s = Scenario::published(readme_rounds(), &[]);
+    let mut watch = fast_watch(&s);
     let _stderr = wait_until_watching(&mut watch);
     s.github.review(
         1,
@@ -127,15 +132,7 @@ fn a_link_planted_in_a_reviewed_tasks_runs_folder_stops_watch_before_its_round()
     });
     let outside = s.repo.dir.path().join("outside");
     std::fs::create_dir_all(&outside).expect("mkdir");
-    let mut watch = s
-        .repo
-        .cmd(&["watch"])
-        .envs(s.env())
-        .env("AGENTOS_REVIEW_PASS_BASE", "100ms")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn watch");
+    let mut watch = fast_watch(&s);
     let mut stderr = wait_until_watching(&mut watch);
     std::os::unix::fs::symlink(&outside, s.repo.path(".agentos/runs/fix/round-1")).expect("plant");
     s.github.review(

@@ -134,6 +134,30 @@ fn pruning_a_rewritten_record_deletes_nothing_outside() {
     );
 }
 
+/// An agent that names filter `x` for every file (`.gitattributes`) and writes
+/// its task's file.
+fn filtering_agent(repo: &TestRepo) -> String {
+    FakeAgent::new(repo)
+        .writes(".gitattributes", "* filter=x\n")
+        .runs(r#"printf 'Install with `cargo install`.\n' > "$AGENTOS_TASK_ID.md""#)
+        .build()
+}
+
+/// Queue task `id`, which may change `<id>.md` and `.gitattributes`.
+fn add_with_attributes(repo: &TestRepo, id: &str) {
+    repo.agentos(&[
+        "add",
+        id,
+        "-t",
+        &format!("{id}.md"),
+        "-t",
+        ".gitattributes",
+        "--id",
+        id,
+    ])
+    .ok();
+}
+
 /// A filter driver the person configured runs on none of the agent's files
 /// when the dispatcher reads the worktree, whatever `.gitattributes` the agent
 /// wrote; and such a repository's worktrees are never recycled (a checkout
@@ -144,22 +168,9 @@ fn no_filter_runs_on_the_agents_files() {
     let (evil, marker) = evil_script(&repo);
     repo.git(&["config", "filter.x.clean", &evil.display().to_string()]);
     repo.git(&["config", "filter.x.smudge", &evil.display().to_string()]);
-    let agent = FakeAgent::new(&repo)
-        .writes(".gitattributes", "* filter=x\n")
-        .runs(r#"printf 'Install with `cargo install`.\n' > "$AGENTOS_TASK_ID.md""#)
-        .build();
+    let agent = filtering_agent(&repo);
     for id in ["one", "two"] {
-        repo.agentos(&[
-            "add",
-            id,
-            "-t",
-            &format!("{id}.md"),
-            "-t",
-            ".gitattributes",
-            "--id",
-            id,
-        ])
-        .ok();
+        add_with_attributes(&repo, id);
     }
     repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok();
@@ -177,31 +188,15 @@ fn no_filter_runs_on_the_agents_files() {
 #[test]
 fn a_worktree_pooled_before_a_filter_driver_is_not_recycled() {
     let repo = TestRepo::initialised();
-    let agent = FakeAgent::new(&repo)
-        .writes(".gitattributes", "* filter=x\n")
-        .runs(r#"printf 'Install with `cargo install`.\n' > "$AGENTOS_TASK_ID.md""#)
-        .build();
-    let add = |id: &str| {
-        repo.agentos(&[
-            "add",
-            id,
-            "-t",
-            &format!("{id}.md"),
-            "-t",
-            ".gitattributes",
-            "--id",
-            id,
-        ])
-        .ok();
-    };
-    add("one");
+    let agent = filtering_agent(&repo);
+    add_with_attributes(&repo, "one");
     repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok();
     assert_eq!(repo.files_in(".agentos/worktrees/.pool").len(), 1, "pooled");
     let (evil, marker) = evil_script(&repo);
     repo.git(&["config", "filter.x.clean", &evil.display().to_string()]);
     repo.git(&["config", "filter.x.smudge", &evil.display().to_string()]);
-    add("two");
+    add_with_attributes(&repo, "two");
     repo.agentos_env(&["run", "--no-pr"], &[("AGENTOS_AGENT_CMD", &agent)])
         .ok();
     assert!(!marker.exists(), "a filter ran on the agent's files");
