@@ -50,12 +50,18 @@ impl Workspace {
 
     /// Every path of `.agentos/` is git agentos's own (see [`queue::check_state_paths`]).
     pub fn check_state(&self) -> Result<(), WorkspaceError> {
-        let problems = queue::check_state_paths(&self.tree);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(WorkspaceError::UnsafeState(problems))
-        }
+        judged(queue::check_state_paths(&self.tree))
+    }
+
+    /// [`Workspace::check_state`] as a dispatcher repeats it before each claim
+    /// (see [`queue::check_state_paths_between_claims`]).
+    pub fn check_state_between_claims(&self) -> Result<(), WorkspaceError> {
+        judged(queue::check_state_paths_between_claims(&self.tree))
+    }
+
+    /// No link in the task's `runs/<id>/` folder (see [`queue::check_task_runs`]).
+    pub fn check_task_runs(&self, id: &str) -> Result<(), WorkspaceError> {
+        judged(queue::check_task_runs(&self.tree, id))
     }
 
     /// Make sure the runtime folders exist (whatever writes tasks calls this).
@@ -90,5 +96,14 @@ impl Workspace {
             Ok(rel) => rel.to_string_lossy(),
             Err(_) => path.to_string_lossy(),
         }
+    }
+}
+
+/// The problems found, as the error that stops a command (none: Ok).
+fn judged(problems: Vec<queue::StatePathProblem>) -> Result<(), WorkspaceError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(WorkspaceError::UnsafeState(problems))
     }
 }

@@ -180,10 +180,8 @@ impl<'a> Dispatcher<'a> {
             DispatchError::LockLost {
                 path: self.lock.path().to_path_buf(),
             }
-        } else if let Some(e) = unsafe_state(crate::queue::check_state_paths_between_claims(
-            &self.ws.tree,
-        )) {
-            e
+        } else if let Err(e) = self.ws.check_state_between_claims() {
+            e.into()
         } else {
             return true;
         };
@@ -195,12 +193,12 @@ impl<'a> Dispatcher<'a> {
     /// revision rounds write to, holds no link (between claims only the top of
     /// runs/ is read); otherwise the dispatcher halts, naming it.
     pub fn task_runs_safe(&mut self, id: &str) -> bool {
-        match unsafe_state(crate::queue::check_task_runs(&self.ws.tree, id)) {
-            Some(halt) => {
-                self.halt(halt);
+        match self.ws.check_task_runs(id) {
+            Ok(()) => true,
+            Err(e) => {
+                self.halt(e.into());
                 false
             }
-            None => true,
         }
     }
 
@@ -458,9 +456,4 @@ pub fn new_worker(
         progress,
         agent_override,
     ))
-}
-
-/// The error that stops claiming when some of git agentos's own paths are unsafe.
-fn unsafe_state(problems: Vec<crate::queue::StatePathProblem>) -> Option<DispatchError> {
-    (!problems.is_empty()).then(|| crate::workspace::WorkspaceError::UnsafeState(problems).into())
 }
